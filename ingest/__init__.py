@@ -1,0 +1,1 @@
+"""Ingestion stage: read files, chunk Thai text, embed and write to the index."""

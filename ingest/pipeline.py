@@ -1,0 +1,118 @@
+"""The ingestion stage: files → Documents → Chunks → vectors + catalog + keyword index."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from assistant.index import Index
+from assistant.schema import Chunk, Document
+from ingest.chunking import chunk_document
+from ingest.loaders import LoadError, RowError, discover, load_file
+
+
+@dataclass
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    documents: int = 0
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_embedded: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    row_errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: dict = field(default_factory=lambda: {"load": 0.0, "chunk": 0.0, "embed": 0.0, "write": 0.0})
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.row_errors
+
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def ingest(
+    paths: list[Path],
+    index: Index,
+    embed: Callable[[list[str]], "object"],
+    count_tokens: Callable[[str], int],
+    chunk_tokens: int = 160,
+    overlap: int = 1,
+    max_bytes: int = 50_000_000,
+    batch_chunks: int = 256,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest files and folders. Unreadable files are reported and skipped; each batch of
+    documents is written atomically, so a failure or a kill never harms what was indexed."""
+    report = IngestReport()
+    for p in paths:
+        if not Path(p).exists():
+            report.failures.append(Failure(str(p), "no such file or folder"))
+    files = [(f, d) for f, d in discover([p for p in paths if Path(p).exists()])]
+    report.files = len(files)
+    batch: list[tuple[Document, list[Chunk]]] = []
+    pending = 0
+
+    def timed_embed(texts):
+        t = time.perf_counter()
+        out = embed(texts)
+        report.seconds["embed"] += time.perf_counter() - t
+        return out
+
+    def flush():
+        nonlocal batch, pending
+        if not batch:
+            return
+        t = time.perf_counter()
+        w = index.write(batch, timed_embed)
+        report.added += w.added_docs
+        report.replaced += w.replaced_docs
+        report.unchanged += w.unchanged_docs
+        report.chunks_added += w.chunks_added
+        report.chunks_embedded += w.chunks_embedded
+        report.seconds["write"] += time.perf_counter() - t
+        batch, pending = [], 0
+
+    for i, (path, doc_id) in enumerate(files, 1):
+        t = time.perf_counter()
+        try:
+            loaded = load_file(path, doc_id, max_bytes)
+        except LoadError as exc:
+            report.failures.append(Failure(exc.path, exc.reason))
+            continue
+        finally:
+            report.seconds["load"] += time.perf_counter() - t
+        report.row_errors += loaded.row_errors
+        report.warnings += loaded.warnings
+        for doc in loaded.documents:
+            report.documents += 1
+            if not index.needs_update(doc):
+                report.unchanged.append(doc.doc_id)
+                continue
+            t = time.perf_counter()
+            chunks = chunk_document(doc, chunk_tokens, count_tokens, overlap)
+            report.seconds["chunk"] += time.perf_counter() - t
+            if not chunks:
+                report.failures.append(Failure(str(path), f"{doc.doc_id}: no text to index"))
+                continue
+            batch.append((doc, chunks))
+            pending += len(chunks)
+            if pending >= batch_chunks:
+                flush()
+                if progress:
+                    progress("ingest", i, len(files))
+        if progress:
+            progress("ingest", i, len(files))
+    flush()
+    report.seconds["write"] -= report.seconds["embed"]  # write time excludes the embedding inside it
+    return report

@@ -1,0 +1,133 @@
+"""Answers built only from retrieved passages: extractive by default, every sentence cited.
+
+The answer step sits behind one interface (`Answerer.answer(question, hits, evidence)`), exposed
+as a LangChain Runnable, so a generative answerer can take its place later.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from langchain_core.runnables import RunnableLambda
+
+from assistant.schema import Answer, Citation, Hit
+from assistant.thai import index_tokens, sentences
+
+REFUSAL = "ไม่พบข้อมูลที่เกี่ยวข้องกับคำถามนี้ในเอกสารที่มีอยู่"
+# Question words carry no content: matching them proves nothing about support.
+QUESTION_WORDS = frozenset(
+    "อะไร อย่างไร ไหม ไหน ใด ใคร เท่าไร เท่าไหร่ กี่ เมื่อไร เมื่อไหร่ ทำไม หรือไม่ บ้าง คือ ยังไง แบบไหน "
+    "ได้แก่ อะไรบ้าง หรือเปล่า มั้ย ครับ ค่ะ คะ นะ จ๊ะ ช่วย บอก ขอ ทราบ อยาก รู้ ต้องการ".split()
+)
+
+
+def content_tokens(text: str) -> set[str]:
+    return {t for t in index_tokens(text) if t not in QUESTION_WORDS}
+
+
+@dataclass
+class Evidence:
+    """How strongly the corpus speaks to a question; the refusal rule reads these."""
+
+    best_dense: float
+    coverage: float  # share of the question's content words found in the top passages
+
+
+def evidence_for(question: str, hits: list[Hit], top: int = 3) -> Evidence:
+    dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
+    q = content_tokens(question)
+    if not q or not hits:
+        return Evidence(dense, 0.0)
+    seen = set()
+    for h in hits[:top]:
+        seen |= set(index_tokens(f"{h.title} {h.text}"))
+    return Evidence(dense, len(q & seen) / len(q))
+
+
+@dataclass
+class RefusalRule:
+    """Refuse when dense similarity is low, unless the words of the question are well covered.
+    Thresholds are calibrated on the evaluation dev split (see eval/)."""
+
+    min_dense: float = 0.80
+    strong_dense: float = 0.86
+    min_coverage: float = 0.5
+
+    def refuse(self, ev: Evidence) -> bool:
+        if ev.best_dense >= self.strong_dense:
+            return False
+        if ev.best_dense < self.min_dense:
+            return True
+        return ev.coverage < self.min_coverage
+
+
+class Answerer(Protocol):
+    def answer(self, question: str, hits: list[Hit], evidence: Evidence) -> Answer: ...
+
+
+def _score_sentence(sentence: str, q: set[str]) -> float:
+    toks = set(index_tokens(sentence))
+    if not toks:
+        return 0.0
+    return len(q & toks) / math.sqrt(len(toks))
+
+
+def _best_sentences(hit: Hit, q: set[str], limit: int = 2) -> list[str]:
+    sents = [s for s in sentences(hit.text) if len(s) > 15] or [hit.text]
+    scored = sorted(((_score_sentence(s, q), i, s) for i, s in enumerate(sents)), key=lambda t: (-t[0], t[1]))
+    chosen = [t for t in scored[:limit] if t[0] > 0] or scored[:1]
+    return [s for _, _, s in sorted(chosen, key=lambda t: t[1])]  # in the passage's own order
+
+
+@dataclass
+class ExtractiveAnswerer:
+    """Quotes the best sentences of the top passages, one cited line per passage."""
+
+    rule: RefusalRule
+    passages: int = 3
+
+    def answer(self, question: str, hits: list[Hit], evidence: Evidence) -> Answer:
+        if not hits or self.rule.refuse(evidence):
+            return refusal(question, hits, evidence)
+        q = content_tokens(question)
+        citations, lines = [], []
+        for hit in hits[: self.passages]:
+            quote = " ".join(_best_sentences(hit, q))
+            n = len(citations) + 1
+            citations.append(Citation(n, hit.doc_id, hit.title, hit.location, hit.text, hit.score, quote))
+            where = f"{hit.title}" + (f" ({hit.location})" if hit.location else "")
+            lines.append(f"- {quote} [{n}]\n  — {where}")
+        text = "จากเอกสารที่เกี่ยวข้อง:\n" + "\n".join(lines)
+        return Answer(question, text, False, citations, hits, meta=_meta(evidence))
+
+
+def refusal(question: str, hits: list[Hit], evidence: Evidence) -> Answer:
+    nearest = []
+    for h in hits:
+        if h.title not in nearest:
+            nearest.append(h.title)
+        if len(nearest) == 3:
+            break
+    text = REFUSAL
+    if nearest:
+        text += "\nเอกสารที่ใกล้เคียงที่สุด: " + "; ".join(nearest)
+    return Answer(question, text, True, [], hits, meta=_meta(evidence))
+
+
+def _meta(ev: Evidence) -> dict:
+    return {"best_dense": round(ev.best_dense, 4), "coverage": round(ev.coverage, 3)}
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def markers(text: str) -> list[int]:
+    return [int(m) for m in _MARKER.findall(text)]
+
+
+def as_runnable(answerer: Answerer) -> RunnableLambda:
+    """{'question', 'hits', 'evidence'} → Answer, composable with LangChain chains."""
+    return RunnableLambda(lambda x: answerer.answer(x["question"], x["hits"], x["evidence"]), name="answer")

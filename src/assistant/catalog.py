@@ -1,0 +1,139 @@
+"""The catalog (SQLite): documents, chunks and index facts. It is the source of truth: a chunk
+exists when the catalog says so; Chroma and the keyword index are derived from it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.schema import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL,
+    sha256 TEXT NOT NULL, n_chunks INTEGER NOT NULL, ingested_at REAL NOT NULL, meta TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, text TEXT NOT NULL, title TEXT NOT NULL, location TEXT NOT NULL,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, source TEXT NOT NULL, doc_sha256 TEXT NOT NULL,
+    tokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+"""
+
+
+@dataclass
+class DocInfo:
+    doc_id: str
+    title: str
+    source: str
+    kind: str
+    sha256: str
+    n_chunks: int
+    ingested_at: float
+    meta: dict
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection per Catalog; the server's worker threads share it under SQLite's own lock.
+        self.db = sqlite3.connect(str(path), timeout=60, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    # ---- facts
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation", "0"))
+
+    # ---- reads
+    def documents(self) -> list[DocInfo]:
+        rows = self.db.execute(
+            "SELECT doc_id, title, source, kind, sha256, n_chunks, ingested_at, meta FROM documents ORDER BY doc_id"
+        ).fetchall()
+        return [DocInfo(*r[:7], json.loads(r[7])) for r in rows]
+
+    def document(self, doc_id: str) -> DocInfo | None:
+        r = self.db.execute(
+            "SELECT doc_id, title, source, kind, sha256, n_chunks, ingested_at, meta FROM documents WHERE doc_id=?",
+            (doc_id,),
+        ).fetchone()
+        return DocInfo(*r[:7], json.loads(r[7])) if r else None
+
+    def doc_shas(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT doc_id, sha256 FROM documents").fetchall())
+
+    def chunk_ids(self, doc_id: str | None = None) -> list[str]:
+        if doc_id is None:
+            return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks ORDER BY rowid")]
+        return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))]
+
+    def chunks(self, ids: list[str]) -> dict[str, Chunk]:
+        out: dict[str, Chunk] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = (
+                "SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256"
+                f" FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})"
+            )
+            for r in self.db.execute(q, part):
+                out[r[0]] = Chunk(*r)
+        return out
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        ids = self.chunk_ids(doc_id)
+        got = self.chunks(ids)
+        return [got[i] for i in ids]
+
+    def all_tokens(self) -> tuple[list[str], list[list[str]]]:
+        ids, toks = [], []
+        for cid, t in self.db.execute("SELECT chunk_id, tokens FROM chunks ORDER BY rowid"):
+            ids.append(cid)
+            toks.append(t.split(" ") if t else [])
+        return ids, toks
+
+    # ---- writes: one transaction per batch, so a killed process leaves the old state whole
+    def replace_documents(self, docs: list[tuple[DocInfo, list[Chunk], list[list[str]]]], remove: list[str] = ()) -> int:
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for doc_id in remove:
+                cur.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+                cur.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            for info, chunks, tokens in docs:
+                cur.execute("DELETE FROM chunks WHERE doc_id=?", (info.doc_id,))
+                cur.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                    (info.doc_id, info.title, info.source, info.kind, info.sha256, len(chunks), time.time(), json.dumps(info.meta, ensure_ascii=False)),
+                )
+                cur.executemany(
+                    "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (c.chunk_id, c.doc_id, c.ordinal, c.text, c.title, c.location, c.char_start, c.char_end, c.source, c.doc_sha256, " ".join(t))
+                        for c, t in zip(chunks, tokens)
+                    ],
+                )
+            gen = self.generation + 1
+            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(gen),))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return gen
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,88 @@
+"""Thai text handling: normalisation, digit folding, word tokens for the keyword index, sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from pythainlp.tokenize import sent_tokenize, word_tokenize
+from pythainlp.util import normalize as thai_normalize
+
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+_DIGIT_FOLD = str.maketrans(THAI_DIGITS, "0123456789")
+# C1 controls seen in the corpus: U+0093/U+0094 are cp1252 curly quotes decoded as Latin-1.
+_C1_REPAIR = {"\x91": "'", "\x92": "'", "\x93": '"', "\x94": '"', "\x96": "-", "\x97": "-", "\x85": "..."}
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_C1 = re.compile(r"[\x80-\x9f]")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_THAI_CHAR = re.compile(r"[\u0e00-\u0e7f]")
+# Thai marks that can never follow a space: vowels above/below, tone marks, thanthakhat, nikhahit.
+_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+_SPACE_BEFORE_MARK = re.compile(rf"(?<=[\u0e01-\u0e2e]) +(?=[{_MARKS}])")
+
+
+def normalize(text: str) -> str:
+    """Canonical form of any text before it is chunked, indexed or compared."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.translate(_ZERO_WIDTH)
+    text = _C1.sub(lambda m: _C1_REPAIR.get(m.group(), ""), text)
+    text = _SPACE_BEFORE_MARK.sub("", text)
+    text = text.replace("\u0e4d\u0e32", "\u0e33")  # sara am split into nikhahit + sara aa
+    text = thai_normalize(text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def fold_digits(text: str) -> str:
+    return text.translate(_DIGIT_FOLD)
+
+
+def has_thai(text: str) -> bool:
+    return bool(_THAI_CHAR.search(text))
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from pythainlp.corpus import thai_stopwords
+
+    return frozenset(thai_stopwords())
+
+
+_TOKEN_JUNK = re.compile(r"^[\W_]+$")
+
+
+def words(text: str, keep_whitespace: bool = False) -> list[str]:
+    """PyThaiNLP newmm words; with keep_whitespace their concatenation is the input."""
+    if keep_whitespace:
+        return word_tokenize(text, engine="newmm", keep_whitespace=True)
+    return [w for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if w.strip()]
+
+
+def index_tokens(text: str) -> list[str]:
+    """Tokens for the keyword index and keyword queries: newmm words, Thai digits folded to
+    Arabic, lower-cased Latin, stopwords and punctuation dropped."""
+    out = []
+    stop = stopwords()
+    for w in words(fold_digits(text)):
+        w = w.strip().lower()
+        if not w or w in stop or _TOKEN_JUNK.match(w):
+            continue
+        out.append(w)
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a paragraph. Thai marks sentence ends with spaces, which crfcut reads."""
+    out = []
+    for para in text.split("\n"):
+        para = para.strip()
+        if not para:
+            continue
+        if has_thai(para):
+            out.extend(s.strip() for s in sent_tokenize(para, engine="crfcut") if s.strip())
+        else:
+            out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+", para) if s.strip())
+    return out

@@ -1,0 +1,75 @@
+"""Dense vectors in Chroma: embedded PersistentClient, or a Chroma server by URL.
+
+We always pass our own vectors: Chroma's default embedding function downloads a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+COLLECTION = "chunks"
+WRITE_BATCH = 250
+
+
+def _client(path: Path, url: str | None):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    opts = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if url:
+        u = urlparse(url)
+        return chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https", settings=opts)
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=opts)
+
+
+class VectorStore:
+    def __init__(self, path: Path, url: str | None = None, collection: str = COLLECTION):
+        self.client = _client(path, url)
+        # hnsw:space cosine: vectors are normalised, distance = 1 - cosine.
+        self.col = self.client.get_or_create_collection(
+            collection, embedding_function=None, metadata={"hnsw:space": "cosine", "hnsw:M": 16, "hnsw:construction_ef": 100}
+        )
+
+    def count(self) -> int:
+        return self.col.count()
+
+    def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
+        for i in range(0, len(ids), WRITE_BATCH):
+            self.col.upsert(
+                ids=ids[i : i + WRITE_BATCH],
+                embeddings=vectors[i : i + WRITE_BATCH],
+                metadatas=metadatas[i : i + WRITE_BATCH],
+            )
+
+    def get_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), WRITE_BATCH):
+            got = self.col.get(ids=ids[i : i + WRITE_BATCH], include=["embeddings"])
+            for cid, vec in zip(got["ids"], got["embeddings"]):
+                out[cid] = np.asarray(vec, dtype=np.float32)
+        return out
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            got = self.col.get(include=[], limit=5000, offset=offset)
+            if not got["ids"]:
+                return ids
+            ids.update(got["ids"])
+            offset += len(got["ids"])
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), WRITE_BATCH):
+            self.col.delete(ids=ids[i : i + WRITE_BATCH])
+
+    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        total = self.count()
+        if total == 0:
+            return []
+        res = self.col.query(query_embeddings=[vector], n_results=min(n, total), include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
