@@ -8,6 +8,7 @@ from functools import cached_property
 
 from assistant.answer import ExtractiveAnswerer, RefusalRule, evidence_for
 from assistant.config import Settings
+from assistant.followup import rewrite
 from assistant.embedding import Embedder, load_embedder, resolve_model_dir
 from assistant.index import Index
 from assistant.retrieval import Retriever
@@ -40,10 +41,14 @@ class Assistant:
     def search(self, query: str, k: int | None = None, method: str = "hybrid") -> list[Hit]:
         return self.retriever.search(query, k=k, method=method)
 
-    def ask(self, question: str, k: int | None = None, method: str = "hybrid") -> Answer:
+    def ask(self, question: str, k: int | None = None, method: str = "hybrid", history: list[str] | None = None) -> Answer:
+        """`history`: the user's earlier questions in this chat, oldest first."""
         t0 = time.perf_counter()
-        hits = self.search(question, k=k, method=method)
-        ans = self.answerer.answer(question, hits, evidence_for(question, hits))
+        query = rewrite(question, history)
+        hits = self.search(query, k=k, method=method)
+        ans = self.answerer.answer(query, hits, evidence_for(query, hits))
+        ans.question = question
+        ans.searched_as = query
         ans.meta["seconds"] = round(time.perf_counter() - t0, 4)
         ans.meta["index_generation"] = self.index.generation
         return ans
