@@ -31,8 +31,8 @@ def normalize(text: str) -> str:
     text = _C1.sub(lambda m: _C1_REPAIR.get(m.group(), ""), text)
     text = _SPACE_BEFORE_MARK.sub("", text)
     text = text.replace("\u0e4d\u0e32", "\u0e33")  # sara am split into nikhahit + sara aa
-    text = thai_normalize(text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    # PyThaiNLP's normalize collapses newlines, which carry paragraph structure: apply per line.
+    lines = [thai_normalize(_SPACES.sub(" ", line)).strip() for line in text.split("\n")]
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 

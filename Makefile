@@ -1,0 +1,49 @@
+# Two commands for a newcomer: `make demo` (set up, ingest the shipped corpus, open the chat)
+# and `make test`. Everything runs offline except pip's package downloads.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+INDEX ?= var/index
+FULL_INDEX ?= var/index-full
+SHARED ?= ../shared
+HOST ?= 127.0.0.1
+PORT ?= 7860
+export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 GRADIO_ANALYTICS_ENABLED=False
+
+.PHONY: setup model demo demo-full ask test test-fast eval bench chroma clean
+
+setup: $(STAMP) model
+
+# torch first and pinned: a bare torch requirement would pull a multi-GB CUDA build.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q --no-deps -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+model: $(STAMP)
+	$(BIN)/assistant build-model
+
+$(INDEX)/catalog.sqlite: | setup
+	$(BIN)/assistant ingest corpus/documents --index $(INDEX)
+
+demo: setup
+	$(BIN)/assistant ingest corpus/documents --index $(INDEX)
+	$(BIN)/assistant serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+demo-full: setup
+	$(BIN)/assistant ingest corpus/documents $(SHARED)/corpus --index $(FULL_INDEX)
+	$(BIN)/assistant serve --index $(FULL_INDEX) --host $(HOST) --port $(PORT)
+
+ask: setup
+	$(BIN)/assistant ingest corpus/documents --index $(INDEX)
+	$(BIN)/assistant ask "แนวทางที่ 7 คืออะไร" --index $(INDEX)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf var .pytest_cache
