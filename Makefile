@@ -42,6 +42,12 @@ ask: setup
 	$(BIN)/assistant ingest corpus/documents --index $(INDEX)
 	$(BIN)/assistant ask "แนวทางที่ 7 คืออะไร" --index $(INDEX)
 
+# The whole shared corpus, then the domain question set and the external benchmarks side by side.
+eval: setup
+	$(BIN)/assistant ingest corpus/documents $(SHARED)/corpus --index $(FULL_INDEX)
+	$(BIN)/assistant eval --index $(FULL_INDEX) --shared-eval $(SHARED)/eval --bench-index var/bench \
+		--benchmark xquad-th --benchmark iapp --benchmark iapp-distractors --name domain
+
 test: setup
 	$(BIN)/python -m pytest -q
 

@@ -37,8 +37,8 @@ def _split_long(sentence: str, budget: int, count: TokenCounter) -> list[str]:
 
 
 def pack(units: list[str], budget: int, count: TokenCounter, overlap: int = 1) -> list[str]:
-    """Greedy packing of sentences into pieces of at most `budget` tokens; each piece after the
-    first repeats the previous piece's last `overlap` sentences for context."""
+    """Greedy packing of sentences into pieces of at most `budget` tokens; a piece after the
+    first repeats the previous piece's last `overlap` sentences when they are short."""
     pieces: list[list[str]] = []
     cur: list[str] = []
     cur_tokens = 0
@@ -48,7 +48,8 @@ def pack(units: list[str], budget: int, count: TokenCounter, overlap: int = 1) -
             pieces.append(cur)
             carry = cur[-overlap:] if overlap and len(cur) > overlap else []
             carry_tokens = sum(count(u) for u in carry)
-            if carry_tokens + n > budget:
+            # Overlap is context, not content: a long carried sentence would double the embedding work.
+            if carry_tokens > budget // 4 or carry_tokens + n > budget:
                 carry, carry_tokens = [], 0
             cur, cur_tokens = list(carry), carry_tokens
         cur.append(unit)
@@ -58,7 +59,7 @@ def pack(units: list[str], budget: int, count: TokenCounter, overlap: int = 1) -
     return [" ".join(p) for p in pieces]
 
 
-def chunk_document(doc: Document, budget: int = 160, count: TokenCounter = approx_tokens, overlap: int = 1) -> list[Chunk]:
+def chunk_document(doc: Document, budget: int = 128, count: TokenCounter = approx_tokens, overlap: int = 1) -> list[Chunk]:
     chunks: list[Chunk] = []
     seen: set[str] = set()
     offset = 0

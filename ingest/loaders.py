@@ -374,14 +374,26 @@ def load_file(path: Path, doc_id: str, max_bytes: int) -> Loaded:
     return Loaded([doc], [], warnings)
 
 
+_FOLDER_DOCS = ("readme", "manifest", "license", "licence", "changelog")
+
+
+def _skipped_in_folder(rel: Path) -> bool:
+    """Hidden files and a folder's own documentation (README, MANIFEST, LICENSE) are not content;
+    name such a file explicitly to ingest it."""
+    if any(part.startswith(".") for part in rel.parts):
+        return True
+    return rel.stem.lower().startswith(_FOLDER_DOCS)
+
+
 def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
     """(file, doc id) pairs. A doc id is the path relative to the folder named on the command
-    line (a single file's id is its name). Folders recurse; unsupported files in them are skipped."""
+    line (a single file's id is its name). Folders recurse; unsupported files and folder
+    documentation in them are skipped."""
     for root in paths:
         root = Path(root)
         if root.is_dir():
             for f in sorted(p for p in root.rglob("*") if p.is_file()):
-                if f.suffix.lower() in SUPPORTED and not any(part.startswith(".") for part in f.relative_to(root).parts):
+                if f.suffix.lower() in SUPPORTED and not _skipped_in_folder(f.relative_to(root)):
                     yield f, f.relative_to(root).as_posix()
         else:
             yield root, root.name

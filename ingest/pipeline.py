@@ -46,7 +46,7 @@ def ingest(
     index: Index,
     embed: Callable[[list[str]], "object"],
     count_tokens: Callable[[str], int],
-    chunk_tokens: int = 160,
+    chunk_tokens: int = 128,
     overlap: int = 1,
     max_bytes: int = 50_000_000,
     batch_chunks: int = 256,

@@ -4,9 +4,9 @@ from ingest.chunking import approx_tokens, chunk_document, chunk_id, pack
 
 def test_pack_respects_budget_and_overlaps():
     units = [f"ประโยคที่{i} " + "ก" * 30 for i in range(10)]
-    pieces = pack(units, budget=40, count=approx_tokens, overlap=1)
+    pieces = pack(units, budget=60, count=approx_tokens, overlap=1)
     assert len(pieces) > 1
-    assert all(approx_tokens(p) <= 40 + 15 for p in pieces)
+    assert all(approx_tokens(p) <= 60 + 15 for p in pieces)
     # each piece after the first starts with the previous piece's last sentence
     for a, b in zip(pieces, pieces[1:]):
         assert b.startswith(a.split(" ")[-2])
@@ -31,3 +31,9 @@ def test_long_sentence_is_split_at_words():
     assert len(chunks) > 3
     assert all(approx_tokens(c.text) <= 60 for c in chunks)
     assert all(c.location == "มาตรา ๑" for c in chunks)
+
+
+def test_long_sentences_are_not_carried_as_overlap():
+    units = ["ก" * 90, "ข" * 90, "ค" * 90]  # 30 tokens each, more than a quarter of the budget
+    pieces = pack(units, budget=70, count=approx_tokens, overlap=1)
+    assert pieces == ["ก" * 90 + " " + "ข" * 90, "ค" * 90]

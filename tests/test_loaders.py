@@ -114,6 +114,7 @@ def test_discover_ids_are_relative_to_the_named_folder(tmp_path):
     (tmp_path / "law").mkdir()
     (tmp_path / "law" / "a.txt").write_text("ก", encoding="utf-8")
     (tmp_path / "index.json").write_text("[]")
+    (tmp_path / "MANIFEST.md").write_text("# about this folder")
     found = list(discover([tmp_path]))
     assert [d for _, d in found] == ["law/a.txt"]
 

@@ -19,7 +19,7 @@ class Settings:
     home: Path = _default_home()
     chroma_url: str | None = None
     # Chunking: budget in model tokens (the model truncates at 512; long chunks embed slowly).
-    chunk_tokens: int = 160
+    chunk_tokens: int = 128
     chunk_overlap_sentences: int = 1
     embed_batch: int = 32
     # Retrieval.

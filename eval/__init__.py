@@ -1,0 +1,1 @@
+"""Evaluation stage: question sets, metrics, baselines side by side, reports with plots."""

@@ -1,0 +1,68 @@
+"""`assistant eval`: the domain question set and the external benchmarks, one report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from assistant.cli import IndexOpt, ModelOpt, console, fail, get_assistant, settings_from
+
+    @app.command("eval")
+    def eval_cmd(
+        index: Optional[Path] = IndexOpt,
+        model: Optional[Path] = ModelOpt,
+        split: list[str] = typer.Option(["dev", "test"], help="question splits from eval/questions"),
+        questions: Optional[Path] = typer.Option(None, help="another question file (JSONL), scored as 'test'"),
+        benchmark: list[str] = typer.Option([], help="xquad-th | iapp | iapp-distractors (repeatable)"),
+        shared_eval: Path = typer.Option(Path("../shared/eval"), help="folder of the external benchmarks"),
+        bench_index: Optional[Path] = typer.Option(None, help="where benchmark indexes are kept (default: a temporary folder)"),
+        limit: Optional[int] = typer.Option(None, help="score only the first N queries of each benchmark"),
+        name: str = typer.Option("eval", help="report name: eval/reports/<date>-<name>.md"),
+        reports: Optional[Path] = typer.Option(None, help="reports folder"),
+        domain: bool = typer.Option(True, help="score the domain question set"),
+    ):
+        """Score retrieval (BM25, dense, hybrid side by side), answers and refusals; write a report."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from eval import harness, report
+
+        s = settings_from(index, model)
+        result = {"name": name, "date": dt.date.today().isoformat()}
+        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
+        with progress:
+            if domain:
+                if not (s.index_dir / "catalog.sqlite").exists():
+                    fail(f"{s.index_dir}: no index (run `make eval`, or `assistant ingest corpus/documents ../shared/corpus --index ...`)")
+                dev = harness.load_split("dev") if "dev" in split else []
+                test = harness.load_questions(questions, "test") if questions else (harness.load_split("test") if "test" in split else [])
+                a = get_assistant(s)
+                task = progress.add_task("domain questions", total=len(dev) + len(test))
+                result["domain"] = harness.run_domain(a, dev, test, tick=lambda: progress.advance(task))
+                info = a.index.info()
+                result["meta"] = {"index": str(s.index_dir), "documents": info["documents"], "chunks": info["chunks"], "model": info["model"]}
+                result["latencies_ms"] = result["domain"].pop("latencies_ms")
+            for name_ in benchmark:
+                if name_ not in harness.BENCHMARKS:
+                    fail(f"unknown benchmark {name_!r}; choose from {', '.join(harness.BENCHMARKS)}")
+                root = bench_index or Path(tempfile.mkdtemp(prefix="assistant-bench-"))
+                bs = settings_from(root / name_, model)
+                from assistant.service import Assistant
+
+                ba = Assistant(bs)
+                task = progress.add_task(f"benchmark {name_}", total=None)
+                result.setdefault("benchmarks", {})[name_] = harness.run_benchmark(
+                    ba, name_, shared_eval, limit, tick=lambda: progress.advance(task)
+                )
+        result.setdefault("meta", {"index": "-", "documents": 0, "chunks": 0, "model": "-"})
+        result["meta"]["settings"] = {
+            k: getattr(s, k) for k in ("chunk_tokens", "candidates", "rrf_k", "dense_weight", "bm25_weight", "per_doc_cap", "answer_passages")
+        }
+        path = report.write(result, reports or report.REPORTS_DIR)
+        console.print(f"report: {path}")
+        print(path.read_text(encoding="utf-8"))

@@ -1,0 +1,79 @@
+"""Retrieval and answer metrics. Pure functions over plain data, so they are easy to test."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import unicodedata
+
+_WS = re.compile(r"\s+")
+
+
+def squash(text: str) -> str:
+    """Compare text ignoring whitespace, NBSP and C1 debris: passages are unwrapped at ingest."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch for ch in text if not (0x80 <= ord(ch) <= 0x9F) and ch not in "\u200b\ufeff")
+    return _WS.sub("", text.replace("\u00a0", " "))
+
+
+def relevant(doc_id: str, text: str, gold_doc_ids: list[str], evidence: list[str]) -> bool:
+    """Passage level: from a gold document and containing one of the evidence strings."""
+    if doc_id not in gold_doc_ids:
+        return False
+    if not evidence:
+        return True
+    body = squash(text)
+    return any(squash(e) in body for e in evidence)
+
+
+def doc_level(ranked_doc_ids: list[str]) -> list[str]:
+    """First occurrence of each document, in rank order (for paragraph-level benchmarks)."""
+    seen, out = set(), []
+    for d in ranked_doc_ids:
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
+
+
+def recall_at(rels: list[bool], k: int) -> float:
+    return 1.0 if any(rels[:k]) else 0.0
+
+
+def mrr_at(rels: list[bool], k: int = 10) -> float:
+    for i, r in enumerate(rels[:k], 1):
+        if r:
+            return 1.0 / i
+    return 0.0
+
+
+def ndcg_at(rels: list[bool], k: int = 10, n_relevant: int = 1) -> float:
+    dcg = sum(1.0 / math.log2(i + 1) for i, r in enumerate(rels[:k], 1) if r)
+    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(max(n_relevant, 1), k) + 1))
+    return dcg / ideal if ideal else 0.0
+
+
+def multi_recall_at(per_gold: list[list[bool]], k: int) -> float:
+    """For multi-document questions: share of gold documents whose evidence is in the top k."""
+    if not per_gold:
+        return 0.0
+    return sum(1.0 for rels in per_gold if any(rels[:k])) / len(per_gold)
+
+
+def contains_key(answer: str, keys: list[str]) -> bool:
+    body = squash(answer)
+    return any(squash(k) in body for k in keys)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    idx = min(len(values) - 1, max(0, math.ceil(p / 100 * len(values)) - 1))
+    return values[idx]
+
+
+def mean(values) -> float:
+    values = list(values)
+    return statistics.fmean(values) if values else 0.0

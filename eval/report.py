@@ -1,0 +1,190 @@
+"""Evaluation reports: Markdown + JSON with the tables, PNG plots, and a per-question diff
+against the previous report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPORTS_DIR = Path(__file__).resolve().parent / "reports"
+
+
+def _f(x) -> str:
+    return f"{x:.3f}" if isinstance(x, float) else str(x)
+
+
+def previous_report(reports_dir: Path, exclude: Path) -> dict | None:
+    candidates = sorted(
+        (p for p in reports_dir.glob("*.json") if p != exclude and not p.name.startswith("bench-")),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for p in reversed(candidates):
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if "domain" in data:
+            data["_path"] = p.name
+            return data
+    return None
+
+
+def diff(prev: dict | None, cur: dict, split: str = "test", method: str = "hybrid", k: int = 5) -> dict:
+    """Questions whose hybrid passage rank crossed the top-k line, and refusals that flipped."""
+    if not prev:
+        return {}
+    try:
+        before = prev["domain"]["splits"][split]["questions"]
+        after = cur["domain"]["splits"][split]["questions"]
+    except KeyError:
+        return {}
+    better, worse = [], []
+    key = f"{method}_rank"
+    for qid, row in after.items():
+        old = before.get(qid)
+        if old is None:
+            continue
+        if key in row:
+            hit_old = old.get(key) is not None and old[key] <= k
+            hit_new = row.get(key) is not None and row[key] <= k
+            if hit_new and not hit_old:
+                better.append(qid)
+            elif hit_old and not hit_new:
+                worse.append(qid)
+        elif "correct_refusal" in row and "correct_refusal" in old and row["correct_refusal"] != old["correct_refusal"]:
+            (better if row["correct_refusal"] else worse).append(qid)
+    return {"against": prev.get("_path"), "better": better, "worse": worse}
+
+
+def plots(result: dict, stem: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    split = result["domain"]["splits"].get("test") or next(iter(result["domain"]["splits"].values()))
+    retrieval = split["retrieval"]
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for method, s in retrieval.items():
+        ax.plot(range(1, 11), s["curve"], marker="o", label=method)
+    ax.set_xlabel("k")
+    ax.set_ylabel("Recall@k (passage)")
+    ax.set_ylim(0, 1)
+    ax.set_title("Domain test split: recall@k by method")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    path = stem.with_name(stem.name + "-recall.png")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    made.append(path.name)
+
+    kinds = sorted({k for s in retrieval.values() for k in s["by_kind"]})
+    fig, ax = plt.subplots(figsize=(6, 4))
+    width = 0.8 / max(1, len(retrieval))
+    for i, (method, s) in enumerate(retrieval.items()):
+        vals = [s["by_kind"].get(k, {}).get("R@5", 0) for k in kinds]
+        ax.bar([x + i * width for x in range(len(kinds))], vals, width, label=method)
+    ax.set_xticks([x + width * (len(retrieval) - 1) / 2 for x in range(len(kinds))], kinds)
+    ax.set_ylabel("Recall@5")
+    ax.set_ylim(0, 1)
+    ax.set_title("Domain test split: Recall@5 by question kind")
+    ax.legend()
+    path = stem.with_name(stem.name + "-kinds.png")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    made.append(path.name)
+
+    lat = result.get("latencies_ms", [])
+    if lat:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.hist(lat, bins=30)
+        ax.set_xlabel("ask latency (ms), warm")
+        ax.set_ylabel("questions")
+        ax.set_title("Answer latency per question")
+        path = stem.with_name(stem.name + "-latency.png")
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        made.append(path.name)
+    return made
+
+
+def markdown(result: dict) -> str:
+    lines = [f"# Evaluation: {result['name']} ({result['date']})", ""]
+    meta = result["meta"]
+    lines += [
+        f"- index: `{meta['index']}` — {meta['documents']} documents, {meta['chunks']} chunks; model `{meta['model']}`",
+        f"- settings: {', '.join(f'{k}={v}' for k, v in meta['settings'].items())}",
+        "",
+    ]
+    if "domain" in result:
+        lines += [f"Refusal rule calibrated on dev: `{result['domain']['refusal_rule']}`", ""]
+    for split, data in result.get("domain", {}).get("splits", {}).items():
+        lines += [f"## Domain questions — {split} split", ""]
+        lines += ["| method | n | R@1 | R@3 | R@5 | R@10 | MRR@10 | nDCG@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for m, s in data["retrieval"].items():
+            lines.append(
+                f"| {m} | {s['n']} | {_f(s['R@1'])} | {_f(s['R@3'])} | {_f(s['R@5'])} | {_f(s['R@10'])} | {_f(s['MRR@10'])} | "
+                f"{_f(s['nDCG@10'])} | {s['latency_p50_ms']:.0f} | {s['latency_p95_ms']:.0f} |"
+            )
+        lines += ["", "Per kind (Recall@5 / MRR@10; multi: all gold documents in the top 5):", ""]
+        kinds = sorted({k for s in data["retrieval"].values() for k in s["by_kind"]})
+        lines += ["| method | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
+        for m, s in data["retrieval"].items():
+            cells = []
+            for k in kinds:
+                bk = s["by_kind"].get(k)
+                if not bk:
+                    cells.append("–")
+                    continue
+                cell = f"{bk['R@5']:.2f} / {bk['MRR@10']:.2f} (n={bk['n']})"
+                if "all_docs@5" in bk:
+                    cell += f"; all docs {bk['all_docs@5']:.2f}"
+                cells.append(cell)
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        a = data["answers"]
+        lines += [
+            "",
+            "Answers (hybrid retrieval, extractive answerer, calibrated refusal):",
+            "",
+            "| answer-key hit | citation precision | citation validity | refusal accuracy (out of scope) | false refusal (in scope) | ask p50 ms | ask p95 ms |",
+            "|---|---|---|---|---|---|---|",
+            f"| {_f(a['answer_key_hit'])} | {_f(a['citation_precision'])} | {_f(a['citation_validity'])} | {_f(a['refusal_accuracy'])} "
+            f"(n={a['n_out_of_scope']}) | {_f(a['false_refusal'])} (n={a['n_in_scope']}) | {a['ask_p50_ms']:.0f} | {a['ask_p95_ms']:.0f} |",
+            "",
+        ]
+    for name, b in result.get("benchmarks", {}).items():
+        lines += [
+            f"## External benchmark: {name}",
+            "",
+            f"{b['queries']} queries, {b['documents']} paragraphs ({b['chunks']} chunks), ingest {b['ingest_s']} s. Paragraph level.",
+            "",
+            "| method | R@1 | R@5 | R@10 | MRR@10 | p50 ms |",
+            "|---|---|---|---|---|---|",
+        ]
+        for m, s in b["methods"].items():
+            lines.append(f"| {m} | {_f(s['R@1'])} | {_f(s['R@5'])} | {_f(s['R@10'])} | {_f(s['MRR@10'])} | {s['p50_ms']} |")
+        lines.append("")
+    d = result.get("diff")
+    if d:
+        lines += [f"## Changes against {d['against']}", "", f"- better: {', '.join(d['better']) or 'none'}", f"- worse: {', '.join(d['worse']) or 'none'}", ""]
+    for p in result.get("plots", []):
+        lines.append(f"![{p}]({p})")
+    return "\n".join(lines) + "\n"
+
+
+def write(result: dict, reports_dir: Path = REPORTS_DIR) -> Path:
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    stem = reports_dir / f"{result['date']}-{result['name']}"
+    json_path = stem.with_suffix(".json")
+    result["diff"] = diff(previous_report(reports_dir, json_path), result)
+    if "domain" in result:
+        result["plots"] = plots(result, stem)
+    json_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    md = stem.with_suffix(".md")
+    md.write_text(markdown(result), encoding="utf-8")
+    return md
