@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option("eval", help="report name: eval/reports/<date>-<name>.md"),
         reports: Optional[Path] = typer.Option(None, help="reports folder"),
         domain: bool = typer.Option(True, help="score the domain question set"),
+        ablation: bool = typer.Option(True, help="also score hybrid with each query-understanding technique off"),
     ):
         """Score retrieval (BM25, dense, hybrid side by side), answers and refusals; write a report."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -47,6 +48,12 @@ def register(app: typer.Typer) -> None:
                 info = a.index.info()
                 result["meta"] = {"index": str(s.index_dir), "documents": info["documents"], "chunks": info["chunks"], "model": info["model"]}
                 result["latencies_ms"] = result["domain"].pop("latencies_ms")
+                if ablation:
+                    task = progress.add_task("ablation", total=2 * len(harness.ABLATIONS))
+                    result["ablation"] = {
+                        name_: harness.run_ablation(a, qs, tick=lambda: progress.advance(task))
+                        for name_, qs in (("dev", dev), ("test", test)) if qs
+                    }
             for name_ in benchmark:
                 if name_ not in harness.BENCHMARKS:
                     fail(f"unknown benchmark {name_!r}; choose from {', '.join(harness.BENCHMARKS)}")

@@ -91,12 +91,13 @@ def retrieve_all(assistant, questions: list[Question], methods=METHODS, k: int =
     for q in questions:
         for method in methods:
             t = time.perf_counter()
-            hits = assistant.search(q.question, k=k, method=method)
+            qp, hits = assistant.retriever.retrieve(q.question, k=k, method=method)
             dt = time.perf_counter() - t
             rels = [M.relevant(h.doc_id, h.text, q.gold_doc_ids, q.evidence) for h in hits]
             results[method].append(Retrieved(q.qid, method, rels, _per_gold(q, hits), [h.doc_id for h in hits], dt))
             if method == "hybrid":
-                hybrid_hits[q.qid] = (hits, evidence_for(q.question, hits), dt)
+                ev = evidence_for(qp.text, hits, expansions=qp.expansions, unknown=assistant.retriever.unknown_references(qp))
+                hybrid_hits[q.qid] = (hits, ev, dt)
         if tick:
             tick()
     return results, hybrid_hits
@@ -280,4 +281,46 @@ def run_benchmark(assistant, name: str, shared_eval: Path, limit: int | None = N
     for m, vals in per.items():
         out["methods"][m] = {k: round(M.mean(v), 4) for k, v in vals.items() if k != "ms"}
         out["methods"][m]["p50_ms"] = round(M.percentile(vals["ms"], 50), 1)
+    return out
+
+
+# ---------------------------------------------------------------- ablation of query understanding
+
+ABLATIONS = {
+    "full": {},
+    "no glossary": {"use_glossary": False},
+    "no mined terms": {"use_mined_terms": False},
+    "no dense expansion": {"expand_dense": False},
+    "no named-Act boost": {"doc_boost": False},
+    "no per-doc cap": {"per_doc_cap": 0},
+    "per-doc cap 2": {"per_doc_cap": 2},
+    "none (plain hybrid)": {"use_glossary": False, "use_mined_terms": False, "expand_dense": False, "doc_boost": False, "per_doc_cap": 0},
+}
+
+
+def run_ablation(assistant, questions: list[Question], variants: dict[str, dict] = ABLATIONS, tick=None) -> dict:
+    """Hybrid retrieval with each technique switched off in turn, scored per question kind."""
+    from dataclasses import replace
+
+    from assistant.retrieval import Retriever
+
+    out = {}
+    for name, overrides in variants.items():
+        r = Retriever(assistant.index, assistant.embedder, replace(assistant.settings, **overrides))
+        rows = []
+        for q in questions:
+            if not q.in_scope:
+                continue
+            hits = r.search(q.question, k=10, method="hybrid")
+            rows.append((q, [M.relevant(h.doc_id, h.text, q.gold_doc_ids, q.evidence) for h in hits], _per_gold(q, hits)))
+        entry = {"all": {"R@5": M.mean(M.recall_at(x, 5) for _, x, _ in rows), "MRR@10": M.mean(M.mrr_at(x, 10) for _, x, _ in rows), "n": len(rows)}}
+        for kind in KINDS[:3]:
+            kr = [(q, x, pg) for q, x, pg in rows if q.kind == kind]
+            if kr:
+                entry[kind] = {"R@5": M.mean(M.recall_at(x, 5) for _, x, _ in kr), "MRR@10": M.mean(M.mrr_at(x, 10) for _, x, _ in kr), "n": len(kr)}
+                if kind == "multi":
+                    entry[kind]["all_docs@5"] = M.mean(1.0 if M.multi_recall_at(pg, 5) == 1.0 else 0.0 for _, _, pg in kr)
+        out[name] = entry
+        if tick:
+            tick()
     return out

@@ -169,6 +169,17 @@ def markdown(result: dict) -> str:
         for m, s in b["methods"].items():
             lines.append(f"| {m} | {_f(s['R@1'])} | {_f(s['R@5'])} | {_f(s['R@10'])} | {_f(s['MRR@10'])} | {s['p50_ms']} |")
         lines.append("")
+    for split, table in result.get("ablation", {}).items():
+        lines += [f"## Ablation of query understanding — {split} split (hybrid, R@5 / MRR@10)", ""]
+        kinds = ["all", "lexical", "paraphrase", "multi"]
+        lines += ["| variant | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
+        for name, row in table.items():
+            cells = []
+            for k in kinds:
+                c = row.get(k)
+                cells.append("–" if not c else f"{c['R@5']:.3f} / {c['MRR@10']:.3f}" + (f"; all docs {c['all_docs@5']:.2f}" if "all_docs@5" in c else ""))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
     d = result.get("diff")
     if d:
         lines += [f"## Changes against {d['against']}", "", f"- better: {', '.join(d['better']) or 'none'}", f"- worse: {', '.join(d['worse']) or 'none'}", ""]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from langchain_core.runnables import RunnableLambda
@@ -34,17 +34,24 @@ class Evidence:
 
     best_dense: float
     coverage: float  # share of the question's content words found in the top passages
+    unknown: list[str] = field(default_factory=list)  # references no indexed text contains
 
 
-def evidence_for(question: str, hits: list[Hit], top: int = 3) -> Evidence:
+def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=()) -> Evidence:
+    """`expansions`: glossary matches of the question; a word counts as covered when the
+    passages hold it or one of its equivalents (ขยะ is covered by มูลฝอย)."""
     dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
     q = content_tokens(question)
     if not q or not hits:
-        return Evidence(dense, 0.0)
+        return Evidence(dense, 0.0, list(unknown))
     seen = set()
     for h in hits[:top]:
         seen |= set(index_tokens(f"{h.title} {h.text}"))
-    return Evidence(dense, len(q & seen) / len(q))
+    covered = q & seen
+    for m in expansions:
+        if any(set(index_tokens(a)) <= seen for a in m.adds):
+            covered |= q & set(index_tokens(m.form))
+    return Evidence(dense, len(covered) / len(q), list(unknown))
 
 
 @dataclass
@@ -57,6 +64,8 @@ class RefusalRule:
     min_coverage: float = 0.5
 
     def refuse(self, ev: Evidence) -> bool:
+        if ev.unknown:
+            return True
         if ev.best_dense >= self.strong_dense:
             return False
         if ev.best_dense < self.min_dense:
@@ -82,6 +91,14 @@ def _best_sentences(hit: Hit, q: set[str], limit: int = 2) -> list[str]:
     return [s for _, _, s in sorted(chosen, key=lambda t: t[1])]  # in the passage's own order
 
 
+_ASKS_NUMBER = re.compile(r"เท่า(?:ไร|ไหร่|ใด)|กี่|จำนวนเท่า|ร้อยละเท่า|อัตราเท่า")
+_NUMBER = re.compile(r"[0-9๐-๙]|หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|ร้อย|พัน|หมื่น|แสน|ล้าน")
+
+
+def asks_for_number(question: str) -> bool:
+    return bool(_ASKS_NUMBER.search(question))
+
+
 @dataclass
 class ExtractiveAnswerer:
     """Quotes the best sentences of the top passages, one cited line per passage."""
@@ -100,11 +117,14 @@ class ExtractiveAnswerer:
             citations.append(Citation(n, hit.doc_id, hit.title, hit.location, hit.text, hit.score, quote))
             where = f"{hit.title}" + (f" ({hit.location})" if hit.location else "")
             lines.append(f"- {quote} [{n}]\n  — {where}")
+        if asks_for_number(question) and not any(_NUMBER.search(c.quote) for c in citations):
+            # A figure the quoted sentences do not give: better no answer than a wrong number.
+            return refusal(question, hits, evidence, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
         text = "จากเอกสารที่เกี่ยวข้อง:\n" + "\n".join(lines)
         return Answer(question, text, False, citations, hits, meta=_meta(evidence))
 
 
-def refusal(question: str, hits: list[Hit], evidence: Evidence) -> Answer:
+def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = "") -> Answer:
     nearest = []
     for h in hits:
         if h.title not in nearest:
@@ -112,13 +132,17 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence) -> Answer:
         if len(nearest) == 3:
             break
     text = REFUSAL
+    if evidence.unknown:
+        reason = f"ไม่มีเอกสารใดกล่าวถึง: {', '.join(evidence.unknown)}"
+    if reason:
+        text += f" ({reason})"
     if nearest:
         text += "\nเอกสารที่ใกล้เคียงที่สุด: " + "; ".join(nearest)
     return Answer(question, text, True, [], hits, meta=_meta(evidence))
 
 
 def _meta(ev: Evidence) -> dict:
-    return {"best_dense": round(ev.best_dense, 4), "coverage": round(ev.coverage, 3)}
+    return {"best_dense": round(ev.best_dense, 4), "coverage": round(ev.coverage, 3), "unknown_references": ev.unknown}
 
 
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,13 +42,54 @@ class DocInfo:
 
 
 class Catalog:
+    """One SQLite connection per thread (WAL: readers never wait for the writer). A shared
+    connection would let a reader thread see a writer's half-done transaction."""
+
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        # One connection per Catalog; the server's worker threads share it under SQLite's own lock.
-        self.db = sqlite3.connect(str(path), timeout=60, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._all_lock = threading.Lock()
+        db = self.db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), timeout=60, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=60000")
+            self._local.conn = conn
+            with self._all_lock:
+                # Close the connections of threads that have ended (thread pools come and go).
+                alive = []
+                for t, c in self._all:
+                    if t.is_alive():
+                        alive.append((t, c))
+                    else:
+                        c.close()
+                alive.append((threading.current_thread(), conn))
+                self._all = alive
+        return conn
+
+    @contextmanager
+    def reading(self):
+        """Every read inside sees one committed state (a snapshot), even while another thread or
+        process commits. Nested use joins the outer snapshot."""
+        db = self.db
+        if db.in_transaction:
+            yield self
+            return
+        db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            if db.in_transaction:
+                db.execute("COMMIT")
 
     # ---- facts
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -84,20 +127,30 @@ class Catalog:
 
     def chunks(self, ids: list[str]) -> dict[str, Chunk]:
         out: dict[str, Chunk] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            q = (
-                "SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256"
-                f" FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})"
-            )
-            for r in self.db.execute(q, part):
-                out[r[0]] = Chunk(*r)
+        with self.reading():  # one state across the slices
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                q = (
+                    "SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256"
+                    f" FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})"
+                )
+                for r in self.db.execute(q, part):
+                    out[r[0]] = Chunk(*r)
         return out
 
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
-        ids = self.chunk_ids(doc_id)
-        got = self.chunks(ids)
+        with self.reading():
+            ids = self.chunk_ids(doc_id)
+            got = self.chunks(ids)
         return [got[i] for i in ids]
+
+    def iter_texts(self):
+        """(doc id, chunk text) for every chunk: what derived knowledge (mined terms) reads."""
+        return self.db.execute("SELECT doc_id, text FROM chunks ORDER BY doc_id, ordinal").fetchall()
+
+    def iter_titled_texts(self):
+        """(title, chunk text) for every chunk."""
+        return self.db.execute("SELECT title, text FROM chunks ORDER BY doc_id, ordinal").fetchall()
 
     def all_tokens(self) -> tuple[list[str], list[list[str]]]:
         ids, toks = [], []
@@ -106,8 +159,26 @@ class Catalog:
             toks.append(t.split(" ") if t else [])
         return ids, toks
 
+    def tokens_at_generation(self) -> tuple[int, list[str], list[list[str]]]:
+        """(generation, chunk ids, tokens) read from one snapshot, so they belong together."""
+        with self.reading():
+            gen = self.generation
+            ids, toks = self.all_tokens()
+        return gen, ids, toks
+
+    def known_chunks(self, ids: list[str]) -> set[str]:
+        """Which of these chunk ids the catalog holds (cheaper than `chunks`)."""
+        out: set[str] = set()
+        with self.reading():
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                q = f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})"
+                out.update(r[0] for r in self.db.execute(q, part))
+        return out
+
     # ---- writes: one transaction per batch, so a killed process leaves the old state whole
     def replace_documents(self, docs: list[tuple[DocInfo, list[Chunk], list[list[str]]]], remove: list[str] = ()) -> int:
+        """Replace (or remove) documents and bump the generation in one transaction."""
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -136,4 +207,11 @@ class Catalog:
         return gen
 
     def close(self) -> None:
-        self.db.close()
+        with self._all_lock:
+            conns, self._all = [c for _, c in self._all], []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 
@@ -29,6 +29,13 @@ class Settings:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     per_doc_cap: int = 3  # at most this many hits from one document in the top-k
+    # Query understanding (each switchable for the ablation in eval/).
+    use_glossary: bool = True
+    use_mined_terms: bool = True
+    expand_dense: bool = True
+    expansion_weight: float = 0.5  # BM25 weight of added terms against the question's own
+    doc_boost: bool = True
+    doc_boost_share: float = 0.5
     # Refusal (calibrated on the eval dev split): refuse below min_dense; above strong_dense
     # always answer; in between, answer only if the question's words are covered.
     refuse_min_dense: float = 0.80
@@ -36,6 +43,23 @@ class Settings:
     refuse_min_coverage: float = 0.5
     answer_passages: int = 3
     max_file_mb: int = 50
+    # Generative answers (optional; docs/llm.md). No URL and no model → extractive answers only.
+    llm_provider: str = "openai"  # openai (any OpenAI-compatible endpoint) | ollama
+    llm_url: str | None = None  # e.g. http://localhost:11434/v1 (Ollama's OpenAI API), vLLM, llama.cpp
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 60.0  # seconds for a whole answer; past it the extractive answer is shown
+    llm_temperature: float = 0.0
+    llm_max_tokens: int = 1024
+    llm_passages: int = 5  # passages the model reads, numbered [1]..[n]
+    llm_min_support: float = 0.80  # verify.py; chosen on eval/questions/support_pairs.jsonl
+    llm_min_verified: float = 0.5  # below this share of verified sentences → extractive fallback
+    llm_unsupported: str = "drop"  # drop | flag: what to do with a sentence that fails verification
+    llm_rewrite: bool = True  # rewrite follow-up questions with the model
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_url or self.llm_model)
 
     @property
     def model_dir(self) -> Path:
@@ -53,6 +77,17 @@ _ENV = {
     "k": ("ASSISTANT_K", int),
     "refuse_min_dense": ("ASSISTANT_REFUSE_MIN_DENSE", float),
     "max_file_mb": ("ASSISTANT_MAX_FILE_MB", int),
+    "llm_provider": ("ASSISTANT_LLM_PROVIDER", str),
+    "llm_url": ("ASSISTANT_LLM_URL", str),
+    "llm_model": ("ASSISTANT_LLM_MODEL", str),
+    "llm_api_key": ("ASSISTANT_LLM_API_KEY", str),
+    "llm_timeout": ("ASSISTANT_LLM_TIMEOUT", float),
+    "llm_temperature": ("ASSISTANT_LLM_TEMPERATURE", float),
+    "llm_max_tokens": ("ASSISTANT_LLM_MAX_TOKENS", int),
+    "llm_passages": ("ASSISTANT_LLM_PASSAGES", int),
+    "llm_min_support": ("ASSISTANT_LLM_MIN_SUPPORT", float),
+    "llm_unsupported": ("ASSISTANT_LLM_UNSUPPORTED", str),
+    "llm_rewrite": ("ASSISTANT_LLM_REWRITE", lambda v: v.strip().lower() not in ("0", "false", "no", "off")),
 }
 
 

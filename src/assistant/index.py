@@ -4,12 +4,22 @@ Write order keeps a killed process harmless: vectors are upserted first (invisib
 catalog names them), then the catalog commits the batch in one transaction, then the keyword
 index is rebuilt for the new generation. A reader trusts only chunk ids the catalog holds and
 rebuilds a keyword index that lags the catalog's generation.
+
+Concurrency: writers (ingest, remove, repair) take the index's write lock, a thread lock plus
+an flock on `<index>/.write.lock`, so two processes never interleave their bookkeeping; the
+lock is held per batch, never while a reader waits. Readers take no lock: each thread has its
+own SQLite connection, so a search sees either the state before a commit or the one after,
+and `Index.reading()` pins one snapshot across several calls.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import signal
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +32,9 @@ from assistant.thai import index_tokens
 from assistant.vectors import VectorStore
 
 FORMAT_VERSION = "1"
+# Testing hook: ASSISTANT_CRASH_AT=before-commit|after-commit makes a writer SIGKILL itself there,
+# so the crash tests can kill a process at the exact point a timing-based kill rarely hits.
+CRASH_ENV = "ASSISTANT_CRASH_AT"
 
 
 class IndexError_(RuntimeError):
@@ -39,6 +52,11 @@ def passage_text(chunk: Chunk) -> str:
 
 def keyword_tokens(chunk: Chunk) -> list[str]:
     return index_tokens(f"{chunk.title}\n{chunk.location}\n{chunk.text}")
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -70,34 +88,58 @@ class Index:
             # A shared server holds many indexes: one collection per index folder.
             collection = self.catalog.get_meta("collection") or "idx-" + hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:12]
             self.catalog.set_meta("collection", collection)
-        self.vectors = VectorStore(self.root / "chroma", chroma_url, collection)
-        self._keyword: KeywordIndex | None = None
-        self._lock = threading.RLock()
+        self.vectors = VectorStore(self.root / "chroma", chroma_url, collection, model=self.model_fingerprint)
+        self._keywords: dict[int, KeywordIndex] = {}  # the last two generations, for pinned readers
+        self._kw_lock = threading.RLock()
+        self._write_lock = threading.RLock()
+        self._lock = self._write_lock  # older name
 
     # ---------------------------------------------------------------- reading
     @property
     def generation(self) -> int:
         return self.catalog.generation
 
+    @contextmanager
+    def reading(self):
+        """Pin one catalog snapshot for every read this thread makes inside the block (the
+        dense filter, the keyword generation, the chunk texts), so a search never mixes two
+        states even while another thread or process commits."""
+        with self.catalog.reading():
+            yield self
+
     def keyword(self) -> KeywordIndex:
-        """The keyword index for the catalog's current generation, loaded once per generation."""
+        """The keyword index for the catalog's generation (the pinned one inside `reading()`)."""
         gen = self.generation
-        with self._lock:
-            if self._keyword is not None and self._keyword.generation == gen:
-                return self._keyword
-            kw = KeywordIndex.load(self.root / "keyword")
-            if kw is None or kw.generation != gen:
-                kw = self._rebuild_keyword(gen)
-            self._keyword = kw
+        kw = self._keywords.get(gen)
+        if kw is not None:
+            return kw
+        with self._kw_lock:
+            kw = self._keywords.get(gen)
+            if kw is None:
+                kw = KeywordIndex.load(self.root / "keyword")
+                if kw is None or kw.generation != gen:
+                    kw = self._rebuild_keyword()
+                self._remember(kw)
             return kw
 
-    def _rebuild_keyword(self, gen: int) -> KeywordIndex:
-        ids, toks = self.catalog.all_tokens()
-        kw = KeywordIndex.build(toks, ids, gen)
+    def _remember(self, kw: KeywordIndex) -> None:
+        with self._kw_lock:
+            keep = {g: k for g, k in self._keywords.items() if g >= kw.generation - 1}
+            keep[kw.generation] = kw
+            self._keywords = keep
+
+    def _rebuild_keyword(self) -> KeywordIndex:
+        gen, ids, toks = self.catalog.tokens_at_generation()
+        kw = KeywordIndex.build(toks, ids, gen, self.model_fingerprint)
         try:
-            kw.save(self.root / "keyword")
-        except OSError:
-            pass  # a read-only index still answers from memory
+            on_disk = int((self.root / "keyword" / "CURRENT").read_text().strip())
+        except (OSError, ValueError):
+            on_disk = -1
+        if on_disk <= gen:  # never replace a newer generation another writer saved
+            try:
+                kw.save(self.root / "keyword")
+            except OSError:
+                pass  # a read-only index still answers from memory
         return kw
 
     def documents(self) -> list[DocInfo]:
@@ -107,24 +149,43 @@ class Index:
         return self.catalog.chunks(ids)
 
     def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        # Over-fetch: Chroma may hold orphans of a killed ingest that the catalog does not name.
-        got = self.vectors.query(vector, n + 10)
-        known = self.catalog.chunks([cid for cid, _ in got])
-        return [(cid, s) for cid, s in got if cid in known][:n]
+        """The n nearest chunks the catalog names. Chroma may hold vectors the catalog does not
+        (orphans of a killed ingest, or of a batch not yet committed): fetch more until n known
+        ones are found or Chroma has no more."""
+        fetch = n + 10
+        while True:
+            got = self.vectors.query(vector, fetch)
+            known = self.catalog.known_chunks([cid for cid, _ in got])
+            out = [(cid, s) for cid, s in got if cid in known]
+            if len(out) >= n or len(got) < fetch:
+                return out[:n]
+            fetch *= 4
 
-    def bm25(self, tokens: list[str], n: int) -> list[tuple[str, float]]:
-        return self.keyword().search(tokens, n)
+    def bm25(self, tokens: list[str], n: int, extra: list[str] = (), extra_weight: float = 0.5) -> list[tuple[str, float]]:
+        return self.keyword().search(tokens, n, extra, extra_weight)
 
     # ---------------------------------------------------------------- writing
+    @contextmanager
+    def writing(self):
+        """The write lock: one writer per index across threads and processes."""
+        with self._write_lock:
+            with open(self.root / ".write.lock", "a+") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    yield self
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+
     def needs_update(self, doc: Document) -> bool:
         info = self.catalog.document(doc.doc_id)
         return info is None or info.sha256 != doc.sha256
 
-    def write(self, batch: list[tuple[Document, list[Chunk]]], embed) -> WriteReport:
+    def write(self, batch: list[tuple[Document, list[Chunk]]], embed, on_vectors=None) -> WriteReport:
         """Write a batch of documents atomically. `embed(texts) -> np.ndarray` is called only for
-        chunks whose vectors Chroma does not already hold (content-hash ids)."""
+        chunks whose vectors Chroma does not already hold (content-hash ids), so vectors left by
+        a killed run are reused. `on_vectors()` is called once the vectors are in Chroma."""
         report = WriteReport()
-        with self._lock:
+        with self.writing():
             todo = []
             shas = self.catalog.doc_shas()
             for doc, chunks in batch:
@@ -147,9 +208,8 @@ class Index:
                     [{"doc_id": c.doc_id, "ordinal": c.ordinal} for c in missing],
                 )
             report.chunks_embedded = len(missing)
-            old_ids = set()
-            for doc, _ in todo:
-                old_ids.update(self.catalog.chunk_ids(doc.doc_id))
+            if on_vectors:
+                on_vectors()
             rows = [
                 (
                     DocInfo(doc.doc_id, doc.title, doc.source, doc.kind, doc.sha256, len(cs), 0.0, doc.meta),
@@ -158,55 +218,106 @@ class Index:
                 )
                 for doc, cs in todo
             ]
-            gen = self.catalog.replace_documents(rows)
+            old_ids = set()
+            for doc, _ in todo:
+                old_ids.update(self.catalog.chunk_ids(doc.doc_id))
+            _crash_point("before-commit")
+            self.catalog.replace_documents(rows)
+            _crash_point("after-commit")
             report.chunks_added = len(set(ids) - old_ids)
             stale = sorted(old_ids - set(ids))
             if stale:
                 self.vectors.delete(stale)
-            self._keyword = self._rebuild_keyword(gen)
+            self._remember(self._rebuild_keyword())
         return report
 
     def remove(self, doc_ids: list[str]) -> int:
-        with self._lock:
-            ids = [cid for d in doc_ids for cid in self.catalog.chunk_ids(d)]
+        with self.writing():
             known = [d for d in doc_ids if self.catalog.document(d)]
             if not known:
                 return 0
-            gen = self.catalog.replace_documents([], remove=known)
+            ids = [cid for d in known for cid in self.catalog.chunk_ids(d)]
+            self.catalog.replace_documents([], remove=known)
             if ids:
                 self.vectors.delete(ids)
-            self._keyword = self._rebuild_keyword(gen)
+            self._remember(self._rebuild_keyword())
             return len(known)
 
     # ---------------------------------------------------------------- consistency
     def check(self) -> dict:
-        """Compare the three stores; what `assistant doctor` prints."""
-        cat = set(self.catalog.chunk_ids())
+        """Compare the three stores; what `assistant doctor` prints. `problems` is empty when
+        the catalog, Chroma and the keyword index hold the same chunks for the same model."""
+        with self.catalog.reading():
+            gen = self.generation
+            cat = set(self.catalog.chunk_ids())
+            n_docs = len(self.catalog.documents())
         vec = self.vectors.all_ids()
         kw = KeywordIndex.load(self.root / "keyword")
+        vec_model = self.vectors.model
+        missing = sorted(cat - vec)
+        orphans = sorted(vec - cat)
+        kw_ok = bool(kw and kw.generation == gen and set(kw.chunk_ids) == cat)
+        problems = []
+        if vec_model and self.model_fingerprint and vec_model != self.model_fingerprint:
+            problems.append(f"Chroma's vectors were made by model {vec_model}, the catalog says {self.model_fingerprint}")
+        if missing:
+            problems.append(f"{len(missing)} chunk(s) in the catalog have no vector in Chroma")
+        if orphans:
+            problems.append(
+                f"{len(orphans)} vector(s) in Chroma that the catalog does not name (left by an interrupted "
+                "ingest: never shown; the next ingest reuses them, `doctor --fix` drops them)"
+            )
+        if kw is None:
+            problems.append("no keyword index on disk")
+        elif kw.generation != gen:
+            problems.append(f"keyword index is for generation {kw.generation}, the catalog is at {gen}")
+        elif set(kw.chunk_ids) != cat:
+            problems.append("keyword index and catalog hold different chunks")
+        elif kw.model_fingerprint and self.model_fingerprint and kw.model_fingerprint != self.model_fingerprint:
+            problems.append(f"keyword index records model {kw.model_fingerprint}, the catalog says {self.model_fingerprint}")
+            kw_ok = False
         return {
             "model": self.model_fingerprint,
-            "generation": self.generation,
-            "documents": len(self.catalog.documents()),
+            "vector_model": vec_model,
+            "keyword_model": kw.model_fingerprint if kw else None,
+            "generation": gen,
+            "documents": n_docs,
             "chunks": len(cat),
-            "missing_vectors": sorted(cat - vec),
-            "orphan_vectors": sorted(vec - cat),
+            "vectors": len(vec),
+            "missing_vectors": missing,
+            "orphan_vectors": orphans,
             "keyword_generation": kw.generation if kw else None,
-            "keyword_matches": bool(kw and kw.generation == self.generation and set(kw.chunk_ids) == cat),
+            "keyword_matches": kw_ok,
+            "problems": problems,
+            "healthy": not problems,
         }
 
     def repair(self, embed) -> dict:
-        with self._lock:
+        """Make Chroma and the keyword index agree with the catalog: re-embed what is missing
+        (everything, when the vectors came from another model), drop orphans, rebuild BM25."""
+        with self.writing():
             report = self.check()
+            vec_model = report["vector_model"]
+            if vec_model and self.model_fingerprint and vec_model != self.model_fingerprint:
+                self.vectors.recreate(self.model_fingerprint)
+                report = self.check()
+            elif self.model_fingerprint and not vec_model:
+                self.vectors.set_model(self.model_fingerprint)
             if report["orphan_vectors"]:
                 self.vectors.delete(report["orphan_vectors"])
             missing = report["missing_vectors"]
-            if missing:
-                chunks = self.catalog.chunks(missing)
-                cs = [chunks[i] for i in missing]
-                self.vectors.add(missing, embed([passage_text(c) for c in cs]), [{"doc_id": c.doc_id, "ordinal": c.ordinal} for c in cs])
+            for i in range(0, len(missing), 256):
+                part = missing[i : i + 256]
+                chunks = self.catalog.chunks(part)
+                cs = [chunks[c] for c in part if c in chunks]
+                if cs:
+                    self.vectors.add(
+                        [c.chunk_id for c in cs], embed([passage_text(c) for c in cs]),
+                        [{"doc_id": c.doc_id, "ordinal": c.ordinal} for c in cs],
+                    )
             if not report["keyword_matches"]:
-                self._keyword = self._rebuild_keyword(self.generation)
+                self._keywords = {}
+                self._remember(self._rebuild_keyword())
         return self.check()
 
     def size_bytes(self) -> int:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -18,47 +20,56 @@ logging.getLogger("bm25s").setLevel(logging.ERROR)
 
 
 class KeywordIndex:
-    def __init__(self, model, chunk_ids: list[str], generation: int):
+    def __init__(self, model, chunk_ids: list[str], generation: int, model_fingerprint: str | None = None):
         self.model = model
         self.chunk_ids = chunk_ids
         self.generation = generation
+        self.model_fingerprint = model_fingerprint  # the index's embedding model, for `doctor`
         self._vocab = model.vocab_dict if model is not None else {}
 
     @classmethod
-    def build(cls, token_lists: list[list[str]], chunk_ids: list[str], generation: int) -> "KeywordIndex":
+    def build(cls, token_lists: list[list[str]], chunk_ids: list[str], generation: int, model_fingerprint: str | None = None) -> "KeywordIndex":
         import bm25s
 
         if not chunk_ids:
-            return cls(None, [], generation)
+            return cls(None, [], generation, model_fingerprint)
         model = bm25s.BM25(k1=1.2, b=0.75)
         model.index(token_lists, show_progress=False)
-        return cls(model, chunk_ids, generation)
+        return cls(model, chunk_ids, generation, model_fingerprint)
 
-    def search(self, tokens: list[str], n: int) -> list[tuple[str, float]]:
+    def search(self, tokens: list[str], n: int, extra: list[str] = (), extra_weight: float = 0.5) -> list[tuple[str, float]]:
+        """BM25 of `tokens`, plus `extra` (expansion terms) at a lower weight."""
         if self.model is None:
             return []
         known = [t for t in tokens if t in self._vocab]
-        if not known:
+        more = [t for t in extra if t in self._vocab and t not in known]
+        if not known and not more:
             return []
-        scores = self.model.get_scores(known)
+        scores = self.model.get_scores(known) if known else 0.0
+        if more:
+            scores = scores + extra_weight * self.model.get_scores(more)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def save(self, root: Path) -> None:
-        """Write generation N into root/gen-N, then point root/CURRENT at it (atomic rename)."""
+        """Write generation N into root/gen-N, then point root/CURRENT at it (atomic rename).
+        A process killed half-way leaves only a .tmp folder, which a later save removes."""
         root.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(root)
         target = root / f"gen-{self.generation}"
-        tmp = root / f".tmp-gen-{self.generation}-{os.getpid()}"
+        tag = f"{os.getpid()}-{threading.get_ident()}"
+        tmp = root / f".tmp-gen-{self.generation}-{tag}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         if self.model is not None:
             self.model.save(str(tmp), show_progress=False)
         (tmp / "chunk_ids.json").write_text(json.dumps(self.chunk_ids))
+        (tmp / "meta.json").write_text(json.dumps({"generation": self.generation, "model": self.model_fingerprint, "chunks": len(self.chunk_ids)}))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
-        cur_tmp = root / f".CURRENT.{os.getpid()}"
+        cur_tmp = root / f".CURRENT.{tag}"
         cur_tmp.write_text(str(self.generation))
         os.replace(cur_tmp, root / "CURRENT")
         for old in root.glob("gen-*"):
@@ -67,15 +78,46 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, root: Path) -> "KeywordIndex | None":
+        """The saved index, or None when there is none or it cannot be read (a writer in another
+        process may be replacing it): the caller rebuilds from the catalog."""
         import bm25s
 
         try:
             generation = int((root / "CURRENT").read_text().strip())
             path = root / f"gen-{generation}"
             chunk_ids = json.loads((path / "chunk_ids.json").read_text())
-        except (OSError, ValueError):
+            try:
+                meta = json.loads((path / "meta.json").read_text())
+            except (OSError, ValueError):
+                meta = {}
+            if not chunk_ids:
+                return cls(None, [], generation, meta.get("model"))
+            model = bm25s.BM25.load(str(path), show_progress=False)
+        except Exception:  # missing, half-replaced or damaged files
             return None
-        if not chunk_ids:
-            return cls(None, [], generation)
-        model = bm25s.BM25.load(str(path), show_progress=False)
-        return cls(model, chunk_ids, generation)
+        return cls(model, chunk_ids, generation, meta.get("model"))
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Temporary folders and pointer files of writers that are no longer running."""
+    for p in list(root.glob(".tmp-gen-*")) + list(root.glob(".CURRENT.*")):
+        m = re.search(r"[-.](\d+)-\d+$", p.name)
+        pid = int(m.group(1)) if m else None
+        if pid is not None and _alive(pid):
+            continue
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 
+from assistant import glossary
 from assistant.config import Settings
+from assistant.glossary import Glossary, squash
 from assistant.index import Index
 from assistant.schema import Hit
-from assistant.thai import index_tokens, normalize
+from assistant.query import QueryPlan, references, short_title
+from assistant.query import plan as make_plan
 
 METHODS = ("hybrid", "dense", "bm25")
 
@@ -44,24 +47,61 @@ def cap_per_doc(items: list[tuple[str, float]], doc_of: dict[str, str], cap: int
     return (kept + overflow)[:k]
 
 
-@dataclass
 class Retriever:
-    index: Index
-    embedder: Any  # assistant.embedding.Embedder
-    settings: Settings
+    """Follows a QueryPlan: expanded BM25 and dense lists, fused, named documents boosted,
+    then at most `per_doc_cap` hits per document so a second document gets room."""
 
-    def search(self, query: str, k: int | None = None, method: str = "hybrid") -> list[Hit]:
+    def __init__(self, index: Index, embedder: Any, settings: Settings):
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._derived: tuple[int, Glossary, dict[str, str], str] | None = None
+        self._lock = threading.Lock()
+
+    def _knowledge(self) -> tuple[Glossary, dict[str, str]]:
+        """Glossary + terms mined from the indexed documents, and Act titles; per index generation."""
+        gen = self.index.generation
+        with self._lock:
+            if self._derived is None or self._derived[0] != gen:
+                base = glossary.load_default() if self.settings.use_glossary else Glossary()
+                mined = Glossary()
+                titles = {}
+                if self.settings.use_mined_terms:
+                    for doc_id, text in self.index.catalog.iter_texts():
+                        for group in glossary.mine(text, doc_id):
+                            mined.add(group)
+                for d in self.index.documents():
+                    if d.title.startswith(("พระราชบัญญัติ", "พระราชกฤษฎีกา", "พระราชกำหนด")):
+                        titles[d.doc_id] = short_title(d.title)
+                corpus = "\n".join(squash(f"{title}{text}") for title, text in self.index.catalog.iter_titled_texts())
+                self._derived = (gen, base.merged(mined), titles, corpus)
+            return self._derived[1], self._derived[2]
+
+    def unknown_references(self, qp: QueryPlan) -> list[str]:
+        """References in the question ("แนวทางที่ 11", "พ.ร.บ. ควบคุมอาคาร") that no indexed
+        text contains: the corpus cannot answer a question about them."""
+        self._knowledge()
+        corpus = self._derived[3]
+        return [r for r in references(qp.text) if r not in corpus]
+
+    def plan(self, query: str) -> QueryPlan:
+        terms, titles = self._knowledge()
+        s = self.settings
+        return make_plan(query, terms, titles if s.doc_boost else None, s.expand_dense)
+
+    def retrieve(self, query: str, k: int | None = None, method: str = "hybrid") -> tuple[QueryPlan, list[Hit]]:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-        k = k or self.settings.k
-        query = normalize(query)
-        n = max(self.settings.candidates, k)
+        s = self.settings
+        k = k or s.k
+        qp = self.plan(query)
+        n = max(s.candidates, k)
         dense: list[tuple[str, float]] = []
         sparse: list[tuple[str, float]] = []
         if method in ("hybrid", "dense"):
-            dense = self.index.dense(self.embedder.embed_query_vec(query), n)
+            dense = self.index.dense(self.embedder.embed_query_vec(qp.dense_text), n)
         if method in ("hybrid", "bm25"):
-            sparse = self.index.bm25(index_tokens(query), n)
+            sparse = self.index.bm25(qp.tokens, n, qp.extra_tokens, s.expansion_weight)
         if method == "dense":
             fused = dense
         elif method == "bm25":
@@ -69,12 +109,19 @@ class Retriever:
         else:
             fused = rrf(
                 {"dense": [c for c, _ in dense], "bm25": [c for c, _ in sparse]},
-                {"dense": self.settings.dense_weight, "bm25": self.settings.bm25_weight},
-                self.settings.rrf_k,
+                {"dense": s.dense_weight, "bm25": s.bm25_weight},
+                s.rrf_k,
             )
         chunks = self.index.chunks([c for c, _ in fused[: n * 2]])
+        if qp.boost_docs and method == "hybrid" and fused:
+            # A question that names an Act: its passages move up by a fixed share of the top score.
+            bump = s.doc_boost_share * fused[0][1]
+            fused = sorted(
+                ((c, sc + bump if c in chunks and chunks[c].doc_id in qp.boost_docs else sc) for c, sc in fused),
+                key=lambda kv: (-kv[1], kv[0]),
+            )
         doc_of = {cid: ch.doc_id for cid, ch in chunks.items()}
-        fused = cap_per_doc([(c, s) for c, s in fused if c in chunks], doc_of, self.settings.per_doc_cap, k)
+        fused = cap_per_doc([(c, sc) for c, sc in fused if c in chunks], doc_of, s.per_doc_cap, k)
         dense_of, bm25_of = dict(dense), dict(sparse)
         hits = []
         for rank, (cid, score) in enumerate(fused, 1):
@@ -93,12 +140,10 @@ class Retriever:
                     scores={k_: v for k_, v in evidence.items() if v is not None},
                 )
             )
-        return hits
+        return qp, hits
 
-    def best_dense(self, query: str) -> float:
-        """The query's best cosine to any chunk: how much the corpus has to say about it."""
-        got = self.index.dense(self.embedder.embed_query_vec(normalize(query)), 1)
-        return got[0][1] if got else 0.0
+    def search(self, query: str, k: int | None = None, method: str = "hybrid") -> list[Hit]:
+        return self.retrieve(query, k, method)[1]
 
 
 class HybridRetriever(BaseRetriever):

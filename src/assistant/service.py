@@ -45,10 +45,11 @@ class Assistant:
         """`history`: the user's earlier questions in this chat, oldest first."""
         t0 = time.perf_counter()
         query = rewrite(question, history)
-        hits = self.search(query, k=k, method=method)
-        ans = self.answerer.answer(query, hits, evidence_for(query, hits))
+        qp, hits = self.retriever.retrieve(query, k=k, method=method)
+        ev = evidence_for(qp.text, hits, expansions=qp.expansions, unknown=self.retriever.unknown_references(qp))
+        ans = self.answerer.answer(qp.text, hits, ev)
         ans.question = question
-        ans.searched_as = query
+        ans.searched_as = qp.searched_as
         ans.meta["seconds"] = round(time.perf_counter() - t0, 4)
         ans.meta["index_generation"] = self.index.generation
         return ans

@@ -1,0 +1,54 @@
+"""Query understanding: glossary matching, mined terms, Thai query normalisation, named Acts."""
+
+from assistant import glossary as G
+from assistant.query import clean_query, named_documents, plan, short_title, year_variants
+
+
+def test_glossary_matches_at_word_boundaries_ignoring_dots_and_case():
+    g = G.load_default()
+    forms = {m.form for m in g.find("ทต. กับ อบต. ต้องเก็บขยะไหม")}
+    assert {"ทต", "อบต", "ขยะ"} <= forms
+    assert any("smartcity" == m.form for m in g.find("Smart City คืออะไร"))
+    assert not [m for m in g.find("การปรับตัวของชุมชน") if m.form == "ปรับ"]
+
+
+def test_plan_expands_colloquial_words_for_both_retrievers():
+    qp = plan("คนแก่ในตำบลได้รับการดูแลอะไรบ้าง", G.load_default())
+    assert "ผู้สูงอายุ" in qp.extra_tokens or "สูงอายุ" in "".join(qp.extra_tokens)
+    assert "ผู้สูงอายุ" in qp.dense_text
+    assert "ผู้สูงอายุ" in qp.searched_as
+
+
+def test_mined_abbreviations_from_a_document():
+    text = "วันนี้ กรมส่งเสริมการปกครองท้องถิ่น (สถ.) ร่วมกับสำนักงานส่งเสริมเศรษฐกิจดิจิทัล (depa) จัดงาน และเผยแพร่แก่องค์กรปกครองส่วนท้องถิ่น (อปท.)"
+    pairs = {tuple(gr.forms) for gr in G.mine(text, "news.txt")}
+    assert ("กรมส่งเสริมการปกครองท้องถิ่น", "สถ.") in pairs
+    assert ("สำนักงานส่งเสริมเศรษฐกิจดิจิทัล", "depa") in pairs
+    assert ("องค์กรปกครองส่วนท้องถิ่น", "อปท.") in pairs
+    assert all(gr.source == "news.txt" for gr in G.mine(text, "news.txt"))
+
+
+def test_a_mined_term_is_used_by_the_next_query():
+    g = G.Glossary()
+    assert not g.find("สพธอ. มีหน้าที่อะไร")
+    for group in G.mine("สำนักงานพัฒนาธุรกรรมทางอิเล็กทรอนิกส์ (สพธอ.) เปิดบริการ", "doc.txt"):
+        g.add(group)
+    qp = plan("สพธอ. มีหน้าที่อะไร", g)
+    assert "สำนักงานพัฒนาธุรกรรมทางอิเล็กทรอนิกส์" in qp.dense_text
+    assert qp.expansions[0].source == "doc.txt"
+
+
+def test_thai_query_normalisation():
+    assert clean_query("ดีมากกกกก") == "ดีมาก"
+    assert clean_query("มาตรา\u00a0๑๖") == "มาตรา ๑๖"
+    assert year_variants("ปี พ.ศ. ๒๕๖๗") == ["2024"]
+    assert year_variants("in 2024") == ["2567"]
+    assert "2024" in plan("แผนปี พ.ศ. 2567").extra_tokens
+
+
+def test_questions_that_name_an_act_boost_it():
+    titles = {"thai_law/618130.txt": short_title("พระราชบัญญัติ เทศบาล พ.ศ. ๒๔๙๖"),
+              "thai_law/635171.txt": short_title("พระราชบัญญัติ ผู้สูงอายุ พ.ศ. ๒๕๔๖")}
+    assert titles["thai_law/635171.txt"] == "ผู้สูงอายุ"
+    assert named_documents("ตาม พ.ร.บ. ผู้สูงอายุ มีสิทธิอะไร", titles) == ["thai_law/635171.txt"]
+    assert named_documents("คนแก่ได้อะไรบ้าง", titles) == []
