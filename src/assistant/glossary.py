@@ -104,17 +104,19 @@ def load_default(path: str = str(DEFAULT_GLOSSARY)) -> Glossary:
 # ---------------------------------------------------------------- mined from the documents
 
 _THAI = r"\u0e01-\u0e4e"
-# "กรมส่งเสริมการปกครองท้องถิ่น (สถ.)": a name, then its abbreviation in parentheses.
-_ABBREV = re.compile(rf"([{_THAI}A-Za-z0-9][{_THAI}A-Za-z0-9 ]{{3,80}}?)\s*\(\s*([{_THAI}A-Za-z][{_THAI}A-Za-z.]{{1,11}})\s*\)")
+# "กรมส่งเสริมการปกครองท้องถิ่น (สถ.)": an abbreviation in parentheses after its name. The
+# patterns anchor on the parenthesis and the name is taken from the text just before it:
+# a lazy look-back pattern would backtrack at every character of every chunk.
+_ABBREV = re.compile(rf"\(\s*([{_THAI}A-Za-z][{_THAI}A-Za-z.]{{1,11}})\s*\)")
 # '(ต่อไปนี้เรียกว่า "สำนักงาน")': the preceding name gets a short name.
-_CALLED = re.compile(rf"([{_THAI}A-Za-z0-9 ]{{4,80}}?)\s*\(\s*ต่อไปนี้(?:ใน[{_THAI}]+)?เรียกว่า\s*[\"“']([^\"”']{{2,40}})[\"”']\s*\)")
+_CALLED = re.compile(rf"\(\s*ต่อไปนี้(?:ใน[{_THAI}]+)?เรียกว่า\s*[\"“']([^\"”']{{2,40}})[\"”']\s*\)")
+_NAME_BEFORE = re.compile(rf"([{_THAI}A-Za-z0-9][{_THAI}A-Za-z0-9]{{3,80}})\s*$")
 _LEADING = frozenset("และ กับ ของ โดย ให้ ที่ แก่ ให้แก่ ระหว่าง จาก ตาม ว่า เป็น หรือ จัด ร่วมกับ".split())
 
 
 def _tidy_name(name: str) -> str:
     """The name itself, without the clause it sits in: text after the last space, then after
     the last linking word (แก่, และ, ของ, ...)."""
-    name = name.strip().split(" ")[-1]
     toks = words(name)
     cut = max((i + 1 for i, t in enumerate(toks) if t in _LEADING), default=0)
     rest = "".join(toks[cut:])
@@ -131,17 +133,22 @@ def _is_abbreviation_of(abbr: str, name: str) -> bool:
     return all(any(ch == c for ch in it) for c in letters)  # letters in order in the name
 
 
+def _name_before(text: str, at: int) -> str | None:
+    m = _NAME_BEFORE.search(text[max(0, at - 82) : at])
+    return _tidy_name(m.group(1)) if m else None
+
+
 def mine(text: str, source: str) -> list[TermGroup]:
     """Abbreviations and short names a document defines for itself."""
     out, seen = [], set()
     for m in _ABBREV.finditer(text):
-        name, abbr = _tidy_name(m.group(1)), m.group(2).strip()
-        if _is_abbreviation_of(abbr, name) and (name, abbr) not in seen:
+        name, abbr = _name_before(text, m.start()), m.group(1).strip()
+        if name and _is_abbreviation_of(abbr, name) and (name, abbr) not in seen:
             seen.add((name, abbr))
             out.append(TermGroup([name, abbr], "mined-abbreviation", source))
     for m in _CALLED.finditer(text):
-        name, short = _tidy_name(m.group(1)), m.group(2).strip()
-        if len(name) > len(short) and (name, short) not in seen:
+        name, short = _name_before(text, m.start()), m.group(1).strip()
+        if name and len(name) > len(short) and (name, short) not in seen:
             seen.add((name, short))
             out.append(TermGroup([name, short], "mined-defined", source))
     return out
