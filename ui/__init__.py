@@ -1,0 +1,1 @@
+"""The Thai web UI (Gradio): `assistant serve`."""

@@ -1,0 +1,480 @@
+"""The Gradio app: chat with cited answers, trainer examples, feedback, corpus list, upload.
+
+One `Assistant` per process, shared by every session; ingestion runs under a lock, and the index
+re-reads its keyword index when its generation changes, so uploads are searchable at once.
+"""
+
+from __future__ import annotations
+
+import assistant  # noqa: F401  (sets the offline environment before gradio is imported)
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+import yaml
+
+from assistant.feedback import DOWN, NONE, UP, FeedbackStore
+from ingest.loaders import SUPPORTED
+from ui import fonts, render
+from ui.auth import Users
+from ui.uploads import UploadError, UploadFolder, check_file
+
+log = logging.getLogger("assistant.ui")
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES_FILE = HERE / "examples.yaml"
+CSS_FILE = HERE / "static" / "ui.css"
+JS_FILE = HERE / "static" / "ui.js"
+
+TITLE = "ผู้ช่วยค้นนโยบายและกฎหมาย อปท."
+MAX_QUESTION = 500  # characters
+_META_SHOWN = {"mode", "notice", "seconds", "index_generation", "rewritten_by", "model"}
+MAX_TURNS_KEPT = 20  # per session, for the cards panel and feedback
+
+
+@dataclass
+class ExampleGroup:
+    title: str
+    note: str
+    questions: list[str]
+
+
+def load_examples(path: Path = EXAMPLES_FILE) -> list[ExampleGroup]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    groups = []
+    for g in data.get("groups", []):
+        qs = [str(q).strip() for q in g.get("questions", []) if str(q).strip()]
+        if qs:
+            groups.append(ExampleGroup(str(g.get("title", "")).strip(), str(g.get("note", "") or "").strip(), qs))
+    return groups
+
+
+@dataclass
+class Context:
+    """What every session shares."""
+
+    assistant: object  # assistant.service.Assistant
+    users: Users = field(default_factory=Users)
+    stream_delay: float = 0.03  # seconds between streamed lines
+
+    def __post_init__(self):
+        s = self.assistant.settings
+        self.settings = s
+        self.feedback = FeedbackStore.for_index(s.index_dir)
+        self.uploads = UploadFolder(Path(s.index_dir) / "uploads")
+        self.ingest_lock = threading.Lock()
+        self.examples = load_examples()
+
+    # ------------------------------------------------------------ answers
+    def _as_dict(self, ans) -> dict:
+        d = ans.to_dict()
+        # Keep what the UI shows; the hits' full passages stay on the server side of the answer.
+        d["hits"] = [
+            {"doc_id": h["doc_id"], "title": h["title"], "location": h["location"], "score": h["score"]}
+            for h in d["hits"]
+        ]
+        d["meta"] = {k: v for k, v in (d.get("meta") or {}).items() if k in _META_SHOWN}
+        d["generation"] = (ans.meta or {}).get("index_generation", self.assistant.index.generation)
+        return d
+
+    def ask(self, question: str, history: list[str]) -> dict:
+        return self._as_dict(self.assistant.ask(question, history=history or None))
+
+    def ask_stream(self, question: str, history: list[str]):
+        """Yields the answer text so far (str; generative answers only), then the answer (dict)."""
+        stream = getattr(self.assistant, "ask_stream", None)
+        if stream is None:
+            yield self.ask(question, history)
+            return
+        for item in stream(question, history=history or None):
+            yield item if isinstance(item, str) else self._as_dict(item)
+
+    # ------------------------------------------------------------ corpus
+    def corpus_rows(self, query: str = "") -> tuple[list[list], str]:
+        docs = self.assistant.index.documents()
+        q = (query or "").strip().lower()
+        shown = [
+            d for d in docs
+            if not q or q in d.title.lower() or q in d.doc_id.lower() or q in d.kind.lower() or q in str(d.source).lower()
+        ]
+        shown.sort(key=lambda d: (-(d.ingested_at or 0), d.title))
+        rows = [[d.title, d.kind, d.n_chunks, render.when(d.ingested_at), d.doc_id] for d in shown]
+        total_chunks = sum(d.n_chunks for d in docs)
+        summary = (
+            f"แสดง {len(shown)} จาก {len(docs)} เอกสาร · รวม {total_chunks:,} ช่วงข้อความ (chunks) · "
+            f"ดัชนีรุ่นที่ {self.assistant.index.generation}"
+        )
+        return rows, summary
+
+    def status_line(self) -> str:
+        docs = self.assistant.index.documents()
+        return (
+            f"ดัชนี: {len(docs)} เอกสาร · ดัชนีรุ่นที่ {self.assistant.index.generation} · "
+            "ทำงานแบบออฟไลน์ คำตอบมาจากข้อความในเอกสารเท่านั้น"
+        )
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def _turn_for_message(turns: list[dict], index) -> dict | None:
+    i = index[0] if isinstance(index, (list, tuple)) else index
+    for t in turns or []:
+        if t.get("msg_index") == i:
+            return t
+    return None
+
+
+def make_handlers(ctx: Context):
+    def respond(message, chat, turns, request: gr.Request):
+        q = " ".join(str(message or "").split())[:MAX_QUESTION]
+        chat = list(chat or [])
+        turns = list(turns or [])
+        if not q:
+            yield chat, turns, gr.skip(), ""
+            return
+        turn_no = (turns[-1]["turn"] + 1) if turns else 1
+        chat.append({"role": "user", "content": render.esc_md(q)})
+        chat.append({"role": "assistant", "content": render.status_html("กำลังค้นหาในเอกสาร…")})
+        yield chat, turns, gr.skip(), ""
+        history = [t["answer"]["question"] for t in turns]
+        answer, streamed, shown_at = None, False, 0.0
+        try:
+            for item in ctx.ask_stream(q, history):
+                if isinstance(item, dict):
+                    answer = item
+                elif time.monotonic() - shown_at >= 0.1:  # a generative answer, verified so far
+                    chat[-1] = {"role": "assistant", "content": render.partial_html(item, turn_no)}
+                    streamed, shown_at = True, time.monotonic()
+                    yield chat, turns, gr.skip(), ""
+            if answer is None:
+                raise RuntimeError("no answer")
+        except Exception:  # the officer sees a Thai message; the log keeps the traceback
+            log.exception("ask failed")
+            chat[-1] = {"role": "assistant", "content": render.status_html("ขออภัย เกิดข้อผิดพลาดในการค้นหา กรุณาลองใหม่อีกครั้ง")}
+            yield chat, turns, gr.skip(), ""
+            return
+        n_lines = 0 if (answer["refused"] or streamed) else len(render.answer_lines(answer, turn_no))
+        for upto in range(2, n_lines):  # extractive: stream line by line, the lead then each quote and source
+            chat[-1] = {"role": "assistant", "content": render.message_html(answer, turn_no, upto=upto, done=False)}
+            yield chat, turns, gr.skip(), ""
+            if ctx.stream_delay:
+                time.sleep(ctx.stream_delay)
+        chat[-1] = {"role": "assistant", "content": render.message_html(answer, turn_no)}
+        turns.append({"turn": turn_no, "answer": answer, "generation": answer["generation"], "msg_index": len(chat) - 1})
+        turns = turns[-MAX_TURNS_KEPT:]
+        yield chat, turns, render.cards_html(turns), ""
+
+    def clear():
+        return [], [], render.cards_html([]), None, ""
+
+    def on_like(turns, data: gr.LikeData, request: gr.Request):
+        t = _turn_for_message(turns, data.index)
+        if t is None:
+            return gr.skip(), "ให้คะแนนได้เฉพาะคำตอบของระบบ"
+        a = t["answer"]
+        rating = UP if data.liked is True else DOWN if data.liked is False else NONE
+        session = getattr(request, "session_hash", "") or ""
+        rid = ctx.feedback.record(
+            question=a["question"], answer=a["answer"], citations=a["citations"], rating=rating,
+            index_generation=t.get("generation"), searched_as=a.get("searched_as", ""), refused=a["refused"],
+            key=f"{session}:{t['turn']}", session=session,
+        )
+        msg = {UP: "บันทึกแล้ว: คำตอบนี้ใช้ได้ (ถูกใจ)", DOWN: "บันทึกแล้ว: คำตอบนี้ยังไม่ถูกต้อง (ไม่ถูกใจ)"}.get(rating, "ยกเลิกคะแนนแล้ว")
+        return rid, f"{msg} (คำถามที่ {t['turn']}) · เพิ่มความคิดเห็นด้านล่างได้"
+
+    def on_comment(comment, last_id, turns, request: gr.Request):
+        comment = (comment or "").strip()
+        if not comment:
+            return gr.skip(), gr.skip(), "กรุณาพิมพ์ความคิดเห็นก่อนส่ง"
+        if last_id:
+            ctx.feedback.set_comment(int(last_id), comment)
+            return "", last_id, "บันทึกความคิดเห็นแล้ว ขอบคุณครับ/ค่ะ"
+        if not turns:
+            return gr.skip(), gr.skip(), "ยังไม่มีคำตอบให้แสดงความคิดเห็น"
+        t = turns[-1]
+        a = t["answer"]
+        session = getattr(request, "session_hash", "") or ""
+        rid = ctx.feedback.record(
+            question=a["question"], answer=a["answer"], citations=a["citations"], rating=NONE,
+            index_generation=t.get("generation"), searched_as=a.get("searched_as", ""), refused=a["refused"],
+            comment=comment, key=f"{session}:{t['turn']}", session=session,
+        )
+        return "", rid, f"บันทึกความคิดเห็นต่อคำตอบล่าสุดแล้ว (คำถามที่ {t['turn']})"
+
+    def corpus(query):
+        rows, summary = ctx.corpus_rows(query)
+        return rows, summary
+
+    def login(user, password, current):
+        if ctx.users.check(user, password):
+            return (user.strip(), gr.update(visible=False), gr.update(visible=True),
+                    f"เข้าสู่ระบบแล้ว: **{render.esc_md(user.strip())}**", "")
+        time.sleep(1.0)  # slows guessing
+        return (current, gr.skip(), gr.skip(), "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "")
+
+    def logout():
+        return None, gr.update(visible=True), gr.update(visible=False), "ออกจากระบบแล้ว", None, ""
+
+    def upload(files, user, progress=gr.Progress()):
+        if not user:
+            raise gr.Error("กรุณาเข้าสู่ระบบก่อนอัปโหลดเอกสาร")
+        paths = [f for f in (files or []) if f]
+        if not paths:
+            return render.upload_results_html([]) or "<p>ยังไม่ได้เลือกไฟล์</p>", gr.skip(), gr.skip(), gr.skip()
+        rows = []
+        with ctx.ingest_lock:
+            progress(0, desc="เตรียมนำเข้า…")
+            a = ctx.assistant
+            s = ctx.settings
+            taken = {d.doc_id for d in a.index.documents() if not ctx.uploads.inside(Path(d.source))}
+            from ingest.pipeline import ingest
+
+            for i, p in enumerate(paths):
+                p = Path(getattr(p, "name", p))
+                original = p.name
+                progress(i / len(paths), desc=f"กำลังนำเข้า {original} ({i + 1}/{len(paths)})")
+                row = {"name": original, "stored": "", "status": "", "ok": False, "chunks": "", "reason": ""}
+                try:
+                    check_file(original, p.stat().st_size, s.max_file_mb)
+                    stored = ctx.uploads.store(p, original, taken)
+                except (UploadError, OSError) as exc:
+                    row.update(status="ไม่รับไฟล์", reason=str(exc) if isinstance(exc, UploadError) else "อ่านไฟล์ไม่ได้")
+                    rows.append(row)
+                    continue
+                row["stored"] = stored.path.name
+                try:
+                    rep = ingest(
+                        [stored.path], a.index, a.embedder.embed_passages, a.embedder.count_tokens,
+                        chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences,
+                        max_bytes=s.max_file_mb * 1_000_000,
+                    )
+                except Exception as exc:  # keep the other files going
+                    log.exception("ingest failed: %s", stored.path)
+                    rep = None
+                    row.update(status="ผิดพลาด", reason=f"นำเข้าไม่สำเร็จ ({type(exc).__name__})")
+                if rep is not None:
+                    reasons = [thai_reason(f.reason) for f in rep.failures]
+                    reasons += [f"แถวที่ {r.line}: {thai_reason(r.reason)}" for r in rep.row_errors]
+                    if rep.added or rep.replaced:
+                        row.update(ok=True, status="นำเข้าแล้ว" if rep.added else "แทนที่ฉบับเดิมแล้ว")
+                    elif rep.unchanged and not rep.failures:
+                        row.update(ok=True, status="มีอยู่แล้ว (ไม่เปลี่ยนแปลง)")
+                    else:
+                        row.update(status="ผิดพลาด")
+                    row["chunks"] = str(rep.chunks_added) if row["ok"] else ""
+                    row["reason"] = "\n".join(reasons)
+                if not row["ok"] and not stored.same_as_before:
+                    stored.path.unlink(missing_ok=True)  # keep only what was ingested
+                    row["stored"] = ""
+                rows.append(row)
+            progress(1, desc="เสร็จสิ้น")
+        table_rows, summary = ctx.corpus_rows("")
+        return render.upload_results_html(rows), None, table_rows, summary
+
+    return dict(respond=respond, clear=clear, on_like=on_like, on_comment=on_comment, corpus=corpus,
+                login=login, logout=logout, upload=upload)
+
+
+_REASONS = [
+    ("unsupported file type", "ไม่รองรับไฟล์ประเภทนี้"),
+    ("empty file", "ไฟล์ว่างเปล่า"),
+    ("no text found", "ไม่พบข้อความในไฟล์"),
+    ("no text to index", "ไม่พบข้อความที่นำเข้าได้"),
+    ("binary data", "ไฟล์ไม่ใช่ข้อความ (ข้อมูลไบนารี)"),
+    ("over the", "ไฟล์ใหญ่เกินขีดจำกัด"),
+    ("cannot read", "อ่านไฟล์ไม่ได้"),
+    ("not valid json", "ไม่ใช่ JSON ที่ถูกต้อง"),
+]
+
+
+def thai_reason(reason: str) -> str:
+    """Loader reasons are English; officers get Thai first, the original in brackets."""
+    low = (reason or "").lower()
+    for key, thai in _REASONS:
+        if key in low:
+            return f"{thai} ({reason})"
+    return reason
+
+
+# ---------------------------------------------------------------- layout
+
+
+def build(ctx: Context) -> gr.Blocks:
+    h = make_handlers(ctx)
+    s = ctx.settings
+    # delete_cache: files sent to the upload widget are removed from gradio's cache after an hour.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=False, delete_cache=(3600, 3600)) as demo:
+        with gr.Column(elem_id="tpa-header"):
+            gr.HTML(
+                f"<h1>{render.esc(TITLE)}</h1>"
+                "<p>ถามเป็นภาษาไทย ระบบตอบจากเอกสารนโยบายเมืองอัจฉริยะและกฎหมายที่นำเข้าไว้ "
+                "ทุกประโยคมีเลขอ้างอิง [n] คลิกเพื่อตรวจสอบข้อความต้นฉบับ</p>",
+                js_on_load=None,
+            )
+            status = gr.Markdown(elem_id="tpa-status")
+        turns = gr.State([])
+        last_feedback = gr.State(None)
+        with gr.Tabs():
+            with gr.Tab("ถาม-ตอบ", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=6, min_width=420):
+                        chat = gr.Chatbot(
+                            label="บทสนทนา", show_label=False, elem_id="tpa-chat", height=560, sanitize_html=True,
+                            render_markdown=True, latex_delimiters=[], line_breaks=False, allow_tags=False,
+                            feedback_options=("Like", "Dislike"), buttons=["copy"],
+                            placeholder="<b>สวัสดีครับ/ค่ะ</b><br>พิมพ์คำถามด้านล่าง หรือเลือกตัวอย่างคำถามใต้ช่องพิมพ์",
+                            group_consecutive_messages=False,
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(
+                                placeholder="พิมพ์คำถาม เช่น แนวทางที่ 7 คืออะไร", show_label=False, scale=8,
+                                max_length=MAX_QUESTION, elem_id="tpa-question", lines=1, max_lines=4, submit_btn=False,
+                            )
+                            send = gr.Button("ถาม", variant="primary", scale=1, min_width=80, elem_id="tpa-send")
+                            clear = gr.Button("เริ่มใหม่", scale=1, min_width=100, elem_id="tpa-clear")
+                        fb_status = gr.Markdown(
+                            "กดปุ่มถูกใจหรือไม่ถูกใจใต้คำตอบ เพื่อบอกว่าคำตอบถูกต้องหรือไม่", elem_id="tpa-feedback-status"
+                        )
+                        with gr.Row():
+                            comment = gr.Textbox(
+                                placeholder="ความคิดเห็นเพิ่มเติมต่อคำตอบ (ไม่บังคับ) เช่น ควรอ้างอิงมาตราใด",
+                                show_label=False, scale=8, max_length=2000, elem_id="tpa-comment",
+                            )
+                            send_comment = gr.Button("ส่งความคิดเห็น", scale=2, min_width=120, elem_id="tpa-comment-send")
+                    with gr.Column(scale=5, min_width=360):
+                        gr.Markdown("### แหล่งอ้างอิง", elem_id="tpa-cards-title")
+                        cards = gr.HTML(render.cards_html([]), elem_id="tpa-cards-box", js_on_load=None)
+                with gr.Accordion("ตัวอย่างคำถามสำหรับวิทยากร (คลิกเพื่อถาม)", open=True, elem_classes="tpa-examples"):
+                    example_buttons = []
+                    for g in ctx.examples:
+                        gr.Markdown(f"**{render.esc_md(g.title)}**")
+                        if g.note:
+                            gr.Markdown(render.esc_md(g.note), elem_classes="tpa-group-note")
+                        with gr.Row(elem_classes="tpa-example-row"):
+                            for q in g.questions:
+                                example_buttons.append(gr.Button(q, size="sm", elem_classes="tpa-example"))
+
+            with gr.Tab("เอกสารในระบบ", id="corpus") as corpus_tab:
+                with gr.Row():
+                    doc_filter = gr.Textbox(placeholder="ค้นหาชื่อเอกสาร ประเภท หรือรหัสเอกสาร", show_label=False,
+                                            scale=8, elem_id="tpa-doc-filter")
+                    refresh = gr.Button("รีเฟรช", scale=1, min_width=80)
+                doc_summary = gr.Markdown(elem_id="tpa-doc-summary")
+                doc_table = gr.Dataframe(
+                    headers=["ชื่อเอกสาร", "ประเภท", "ช่วงข้อความ (chunks)", "นำเข้าเมื่อ", "รหัสเอกสาร (doc id)"],
+                    datatype=["str", "str", "number", "str", "str"], interactive=False, wrap=True,
+                    elem_id="tpa-doc-table", max_height=600, column_widths=["46%", "8%", "12%", "14%", "20%"],
+                )
+
+            with gr.Tab("อัปโหลดเอกสาร" + ("" if ctx.users.enabled else " (ปิดอยู่)"), id="upload"):
+                if ctx.users.enabled:
+                    user_state = gr.State(None)
+                    with gr.Group(visible=True) as login_box:
+                        gr.Markdown("เข้าสู่ระบบเพื่ออัปโหลดเอกสารเข้าสู่ดัชนี")
+                        user_in = gr.Textbox(label="ชื่อผู้ใช้", elem_id="tpa-user")
+                        pw_in = gr.Textbox(label="รหัสผ่าน", type="password", elem_id="tpa-password")
+                        login_btn = gr.Button("เข้าสู่ระบบ", variant="primary", elem_id="tpa-login")
+                    login_msg = gr.Markdown(elem_id="tpa-login-msg")
+                    with gr.Column(visible=False) as upload_box:
+                        types = ", ".join(sorted(x.lstrip(".") for x in SUPPORTED))
+                        gr.Markdown(
+                            f"เลือกไฟล์ ({render.esc_md(types)}) ขนาดไม่เกิน {s.max_file_mb} MB ต่อไฟล์ "
+                            "เอกสารที่นำเข้าแล้วค้นหาได้ทันทีโดยไม่ต้องเริ่มระบบใหม่"
+                        )
+                        files = gr.File(
+                            label="ไฟล์เอกสาร", file_count="multiple", file_types=sorted(SUPPORTED),
+                            elem_id="tpa-files",
+                        )
+                        with gr.Row():
+                            ingest_btn = gr.Button("นำเข้าเอกสาร", variant="primary", elem_id="tpa-ingest")
+                            logout_btn = gr.Button("ออกจากระบบ", elem_id="tpa-logout")
+                        results = gr.HTML(elem_id="tpa-upload-results", js_on_load=None)
+                else:
+                    gr.HTML(
+                        '<div class="tpa-note"><b>การอัปโหลดปิดอยู่</b>: ยังไม่ได้ตั้งค่าผู้ใช้ '
+                        "ผู้ดูแลระบบตั้งค่าได้ด้วยตัวแปร <code>ASSISTANT_UI_USER</code> และ "
+                        "<code>ASSISTANT_UI_PASSWORD</code> หรือไฟล์ <code>ui-users.json</code> ในโฟลเดอร์ดัชนี "
+                        "(หรือ <code>--users FILE</code>) แล้วเริ่มระบบใหม่</div>",
+                        elem_id="tpa-upload-disabled", js_on_load=None,
+                    )
+
+        # ---- events
+        outs = [chat, turns, cards, box]
+        chat_kw = dict(concurrency_id="chat", concurrency_limit=4, show_progress="hidden")
+        box.submit(h["respond"], [box, chat, turns], outs, api_visibility="private", **chat_kw)
+        send.click(h["respond"], [box, chat, turns], outs, api_visibility="private", **chat_kw)
+        for b in example_buttons:
+            b.click(h["respond"], [b, chat, turns], outs, api_visibility="private", **chat_kw)
+        clear.click(h["clear"], None, [chat, turns, cards, last_feedback, comment], api_visibility="private", queue=False)
+        chat.clear(h["clear"], None, [chat, turns, cards, last_feedback, comment], api_visibility="private", queue=False)
+        chat.like(h["on_like"], [turns], [last_feedback, fb_status], api_visibility="private")
+        send_comment.click(h["on_comment"], [comment, last_feedback, turns], [comment, last_feedback, fb_status],
+                           api_visibility="private")
+        comment.submit(h["on_comment"], [comment, last_feedback, turns], [comment, last_feedback, fb_status],
+                       api_visibility="private")
+
+        doc_filter.change(h["corpus"], [doc_filter], [doc_table, doc_summary], api_visibility="private",
+                          show_progress="hidden")
+        refresh.click(h["corpus"], [doc_filter], [doc_table, doc_summary], api_visibility="private")
+        corpus_tab.select(h["corpus"], [doc_filter], [doc_table, doc_summary], api_visibility="private",
+                          show_progress="hidden")
+        demo.load(lambda: ctx.status_line(), None, status, api_visibility="private", queue=False)
+        demo.load(h["corpus"], [doc_filter], [doc_table, doc_summary], api_visibility="private", queue=False)
+
+        if ctx.users.enabled:
+            login_btn.click(h["login"], [user_in, pw_in, user_state], [user_state, login_box, upload_box, login_msg, pw_in],
+                            api_visibility="private", concurrency_id="login", concurrency_limit=2)
+            pw_in.submit(h["login"], [user_in, pw_in, user_state], [user_state, login_box, upload_box, login_msg, pw_in],
+                         api_visibility="private", concurrency_id="login", concurrency_limit=2)
+            logout_btn.click(h["logout"], None, [user_state, login_box, upload_box, login_msg, files, results],
+                             api_visibility="private", queue=False)
+            ingest_btn.click(h["upload"], [files, user_state], [results, files, doc_table, doc_summary],
+                             api_visibility="private", concurrency_id="ingest", concurrency_limit=1).then(
+                lambda: ctx.status_line(), None, status, api_visibility="private", queue=False)
+
+        # A plain API for scripts and load tests: {"question", "history"} → the answer as JSON.
+        def api_ask(question: str, history: list[str] | None = None) -> dict:
+            """Answer a Thai question from the indexed documents, with citations."""
+            q = " ".join(str(question or "").split())[:MAX_QUESTION]
+            if not q:
+                raise gr.Error("empty question")
+            d = ctx.assistant.ask(q, history=[str(x) for x in (history or [])][-10:] or None).to_dict()
+            d["hits"] = [{k: h[k] for k in ("doc_id", "title", "location", "score")} for h in d["hits"]]
+            return d
+
+        gr.api(api_ask, api_name="ask", concurrency_id="chat", concurrency_limit=4)
+    return demo
+
+
+def theme() -> gr.themes.Base:
+    stack = ["TPA Thai", "Waree", "Loma", "Garuda", "Noto Sans Thai", "Sarabun", "Tahoma", "sans-serif"]
+    return gr.themes.Soft(
+        primary_hue="teal", secondary_hue="amber", neutral_hue="slate",
+        font=stack, font_mono=["Tlwg Mono", "ui-monospace", "monospace"],
+    )
+
+
+def launch(ctx: Context, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True, concurrency: int = 4):
+    """Start the server. Returns (demo, url); with block=True, serves until interrupted."""
+    font = fonts.prepare(Path(ctx.settings.home) / "ui-static" / "fonts")
+    if font.folder is None:
+        log.warning("no Thai font file found (apt-get install fonts-thai-tlwg); using the browser's fonts")
+    css = font.css + "\n" + CSS_FILE.read_text(encoding="utf-8")
+    demo = build(ctx)
+    demo.queue(default_concurrency_limit=concurrency, max_size=256)
+    _, url, _ = demo.launch(
+        server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True, show_error=False,
+        theme=theme(), css=css, js=JS_FILE.read_text(encoding="utf-8"),
+        allowed_paths=[str(font.folder)] if font.folder else None,
+        max_file_size=f"{ctx.settings.max_file_mb}mb", footer_links=["api", "settings"],
+        ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, inbrowser=False,
+        state_session_capacity=2000,
+    )
+    if block:
+        demo.block_thread()
+    return demo, url

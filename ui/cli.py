@@ -1,0 +1,98 @@
+"""`assistant serve` (the web UI) and `assistant feedback export FILE.jsonl`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from assistant.cli import ChromaOpt, IndexOpt, ModelOpt, console, fail, get_assistant, print_json, settings_from
+
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="address to listen on (0.0.0.0 for the whole network)"),
+        port: int = typer.Option(7860, help="port"),
+        index: Optional[Path] = IndexOpt,
+        model: Optional[Path] = ModelOpt,
+        chroma_url: Optional[str] = ChromaOpt,
+        users: Optional[Path] = typer.Option(
+            None, "--users", help="JSON file of upload users {name: password} (default: INDEX/ui-users.json if "
+            "present; env ASSISTANT_UI_USER + ASSISTANT_UI_PASSWORD also count)"),
+        concurrency: int = typer.Option(4, help="questions answered at the same time"),
+    ):
+        """Start the Thai web UI: chat with cited answers, examples, feedback, corpus, upload."""
+        import logging
+        import time
+
+        t0 = time.perf_counter()
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for noisy in ("httpx", "httpcore", "sentence_transformers", "chromadb", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        from ui.auth import UsersFileError, load_users
+
+        s = settings_from(index, model, chroma_url)
+        try:
+            user_list = load_users(s.index_dir, users)
+        except UsersFileError as exc:
+            fail(str(exc), 2)
+        if not (Path(s.index_dir) / "catalog.sqlite").exists():
+            console.print(f"[yellow]warning:[/yellow] {s.index_dir}: empty index (run `assistant ingest`, or upload in the UI)")
+        a = get_assistant(s)
+        # Load the model and the keyword index now, so the first question is not the slow one.
+        a.search("ทดสอบ", k=1)
+        from ui.app import Context, launch
+
+        ctx = Context(a, user_list)
+        try:
+            demo, url = launch(ctx, host, port, block=False, concurrency=concurrency)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port} ({exc})")
+        docs = len(a.index.documents())
+        console.print(
+            f"พร้อมใช้งาน: {url}  ({docs} documents, index generation {a.index.generation}, "
+            f"upload {'on: ' + user_list.source if user_list.enabled else 'off (no users)'}, "
+            f"ready in {time.perf_counter() - t0:.1f} s)"
+        )
+        try:
+            demo.block_thread()
+        finally:
+            ctx.feedback.close()
+
+    fb = typer.Typer(help="Officers' 👍/👎 feedback on answers.", no_args_is_help=True)
+    app.add_typer(fb, name="feedback")
+
+    @fb.command("export")
+    def export(
+        out: Path = typer.Argument(..., help="JSONL file to write (evaluation question format)"),
+        index: Optional[Path] = IndexOpt,
+    ):
+        """Write feedback as evaluation questions {qid, question, kind, difficulty, gold_doc_ids,
+        evidence, answer_keys} + rating/comment/answer: 👍 → gold from the citations, 👎 → needs_review."""
+        from assistant.feedback import FILENAME, FeedbackStore, export_jsonl
+
+        s = settings_from(index)
+        path = Path(s.index_dir) / FILENAME
+        if not path.exists():
+            fail(f"{path}: no feedback yet")
+        store = FeedbackStore(path)
+        n = export_jsonl(store, out)
+        store.close()
+        print_json({"feedback": str(path), "out": str(out), "rows": n})
+
+    @fb.command("stats")
+    def stats(index: Optional[Path] = IndexOpt):
+        """Counts of 👍, 👎 and comments."""
+        from assistant.feedback import FILENAME, FeedbackStore
+
+        s = settings_from(index)
+        path = Path(s.index_dir) / FILENAME
+        if not path.exists():
+            fail(f"{path}: no feedback yet")
+        rows = FeedbackStore(path).rows()
+        print_json({
+            "rows": len(rows), "up": sum(r.rating == 1 for r in rows), "down": sum(r.rating == -1 for r in rows),
+            "comments": sum(bool(r.comment) for r in rows),
+        })

@@ -1,0 +1,309 @@
+"""HTML for answers and citation cards.
+
+Everything that comes from a document (titles, locations, passages, quotes, and the answer text
+built from them) is untrusted: it is escaped here and only ever shown as text. Chat messages are
+also protected from Markdown: each message is one single-line HTML block (Markdown leaves such a
+block alone) and Markdown's own punctuation is written as character references besides.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+
+_MARKER = re.compile(r"\[(\d+)\]")
+# Characters Markdown (and GFM autolinks, LaTeX) would act on; as references they are inert text.
+_MD_TABLE = str.maketrans(
+    {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$:@=^"}
+    | {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\x00": ""}
+)
+
+
+def esc(text) -> str:
+    """Untrusted text → HTML text (for gr.HTML, which renders HTML)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def esc_md(text) -> str:
+    """Untrusted text → HTML text that Markdown will not touch either (for chat messages)."""
+    return ("" if text is None else str(text)).translate(_MD_TABLE)
+
+
+def esc_lines(text, escape=esc) -> str:
+    return "<br>".join(escape(line) for line in str(text or "").split("\n"))
+
+
+def card_id(turn: int, n: int) -> str:
+    return f"tpa-c-{int(turn)}-{int(n)}"
+
+
+def _marker_link(turn: int, n: int) -> str:
+    return (
+        f'<a class="tpa-ref" href="#{card_id(turn, n)}" data-turn="{int(turn)}" data-n="{int(n)}" '
+        f'title="ดูแหล่งอ้างอิง [{int(n)}]">&#91;{int(n)}&#93;</a>'
+    )
+
+
+def _line_with_markers(line: str, turn: int, known: set[int]) -> str:
+    """Escape a line of answer text, turning `[n]` markers of real citations into links."""
+    out, pos = [], 0
+    for m in _MARKER.finditer(line):
+        n = int(m.group(1))
+        if n not in known:
+            continue
+        out.append(esc_md(line[pos : m.start()]))
+        out.append(_marker_link(turn, n))
+        pos = m.end()
+    out.append(esc_md(line[pos:]))
+    return "".join(out)
+
+
+def answer_lines(answer: dict, turn: int) -> list[str]:
+    """The answer text as a list of HTML lines, in order; the UI streams them one by one."""
+    known = {int(c["n"]) for c in answer.get("citations", [])}
+    lines = []
+    for i, raw in enumerate(str(answer.get("answer", "")).split("\n")):
+        text = raw.strip()
+        if not text:
+            continue
+        if text.startswith("- "):
+            lines.append(f'<div class="tpa-item">{_line_with_markers(text[2:], turn, known)}</div>')
+        elif text.startswith("—"):
+            lines.append(f'<div class="tpa-src">{_line_with_markers(text, turn, known)}</div>')
+        elif i == 0 and text.endswith(":"):
+            lines.append(f'<div class="tpa-lead">{_line_with_markers(text, turn, known)}</div>')
+        else:
+            lines.append(f'<div class="tpa-para">{_line_with_markers(text, turn, known)}</div>')
+    return lines
+
+
+def nearest_documents(answer: dict, limit: int = 3) -> list[dict]:
+    seen, out = set(), []
+    for h in answer.get("hits", []):
+        if h.get("doc_id") in seen:
+            continue
+        seen.add(h.get("doc_id"))
+        out.append(h)
+        if len(out) == limit:
+            break
+    return out
+
+
+def refusal_html(answer: dict) -> str:
+    first = str(answer.get("answer", "")).split("\n", 1)[0].strip()
+    parts = [f'<div class="tpa-refused-head">{esc_md(first)}</div>']
+    near = nearest_documents(answer)
+    if near:
+        items = "".join(
+            f'<li><span class="tpa-near-title">{esc_md(h.get("title", ""))}</span>'
+            + (f' <span class="tpa-near-loc">({esc_md(h.get("location", ""))})</span>' if h.get("location") else "")
+            + "</li>"
+            for h in near
+        )
+        parts.append(f'<div class="tpa-near">เอกสารที่ใกล้เคียงที่สุด:<ul>{items}</ul></div>')
+    parts.append('<div class="tpa-hint">ลองถามใหม่โดยระบุชื่อกฎหมาย มาตรา หรือหัวข้อให้ชัดเจนขึ้น</div>')
+    return "".join(parts)
+
+
+def searched_as_html(question: str, searched_as: str) -> str:
+    if not searched_as or searched_as.strip() == question.strip():
+        return ""
+    return f'<div class="tpa-searched">ค้นหาเป็น: {esc_md(searched_as)}</div>'
+
+
+def message_html(answer: dict, turn: int, upto: int | None = None, done: bool = True) -> str:
+    """One assistant chat message: the answer (first `upto` lines while streaming), then the
+    searched-as query. A single line of HTML: Markdown passes a one-line HTML block through."""
+    if answer.get("refused"):
+        body = refusal_html(answer)
+        cls = "tpa-answer tpa-refused"
+    else:
+        lines = answer_lines(answer, turn)
+        body = "".join(lines if upto is None else lines[:upto])
+        cls = "tpa-answer"
+    body = notice_html(answer) + body
+    if done:
+        body += searched_as_html(answer.get("question", ""), answer.get("searched_as", ""))
+    else:
+        body += '<div class="tpa-typing">…</div>'
+    return f'<div class="{cls}" data-turn="{int(turn)}">{body}</div>'
+
+
+def partial_html(text: str, turn: int) -> str:
+    """A generative answer while it streams: its citations are not known yet, markers stay text."""
+    return message_html({"answer": text, "citations": [], "refused": False}, turn, done=False)
+
+
+def notice_html(answer: dict) -> str:
+    meta = answer.get("meta") or {}
+    parts = []
+    if meta.get("notice"):
+        parts.append(f'<div class="tpa-notice">{esc_md(meta["notice"])}</div>')
+    if meta.get("mode") == "generative":
+        parts.append('<div class="tpa-mode">คำตอบเรียบเรียงโดยโมเดลภาษาจากแหล่งอ้างอิง '
+                     "ทุกประโยคผ่านการตรวจกับข้อความต้นฉบับ โปรดตรวจสอบกับแหล่งอ้างอิงก่อนใช้</div>")
+    return "".join(parts)
+
+
+def status_html(text: str) -> str:
+    return f'<div class="tpa-answer tpa-pending">{esc_md(text)}</div>'
+
+
+# ---------------------------------------------------------------- citation cards
+
+
+def _longest_prefix_in(passage: str, text: str) -> int:
+    """Length of the longest prefix of `text` found somewhere in `passage` (binary search: a
+    prefix found implies every shorter prefix is found)."""
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if text[:mid] in passage:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _quote_spans(passage: str, quote: str, min_run: int) -> list[tuple[int, int]]:
+    """Where the quote sits in the passage. A quote is some of the passage's own sentences joined
+    by spaces: mark each passage sentence the quote contains; if the sentences cannot be
+    recovered, fall back to consecutive longest-prefix matches."""
+    if quote in passage:
+        at = passage.find(quote)
+        return [(at, at + len(quote))]
+    spans: list[tuple[int, int]] = []
+    try:
+        from assistant.thai import sentences
+
+        sents = sentences(passage)
+    except Exception:  # noqa: BLE001  (highlighting is a nicety; never fail a card over it)
+        sents = []
+    last = 0
+    for sent in sents:
+        if len(sent) < min_run or sent not in quote:
+            continue
+        at = passage.find(sent, last)
+        if at < 0:
+            continue
+        spans.append((at, at + len(sent)))
+        last = at + len(sent)
+    # what of the quote is not covered yet (the sentence splitter may cut a chunk differently)
+    rest_pieces = [quote]
+    for a, b in spans:
+        rest_pieces = [x for piece in rest_pieces for x in piece.split(passage[a:b])]
+    for rest in (x.strip() for x in rest_pieces):
+        while len(rest) >= min_run:
+            n = _longest_prefix_in(passage, rest)
+            if n < min_run:
+                rest = rest[max(n, 1):].lstrip()
+                continue
+            piece = rest[:n].rstrip()
+            at = passage.find(piece, last)
+            if at < 0:
+                at = passage.find(piece)
+            spans.append((at, at + len(piece)))
+            last = at + len(piece)
+            rest = rest[n:].lstrip()
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1] + 1 and not passage[merged[-1][1]:a].strip():
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        elif merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def highlight(passage: str, quote: str, min_run: int = 8) -> str:
+    """The passage, escaped, with the stretches it shares with the quote wrapped in <mark>.
+    Quotes are the passage's own sentences joined by spaces, so matching runs find them even
+    where the sentence splitter trimmed spaces."""
+    passage = str(passage or "")
+    quote = str(quote or "").strip()
+    if not quote:
+        return esc_lines(passage)
+    spans = _quote_spans(passage, quote, min_run)
+    out, pos = [], 0
+    for a, b in spans:
+        out.append(esc_lines(passage[pos:a]))
+        out.append(f'<mark class="tpa-quote">{esc_lines(passage[a:b])}</mark>')
+        pos = b
+    out.append(esc_lines(passage[pos:]))
+    return "".join(out)
+
+
+def card_html(c: dict, turn: int) -> str:
+    n = int(c.get("n", 0))
+    loc = c.get("location") or ""
+    score = c.get("score")
+    score_txt = f"{float(score):.4f}" if isinstance(score, (int, float)) else "-"
+    return (
+        f'<article class="tpa-card" id="{card_id(turn, n)}" tabindex="-1" data-n="{n}">'
+        f'<header class="tpa-card-head"><span class="tpa-n">[{n}]</span> '
+        f'<span class="tpa-title">{esc(c.get("title", ""))}</span></header>'
+        f'<div class="tpa-meta">'
+        + (f'<span class="tpa-loc">ที่ตั้ง: {esc(loc)}</span>' if loc else "")
+        + f'<span class="tpa-doc">{esc(c.get("doc_id", ""))}</span>'
+        f'<span class="tpa-score" title="คะแนนความเกี่ยวข้องจากการค้นหา">คะแนน {score_txt}</span></div>'
+        f'<blockquote class="tpa-passage">{highlight(c.get("text", ""), c.get("quote", ""))}</blockquote>'
+        "</article>"
+    )
+
+
+def turn_html(t: dict, open_: bool) -> str:
+    a = t["answer"]
+    turn = int(t["turn"])
+    if a.get("refused"):
+        near = nearest_documents(a)
+        body = '<p class="tpa-none">ไม่มีแหล่งอ้างอิง: ระบบไม่ตอบคำถามนี้เพราะไม่พบข้อมูลที่เกี่ยวข้องพอ</p>'
+        if near:
+            body += '<p class="tpa-none">เอกสารที่ใกล้เคียงที่สุด:</p><ul class="tpa-near-list">' + "".join(
+                f'<li>{esc(h.get("title", ""))}' + (f' — {esc(h.get("location", ""))}' if h.get("location") else "")
+                + f' <span class="tpa-score">คะแนน {float(h.get("score", 0)):.4f}</span></li>'
+                for h in near
+            ) + "</ul>"
+    else:
+        body = "".join(card_html(c, turn) for c in a.get("citations", []))
+    gen = t.get("generation")
+    gen_txt = f' <span class="tpa-gen">ดัชนีรุ่น {int(gen)}</span>' if gen is not None else ""
+    return (
+        f'<details class="tpa-turn" id="tpa-turn-{turn}"{" open" if open_ else ""}>'
+        f'<summary><span class="tpa-qno">คำถามที่ {turn}</span> {esc(a.get("question", ""))}{gen_txt}</summary>'
+        f"{body}</details>"
+    )
+
+
+def cards_html(turns: list[dict], limit: int = 20) -> str:
+    if not turns:
+        return (
+            '<div class="tpa-cards tpa-empty"><p>แหล่งอ้างอิงของคำตอบจะแสดงที่นี่ '
+            "คลิกเครื่องหมาย <b>[1]</b>, <b>[2]</b> ในคำตอบเพื่อดูข้อความต้นฉบับที่ใช้ตอบ</p></div>"
+        )
+    shown = list(reversed(turns[-limit:]))
+    return '<div class="tpa-cards">' + "".join(turn_html(t, i == 0) for i, t in enumerate(shown)) + "</div>"
+
+
+def upload_results_html(rows: list[dict]) -> str:
+    """rows: {name, stored, status, ok, chunks, reason}."""
+    if not rows:
+        return ""
+    body = "".join(
+        f'<tr class="{"tpa-ok" if r["ok"] else "tpa-err"}"><td>{esc(r["name"])}</td><td>{esc(r.get("stored", ""))}</td>'
+        f'<td>{esc(r["status"])}</td><td>{esc(r.get("chunks", ""))}</td><td>{esc_lines(r.get("reason", ""))}</td></tr>'
+        for r in rows
+    )
+    return (
+        '<table class="tpa-upload-table"><thead><tr><th>ไฟล์</th><th>บันทึกเป็น</th><th>สถานะ</th>'
+        f"<th>ช่วงข้อความ (chunks)</th><th>รายละเอียด</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def when(ts: float) -> str:
+    try:
+        return datetime.fromtimestamp(float(ts)).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError, OSError):
+        return ""
