@@ -21,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # one line per message: logs and scripts read them
 out = Console(highlight=False, soft_wrap=True)
 
 IndexOpt = typer.Option(None, "--index", help="Index folder [env ASSISTANT_INDEX; default var/index]")
@@ -79,11 +79,15 @@ def ask(
     index: Optional[Path] = IndexOpt,
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
+    llm_url: Optional[str] = typer.Option(None, "--llm-url", help="chat model endpoint for generative answers [env ASSISTANT_LLM_URL]; docs/llm.md"),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="chat model name [env ASSISTANT_LLM_MODEL]"),
+    llm_provider: Optional[str] = typer.Option(None, "--llm-provider", help="openai (any OpenAI-compatible endpoint) | ollama [env ASSISTANT_LLM_PROVIDER]"),
 ):
-    """A Thai answer built only from retrieved passages, every sentence cited."""
+    """A Thai answer built only from retrieved passages, every sentence cited (generative and
+    verified when a chat model is configured)."""
     if (question is None) == (batch is None):
         fail("give a question or --batch FILE, not both", 2)
-    a = get_assistant(settings_from(index, model, chroma_url))
+    a = get_assistant(settings_from(index, model, chroma_url, llm_url=llm_url, llm_model=llm_model, llm_provider=llm_provider))
     if batch is not None:
         try:
             lines = batch.read_text(encoding="utf-8").splitlines()
@@ -108,10 +112,27 @@ def ask(
         print_json(ans.to_dict())
         return
     out.print(ans.answer)
+    if ans.meta.get("notice"):
+        out.print(f"[dim]({ans.meta['notice']})[/dim]")
     if ans.citations:
         out.print("\n[bold]แหล่งอ้างอิง[/bold]")
         for c in ans.citations:
             out.print(f"[{c.n}] {c.title} — {c.location} [dim]({c.doc_id})[/dim]")
+
+
+def open_index(s: Settings, need_model: bool = True):
+    """The index for settings `s`. With `need_model`, it is checked against the model's
+    fingerprint (ModelMismatch if another model built it) without loading the model."""
+    from assistant.index import Index
+
+    if not (s.index_dir / "catalog.sqlite").exists():
+        fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
+    fp = None
+    if need_model:
+        from assistant.embedding import fingerprint, resolve_model_dir
+
+        fp = fingerprint(resolve_model_dir(s.model_path, s.model_dir))
+    return Index(s.index_dir, s.chroma_url, fp)
 
 
 @app.command()
@@ -121,12 +142,8 @@ def docs(
     chroma_url: Optional[str] = ChromaOpt,
 ):
     """List the documents in the index."""
-    from assistant.index import Index
-
     s = settings_from(index, None, chroma_url)
-    if not (s.index_dir / "catalog.sqlite").exists():
-        fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
-    idx = Index(s.index_dir, s.chroma_url)
+    idx = open_index(s, need_model=False)
     rows = idx.documents()
     if as_json:
         print_json([r.__dict__ for r in rows])
@@ -144,11 +161,9 @@ def remove(
     index: Optional[Path] = IndexOpt,
     chroma_url: Optional[str] = ChromaOpt,
 ):
-    """Remove documents and their chunks from the index."""
-    from assistant.index import Index
-
+    """Remove documents and their chunks from the index (one transaction)."""
     s = settings_from(index, None, chroma_url)
-    idx = Index(s.index_dir, s.chroma_url)
+    idx = open_index(s, need_model=False)
     unknown = [d for d in doc_ids if idx.catalog.document(d) is None]
     removed = idx.remove([d for d in doc_ids if d not in unknown])
     console.print(f"removed {removed} document(s)")
@@ -158,18 +173,53 @@ def remove(
 
 @app.command()
 def doctor(
-    fix: bool = typer.Option(False, "--fix", help="re-index what is missing, drop orphans"),
+    fix: bool = typer.Option(False, "--fix", help="re-index what is missing, drop orphans, rebuild the keyword index"),
+    as_json: bool = typer.Option(True, "--json/--text", help="JSON report on stdout (default) or text"),
     index: Optional[Path] = IndexOpt,
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
 ):
-    """Check that the catalog, Chroma and the keyword index agree (and repair with --fix)."""
-    a = get_assistant(settings_from(index, model, chroma_url))
-    idx = a.index
-    report = idx.repair(a.embedder.embed_passages) if fix else idx.check()
-    healthy = not report["missing_vectors"] and not report["orphan_vectors"] and report["keyword_matches"]
-    print_json({**report, "missing_vectors": len(report["missing_vectors"]), "orphan_vectors": len(report["orphan_vectors"]), "healthy": healthy})
-    raise typer.Exit(0 if healthy else 1)
+    """Check that the catalog, Chroma and the keyword index hold the same chunks for the same
+    model; exit 1 when they do not. --fix repairs (the model is loaded only to re-embed)."""
+    s = settings_from(index, model, chroma_url)
+    idx = open_index(s)
+    before = idx.check()
+    report = before
+    if fix and not before["healthy"]:
+        from assistant.embedding import load_embedder, resolve_model_dir
+
+        model_dir = resolve_model_dir(s.model_path, s.model_dir)
+        report = idx.repair(lambda texts: load_embedder(model_dir, s.embed_batch).embed_passages(texts))
+    summary = {
+        **report,
+        "missing_vectors": len(report["missing_vectors"]),
+        "orphan_vectors": len(report["orphan_vectors"]),
+        "repaired": before["problems"] if fix else [],
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        out.print(f"{summary['documents']} documents, {summary['chunks']} chunks, generation {summary['generation']}, model {summary['model']}")
+        for p in summary["repaired"]:
+            out.print(f"repaired: {p}")
+        for p in summary["problems"]:
+            out.print(f"problem: {p}")
+        out.print("healthy" if summary["healthy"] else "NOT healthy (run `assistant doctor --fix`)")
+    raise typer.Exit(0 if report["healthy"] else 1)
+
+
+@app.command()
+def api(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port"),
+    index: Optional[Path] = IndexOpt,
+    model: Optional[Path] = ModelOpt,
+    chroma_url: Optional[str] = ChromaOpt,
+):
+    """A JSON HTTP API: POST /api/ask, GET /api/search, GET /healthz (see assistant.api)."""
+    from assistant.api import serve
+
+    serve(settings_from(index, model, chroma_url), host, port)
 
 
 @app.command("build-model")
@@ -198,9 +248,10 @@ def main() -> None:
     except Exception as exc:  # one clear line for expected failures instead of a traceback
         from assistant.embedding import ModelError
         from assistant.index import IndexError_
+        from assistant.llm import LLMConfigError
         from assistant.modelbuild import ModelBuildError
 
-        if isinstance(exc, (ModelError, IndexError_, ModelBuildError)):
+        if isinstance(exc, (ModelError, IndexError_, ModelBuildError, LLMConfigError)):
             console.print(f"[red]error:[/red] {exc}")
             sys.exit(1)
         raise
