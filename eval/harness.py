@@ -103,8 +103,8 @@ def retrieve_all(assistant, questions: list[Question], methods=METHODS, k: int =
     return results, hybrid_hits
 
 
-def answer_all(questions: list[Question], hybrid_hits: dict, rule: RefusalRule, passages: int = 3) -> list[Answered]:
-    answerer = ExtractiveAnswerer(rule, passages)
+def answer_all(questions: list[Question], hybrid_hits: dict, rule: RefusalRule, passages: int = 3, cite_ratio: float = 0.0) -> list[Answered]:
+    answerer = ExtractiveAnswerer(rule, passages, cite_ratio)
     out = []
     for q in questions:
         hits, ev, search_s = hybrid_hits[q.qid]
@@ -222,8 +222,18 @@ def run_domain(assistant, dev: list[Question], test: list[Question], methods=MET
     res_test, hh_test = retrieve_all(assistant, test, methods, tick=tick)
     rule, fit = calibrate(dev, hh_dev) if dev else (assistant.answerer.rule, {})
     passages = assistant.settings.answer_passages
-    ans_dev = answer_all(dev, hh_dev, rule, passages)
-    ans_test = answer_all(test, hh_test, rule, passages)
+    ratio = assistant.settings.cite_ratio
+    if dev:
+        # How close to the top passage a further one must score to be quoted: the best mean of
+        # citation precision and answer-key hit on dev.
+        def quality(r):
+            a = summarize_answers(dev, answer_all(dev, hh_dev, rule, passages, r))
+            return (a["citation_precision"] + a["answer_key_hit"]) / 2
+
+        ratio = max((0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01), key=lambda r: (round(quality(r), 6), -r))
+        fit["cite_ratio"] = ratio
+    ans_dev = answer_all(dev, hh_dev, rule, passages, ratio)
+    ans_test = answer_all(test, hh_test, rule, passages, ratio)
     return {
         "latencies_ms": [round(a.seconds * 1000, 2) for a in ans_dev + ans_test],
         "refusal_rule": fit or asdict(rule),

@@ -52,3 +52,23 @@ def test_questions_that_name_an_act_boost_it():
     assert titles["thai_law/635171.txt"] == "ผู้สูงอายุ"
     assert named_documents("ตาม พ.ร.บ. ผู้สูงอายุ มีสิทธิอะไร", titles) == ["thai_law/635171.txt"]
     assert named_documents("คนแก่ได้อะไรบ้าง", titles) == []
+
+
+def test_questions_citing_an_act_name_it():
+    from assistant.query import cited_acts, references
+
+    assert cited_acts("ตาม พ.ร.บ.ควบคุมอาคาร ต้องเว้นระยะร่นกี่เมตร") == ["ควบคุมอาคาร"]
+    assert cited_acts("พ.ร.บ.คุ้มครองข้อมูลส่วนบุคคลกำหนดโทษอะไร") == ["คุ้มครองข้อมูลส่วนบุคคล"]
+    assert cited_acts("ตามพระราชบัญญัติกำหนดแผนและขั้นตอนการกระจายอำนาจฯ ให้ทำอะไร") == ["กำหนดแผนและขั้นตอนการกระจายอำนาจ"]
+    assert cited_acts("เทศบาลมีหน้าที่อะไร") == []
+    assert references("แนวทางที่ ๑๑ คืออะไร") == ["แนวทางที่11"]
+
+
+def test_a_figure_needs_its_unit():
+    from assistant.answer import figure_given
+
+    assert not figure_given("การประชุมใช้งบประมาณไปเท่าไร", ["เมื่อวันที่ 30 เมษายน 2567 ณ โรงแรม"])
+    assert figure_given("ใช้งบประมาณเท่าไร", ["กรอบวงเงิน 2,003.7188 ล้านบาท"])
+    assert figure_given("นายกเทศมนตรีอยู่ได้สมัยละกี่ปี", ["มีวาระการดำรงตำแหน่งคราวละสี่ปี"])
+    assert not figure_given("เบี้ยยังชีพเดือนละกี่บาท", ["ผู้สูงอายุอายุเกิน 60 ปี มีสิทธิ"])
+    assert figure_given("มีกี่เมือง", ["เมืองอัจฉริยะ 36 พื้นที่"])  # loose units: any number

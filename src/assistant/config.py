@@ -42,6 +42,7 @@ class Settings:
     refuse_strong_dense: float = 0.86
     refuse_min_coverage: float = 0.5
     answer_passages: int = 3
+    cite_ratio: float = 0.0  # cite a passage after the first only if its score ≥ ratio × top
     max_file_mb: int = 50
     # Generative answers (optional; docs/llm.md). No URL and no model → extractive answers only.
     llm_provider: str = "openai"  # openai (any OpenAI-compatible endpoint) | ollama

@@ -81,6 +81,11 @@ def named_documents(text: str, act_titles: dict[str, str]) -> list[str]:
     return found
 
 
+# "ตาม พ.ร.บ. X ..." or "พ.ร.บ. X กำหนด...": the question asks what Act X itself says.
+_ACCORDING_TO = re.compile(r"ตาม(?:กฎหมาย)?\s*(?:พ\.\s?ร\.\s?บ\.?|พรบ\.?|พระราชบัญญัติ)\s*([\u0e01-\u0e4e]+)")
+_ACT_SAYS = re.compile(r"(?:พ\.\s?ร\.\s?บ\.?|พรบ\.?|พระราชบัญญัติ)\s*([\u0e01-\u0e4e]+?)(?=\s*(?:กำหนด|ระบุ|บัญญัติ))")
+
+
 def references(text: str) -> list[str]:
     """Numbered parts and Acts a question points at, in squashed form for a corpus lookup."""
     refs = [squash(f"{a}{b}") for a, b in _NUMBERED.findall(text)]
@@ -89,6 +94,13 @@ def references(text: str) -> list[str]:
         if len(name) >= 4:
             refs.append(squash(name))
     return refs
+
+
+def cited_acts(text: str) -> list[str]:
+    """Acts the question asks about by name ("ตาม พ.ร.บ. ผู้สูงอายุ ..."), squashed; the
+    answer has to come from that Act, so it must be in the index, not just mentioned."""
+    names = [n[:4] + _QUESTION_TAIL.sub("", n[4:]) for n in _ACCORDING_TO.findall(text)] + _ACT_SAYS.findall(text)
+    return [squash(n.replace("ฯ", "")) for n in names if len(n.replace("ฯ", "")) >= 4]
 
 
 def plan(

@@ -14,7 +14,7 @@ from assistant.config import Settings
 from assistant.glossary import Glossary, squash
 from assistant.index import Index
 from assistant.schema import Hit
-from assistant.query import QueryPlan, references, short_title
+from assistant.query import QueryPlan, cited_acts, references, short_title
 from assistant.query import plan as make_plan
 
 METHODS = ("hybrid", "dense", "bm25")
@@ -80,9 +80,12 @@ class Retriever:
     def unknown_references(self, qp: QueryPlan) -> list[str]:
         """References in the question ("แนวทางที่ 11", "พ.ร.บ. ควบคุมอาคาร") that no indexed
         text contains: the corpus cannot answer a question about them."""
-        self._knowledge()
+        _, titles = self._knowledge()
         corpus = self._derived[3]
-        return [r for r in references(qp.text) if r not in corpus]
+        missing = [r for r in references(qp.text) if r not in corpus]
+        indexed = [squash(t) for t in titles.values()]
+        missing += [a for a in cited_acts(qp.text) if not any(a in t or t in a for t in indexed) and a not in missing]
+        return missing
 
     def plan(self, query: str) -> QueryPlan:
         terms, titles = self._knowledge()
