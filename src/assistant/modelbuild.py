@@ -195,6 +195,17 @@ def source_files() -> tuple[Path, Path]:
     return weights, tok
 
 
+_SPECIAL_TOKENS = {
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "sep_token": "</s>",
+    "cls_token": "<s>",
+    "unk_token": "<unk>",
+    "pad_token": "<pad>",
+    "mask_token": "<mask>",
+}
+
+
 def _st_files(h: Header) -> dict[str, object]:
     config = {
         "architectures": ["BertModel"],
@@ -219,26 +230,8 @@ def _st_files(h: Header) -> dict[str, object]:
     }
     return {
         "config.json": config,
-        "tokenizer_config.json": {
-            "tokenizer_class": "XLMRobertaTokenizer",
-            "model_max_length": 512,
-            "bos_token": "<s>",
-            "eos_token": "</s>",
-            "sep_token": "</s>",
-            "cls_token": "<s>",
-            "unk_token": "<unk>",
-            "pad_token": "<pad>",
-            "mask_token": "<mask>",
-        },
-        "special_tokens_map.json": {
-            "bos_token": "<s>",
-            "eos_token": "</s>",
-            "sep_token": "</s>",
-            "cls_token": "<s>",
-            "unk_token": "<unk>",
-            "pad_token": "<pad>",
-            "mask_token": "<mask>",
-        },
+        "tokenizer_config.json": {"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 512, **_SPECIAL_TOKENS},
+        "special_tokens_map.json": _SPECIAL_TOKENS,
         "modules.json": [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
             {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
