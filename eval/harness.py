@@ -297,14 +297,14 @@ def run_benchmark(assistant, name: str, shared_eval: Path, limit: int | None = N
 # ---------------------------------------------------------------- ablation of query understanding
 
 ABLATIONS = {
-    "full": {},
+    "defaults": {},
     "no glossary": {"use_glossary": False},
     "no mined terms": {"use_mined_terms": False},
-    "no dense expansion": {"expand_dense": False},
+    "with dense expansion": {"expand_dense": True},
     "no named-Act boost": {"doc_boost": False},
-    "no per-doc cap": {"per_doc_cap": 0},
-    "per-doc cap 2": {"per_doc_cap": 2},
-    "none (plain hybrid)": {"use_glossary": False, "use_mined_terms": False, "expand_dense": False, "doc_boost": False, "per_doc_cap": 0},
+    "per-doc cap 3": {"per_doc_cap": 3},
+    "BM25 weight 1.0": {"bm25_weight": 1.0},
+    "none (plain hybrid, equal weights)": {"use_glossary": False, "use_mined_terms": False, "expand_dense": False, "doc_boost": False, "per_doc_cap": 0, "bm25_weight": 1.0},
 }
 
 

@@ -415,3 +415,53 @@ def test_ten_concurrent_chats_through_the_api(server):
         assert not r["refused"] and r["citations"], (questions[i], r["answer"])
         assert r["question"] == questions[i]  # no cross-talk between concurrent requests
         assert SEED_ID in {c["doc_id"] for c in r["citations"]} and "[1]" in r["answer"]
+
+
+def test_guideline_browser_tab(page):
+    pg = page.page
+    pg.get_by_role("tab", name="แนวทาง 10 ข้อ").click()
+    pick = pg.locator("#tpa-gl-pick")
+    assert pick.locator("label").count() == 10
+    pick.locator("label", has_text="แนวทางที่ 7 ·").click()
+    pg.wait_for_function("document.querySelector('#tpa-gl-view').innerText.includes('แนวทางที่ 7:')")
+    view = pg.locator("#tpa-gl-view")
+    text = view.inner_text()
+    assert "การให้ความสำคัญกับการปรับตัวต่อการเปลี่ยนแปลงของสภาพภูมิอากาศ" in text  # the seed's title
+    assert "สรุปโดยโครงการ (ไม่ใช่ข้อความทางการ)" in text  # the description is labelled as the project's
+    cards = view.locator(".tpa-gl-card")
+    assert cards.count() >= 1
+    assert SEED_ID in " ".join(cards.locator(".tpa-doc").all_inner_texts())
+    assert "แนวทางที่ 7" in cards.first.locator(".tpa-passage").inner_text()
+    # guideline 9 keeps the seed's spelling; passages are text, never markup
+    pick.locator("label", has_text="แนวทางที่ 9 ·").click()
+    pg.wait_for_function("document.querySelector('#tpa-gl-view').innerText.includes('แนวทางที่ 9:')")
+    assert "บูรนาการ" in view.locator(".tpa-gl-title").inner_text()
+    assert view.locator("img, script").count() == 0
+
+
+def test_trainer_tab_walks_every_guideline_and_asks_in_chat(page):
+    pg = page.page
+    pg.get_by_role("tab", name="ฝึกอบรม (สถานการณ์จำลอง)").click()
+    for n in range(1, 11):
+        box = pg.locator(f"#tpa-trainer-{n}")
+        if n > 1:
+            box.get_by_text(f"แนวทางที่ {n} ·").first.click()
+        scn = box.locator(f"#tpa-scenario-{n}")
+        expect(scn).to_be_visible()
+        text = scn.inner_text()
+        assert "สถานการณ์:" in text and "ประเด็นสำคัญ" in text
+        assert scn.locator(".tpa-point").count() >= 2
+        assert SEED_ID in scn.locator(".tpa-src-ref .tpa-doc").first.inner_text()
+        assert box.locator("button.tpa-trainer-q").count() >= 2
+    # one click on a suggested question: the chat tab opens and answers it with sources
+    answers = "#tpa-chat .tpa-answer:not(.tpa-pending)"
+    n_answers = pg.locator(answers).count()
+    q = pg.locator("#tpa-trainer-8 button.tpa-trainer-q").first
+    question = q.inner_text()
+    q.click()
+    pg.wait_for_selector("#tpa-question textarea", state="visible")
+    pg.wait_for_function(f"n => document.querySelectorAll('{answers}').length > n", arg=n_answers, polling=50)
+    pg.wait_for_function("document.querySelectorAll('#tpa-cards-box details.tpa-turn').length > 0", polling=50)
+    assert question in pg.locator("#tpa-cards-box details.tpa-turn").first.inner_text()
+    last = pg.locator(answers).last.inner_text()
+    assert "เกี่ยวข้องกับแนวทางที่ 8" in last

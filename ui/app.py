@@ -27,12 +27,13 @@ log = logging.getLogger("assistant.ui")
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES_FILE = HERE / "examples.yaml"
+SCENARIOS_FILE = HERE / "scenarios.yaml"
 CSS_FILE = HERE / "static" / "ui.css"
 JS_FILE = HERE / "static" / "ui.js"
 
 TITLE = "ผู้ช่วยค้นนโยบายและกฎหมาย อปท."
 MAX_QUESTION = 500  # characters
-_META_SHOWN = {"mode", "notice", "seconds", "index_generation", "rewritten_by", "model"}
+_META_SHOWN = {"mode", "notice", "seconds", "index_generation", "rewritten_by", "model", "guidelines"}
 MAX_TURNS_KEPT = 20  # per session, for the cards panel and feedback
 
 
@@ -53,6 +54,16 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[ExampleGroup]:
     return groups
 
 
+def load_scenarios(path: Path = SCENARIOS_FILE) -> list[dict]:
+    """Trainer scenarios (ui/scenarios.yaml), ordered by guideline number."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for sc in data.get("scenarios", []):
+        qs = [str(q).strip() for q in sc.get("questions", []) if str(q).strip()]
+        out.append({**sc, "guideline": int(sc["guideline"]), "questions": qs})
+    return sorted(out, key=lambda sc: sc["guideline"])
+
+
 @dataclass
 class Context:
     """What every session shares."""
@@ -68,6 +79,26 @@ class Context:
         self.uploads = UploadFolder(Path(s.index_dir) / "uploads")
         self.ingest_lock = threading.Lock()
         self.examples = load_examples()
+        from assistant.guidelines import load as load_guidelines
+
+        self.guidelines = load_guidelines()
+        self.scenarios = load_scenarios()
+
+    # ------------------------------------------------------------ guidelines
+    def guideline_choices(self) -> list[tuple[str, int]]:
+        return [(f"แนวทางที่ {g.number} · {g.short or g.title}", g.number) for g in self.guidelines]
+
+    def guideline_view(self, number) -> str:
+        try:
+            g = self.guidelines.get(int(number))
+        except (TypeError, ValueError):
+            g = None
+        if g is None:
+            return '<p class="tpa-none">เลือกแนวทางเพื่อดูคำอธิบายและข้อความที่เกี่ยวข้อง</p>'
+        tags = self.assistant.guideline_tags
+        passages = tags.passages(g.number, limit=20)
+        return render.guideline_html(g, passages, self.guidelines.summary_label, self.guidelines.source,
+                                     count=tags.counts().get(g.number, 0))
 
     # ------------------------------------------------------------ answers
     def _as_dict(self, ans) -> dict:
@@ -319,7 +350,7 @@ def build(ctx: Context) -> gr.Blocks:
             status = gr.Markdown(elem_id="tpa-status")
         turns = gr.State([])
         last_feedback = gr.State(None)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("ถาม-ตอบ", id="chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=6, min_width=420):
@@ -358,6 +389,33 @@ def build(ctx: Context) -> gr.Blocks:
                         with gr.Row(elem_classes="tpa-example-row"):
                             for q in g.questions:
                                 example_buttons.append(gr.Button(q, size="sm", elem_classes="tpa-example"))
+
+            with gr.Tab("แนวทาง 10 ข้อ", id="guidelines") as guidelines_tab:
+                gr.Markdown(
+                    "แนวทางการพัฒนาเมืองอัจฉริยะ 10 แนวทาง จากการประชุมผู้เชี่ยวชาญ (EGM) 30 เมษายน 2567 "
+                    "ชื่อแนวทางเป็นถ้อยคำตามเอกสาร คำอธิบายเป็นการสรุปของโครงการ ข้อความด้านล่างคือข้อความในดัชนี "
+                    "(พระราชบัญญัติ มติคณะรัฐมนตรี ข่าว) ที่ระบบติดป้ายว่าเกี่ยวข้องกับแนวทางนั้น",
+                    elem_id="tpa-gl-intro",
+                )
+                gl_pick = gr.Radio(ctx.guideline_choices(), value=None, label="เลือกแนวทาง", elem_id="tpa-gl-pick")
+                gl_view = gr.HTML(ctx.guideline_view(None), elem_id="tpa-gl-view", js_on_load=None)
+
+            with gr.Tab("ฝึกอบรม (สถานการณ์จำลอง)", id="trainer"):
+                gr.Markdown(
+                    "สถานการณ์จำลองสำหรับวิทยากร แนวทางละหนึ่งกรณี: สถานการณ์ที่ อปท. เผชิญ คำถามชวนคิด "
+                    "(คลิกเพื่อถามในแท็บถาม-ตอบ) และประเด็นสำคัญที่คำตอบที่ดีควรมี พร้อมแหล่งที่มา",
+                    elem_id="tpa-trainer-intro",
+                )
+                trainer_buttons = []
+                for sc in ctx.scenarios:
+                    g = ctx.guidelines.get(sc["guideline"])
+                    head = f"แนวทางที่ {sc['guideline']}" + (f" · {g.short or g.title}" if g else "")
+                    with gr.Accordion(head, open=sc["guideline"] == ctx.scenarios[0]["guideline"],
+                                      elem_id=f"tpa-trainer-{sc['guideline']}", elem_classes="tpa-trainer"):
+                        gr.HTML(render.scenario_html(sc, g, ctx.guidelines.summary_label), js_on_load=None)
+                        with gr.Row(elem_classes="tpa-example-row"):
+                            for q in sc["questions"]:
+                                trainer_buttons.append(gr.Button(q, size="sm", elem_classes=["tpa-example", "tpa-trainer-q"]))
 
             with gr.Tab("เอกสารในระบบ", id="corpus") as corpus_tab:
                 with gr.Row():
@@ -410,6 +468,11 @@ def build(ctx: Context) -> gr.Blocks:
         send.click(h["respond"], [box, chat, turns], outs, api_visibility="private", **chat_kw)
         for b in example_buttons:
             b.click(h["respond"], [b, chat, turns], outs, api_visibility="private", **chat_kw)
+        for b in trainer_buttons:  # a trainer question: to the chat tab, then ask it there
+            b.click(lambda: gr.Tabs(selected="chat"), None, tabs, api_visibility="private", queue=False).then(
+                h["respond"], [b, chat, turns], outs, api_visibility="private", **chat_kw)
+        gl_pick.change(ctx.guideline_view, [gl_pick], gl_view, api_visibility="private", concurrency_id="guidelines",
+                       concurrency_limit=2)
         clear.click(h["clear"], None, [chat, turns, cards, last_feedback, comment], api_visibility="private", queue=False)
         chat.clear(h["clear"], None, [chat, turns, cards, last_feedback, comment], api_visibility="private", queue=False)
         chat.like(h["on_like"], [turns], [last_feedback, fb_status], api_visibility="private")

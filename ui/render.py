@@ -307,3 +307,62 @@ def when(ts: float) -> str:
         return datetime.fromtimestamp(float(ts)).strftime("%Y-%m-%d %H:%M")
     except (TypeError, ValueError, OSError):
         return ""
+
+
+# ---------------------------------------------------------------- guidelines and trainer scenarios
+
+
+def _gl_chips(numbers) -> str:
+    return "".join(f'<span class="tpa-gl-chip">แนวทาง {int(n)}</span>' for n in numbers or [])
+
+
+def guideline_html(g, passages: list[dict], summary_label: str, source: dict, count: int | None = None) -> str:
+    """One guideline in the browser tab: the seed's title (official wording), the project's
+    summary (labelled as such), and the passages tagged with it (escaped, as the citation cards)."""
+    head = (
+        f'<div class="tpa-gl" id="tpa-gl-{int(g.number)}" data-guideline="{int(g.number)}">'
+        f'<h3 class="tpa-gl-title">แนวทางที่ {int(g.number)}: {esc(g.title)}</h3>'
+        f'<div class="tpa-gl-source">ชื่อแนวทางตามเอกสาร: {esc(source.get("doc_id", ""))} ({esc(source.get("location", ""))})</div>'
+        f'<div class="tpa-gl-desc">{esc(g.description)}'
+        + (f' <span class="tpa-gl-label">[{esc(summary_label)}]</span>' if g.summary_by_project else "")
+        + "</div>"
+    )
+    n = len(passages) if count is None else int(count)
+    if not passages:
+        return head + '<p class="tpa-none">ยังไม่มีข้อความในดัชนีที่ติดป้ายแนวทางนี้</p></div>'
+    cards = "".join(
+        f'<article class="tpa-card tpa-gl-card" data-doc="{esc(p.get("doc_id", ""))}">'
+        f'<header class="tpa-card-head"><span class="tpa-n">{i}.</span> <span class="tpa-title">{esc(p.get("title", ""))}</span></header>'
+        f'<div class="tpa-meta">'
+        + (f'<span class="tpa-loc">ที่ตั้ง: {esc(p.get("location", ""))}</span>' if p.get("location") else "")
+        + f'<span class="tpa-doc">{esc(p.get("doc_id", ""))}</span>'
+        f'<span class="tpa-score" title="คะแนนความเกี่ยวข้องกับแนวทาง">คะแนน {float(p.get("score", 0)):.3f}</span></div>'
+        f'<div class="tpa-gl-tags">{_gl_chips(p.get("guidelines"))}</div>'
+        f'<blockquote class="tpa-passage">{esc_lines(p.get("text", ""))}</blockquote></article>'
+        for i, p in enumerate(passages, 1)
+    )
+    return (head + f'<p class="tpa-gl-count">ข้อความที่เกี่ยวข้องในดัชนี {n} ช่วง (แสดง {len(passages)} ช่วงแรก, '
+            f"ไม่เกิน 3 ช่วงต่อเอกสาร)</p>{cards}</div>")
+
+
+def scenario_html(s: dict, g, summary_label: str) -> str:
+    """A trainer scenario: the situation, and the key points of a good answer with their sources."""
+    points = []
+    for p in s.get("points", []):
+        srcs = "".join(
+            f'<li class="tpa-src-ref"><span class="tpa-doc">{esc(r.get("doc_id", ""))}</span> · '
+            f'<span class="tpa-loc">{esc(r.get("location", ""))}</span>'
+            f'<blockquote class="tpa-passage">{esc(r.get("quote", ""))}</blockquote></li>'
+            for r in p.get("sources", [])
+        )
+        points.append(f'<li class="tpa-point"><div class="tpa-point-text">{esc(p.get("text", ""))}</div>'
+                      f'<ul class="tpa-point-sources">{srcs}</ul></li>')
+    title = f"แนวทางที่ {int(g.number)}: {esc(g.title)}" if g is not None else f"แนวทางที่ {int(s.get('guideline', 0))}"
+    return (
+        f'<div class="tpa-scenario" id="tpa-scenario-{int(s.get("guideline", 0))}">'
+        f'<div class="tpa-scn-title">{title}</div>'
+        f'<div class="tpa-scn-situation"><b>สถานการณ์:</b> {esc(s.get("situation", ""))} '
+        f'<span class="tpa-gl-label">[กรณีศึกษาที่โครงการเขียนขึ้น]</span></div>'
+        f'<div class="tpa-scn-points-head"><b>ประเด็นสำคัญที่คำตอบที่ดีควรมี</b> (พร้อมแหล่งที่มา)</div>'
+        f'<ol class="tpa-scn-points">{"".join(points)}</ol></div>'
+    )

@@ -24,6 +24,7 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)  # one line per message: logs and scripts read them
 out = Console(highlight=False, soft_wrap=True)
 
+GuidelineOpt = typer.Option(None, "--guideline", help="only passages tagged with this guideline (1-10); see `assistant guidelines`")
 IndexOpt = typer.Option(None, "--index", help="Index folder [env ASSISTANT_INDEX; default var/index]")
 ModelOpt = typer.Option(None, "--model", help="sentence-transformers model folder [env ASSISTANT_MODEL]")
 ChromaOpt = typer.Option(None, "--chroma-url", help="Chroma server URL [env ASSISTANT_CHROMA_URL]")
@@ -44,6 +45,16 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _check_guideline(number: Optional[int]) -> None:
+    if number is None:
+        return
+    from assistant.guidelines import load
+
+    nums = load().numbers
+    if number not in nums:
+        fail(f"--guideline {number}: the guidelines are numbered {nums[0]}-{nums[-1]} (`assistant guidelines`)", 2)
+
+
 def print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -54,6 +65,7 @@ def search(
     query: str = typer.Argument(..., help="คำค้นหรือคำถาม"),
     k: int = typer.Option(10, "--k", help="number of hits"),
     method: str = typer.Option("hybrid", help="hybrid | dense | bm25"),
+    guideline: Optional[int] = GuidelineOpt,
     as_json: bool = typer.Option(False, "--json", help="JSON output"),
     index: Optional[Path] = IndexOpt,
     model: Optional[Path] = ModelOpt,
@@ -61,12 +73,17 @@ def search(
 ):
     """Ranked passages for a query."""
     a = get_assistant(settings_from(index, model, chroma_url))
-    hits = a.search(query, k=k, method=method)
+    _check_guideline(guideline)
+    hits = a.search(query, k=k, method=method, guideline=guideline)
+    tags = a.guideline_tags if hits else None
     if as_json:
-        print_json({"query": query, "hits": [h.to_dict() for h in hits]})
+        print_json({"query": query, "guideline": guideline,
+                    "hits": [{**h.to_dict(), "guidelines": tags.of(h.chunk_id)} for h in hits]})
         return
     for h in hits:
-        out.print(f"[bold]{h.rank}.[/bold] {h.title} — {h.location}  [dim]({h.doc_id}, {h.score:.4f})[/dim]")
+        g = tags.of(h.chunk_id)
+        gl = f"  [cyan]แนวทาง {', '.join(map(str, g))}[/cyan]" if g else ""
+        out.print(f"[bold]{h.rank}.[/bold] {h.title} — {h.location}  [dim]({h.doc_id}, {h.score:.4f})[/dim]{gl}")
         out.print(f"   {h.text[:300]}")
 
 
@@ -74,6 +91,7 @@ def search(
 def ask(
     question: Optional[str] = typer.Argument(None, help="คำถามภาษาไทย"),
     k: int = typer.Option(10, "--k", help="passages retrieved"),
+    guideline: Optional[int] = GuidelineOpt,
     as_json: bool = typer.Option(False, "--json", help="JSON output"),
     batch: Optional[Path] = typer.Option(None, "--batch", help="JSONL file of {qid, question}; one JSON answer per line"),
     index: Optional[Path] = IndexOpt,
@@ -87,6 +105,7 @@ def ask(
     verified when a chat model is configured)."""
     if (question is None) == (batch is None):
         fail("give a question or --batch FILE, not both", 2)
+    _check_guideline(guideline)
     a = get_assistant(settings_from(index, model, chroma_url, llm_url=llm_url, llm_model=llm_model, llm_provider=llm_provider))
     if batch is not None:
         try:
@@ -104,10 +123,10 @@ def ask(
                 console.print(f"[red]{batch}:{n}:[/red] not a JSON object with 'question'")
                 bad += 1
                 continue
-            ans = a.ask(q, k=k).to_dict()
+            ans = a.ask(q, k=k, guideline=guideline).to_dict()
             print_json({"qid": row.get("qid", n), **ans})
         raise typer.Exit(1 if bad else 0)
-    ans = a.ask(question, k=k)
+    ans = a.ask(question, k=k, guideline=guideline)
     if as_json:
         print_json(ans.to_dict())
         return
@@ -133,6 +152,52 @@ def open_index(s: Settings, need_model: bool = True):
 
         fp = fingerprint(resolve_model_dir(s.model_path, s.model_dir))
     return Index(s.index_dir, s.chroma_url, fp)
+
+
+@app.command()
+def guidelines(
+    number: Optional[int] = typer.Argument(None, help="one guideline: its passages"),
+    limit: int = typer.Option(10, "--limit", help="passages shown for one guideline"),
+    as_json: bool = typer.Option(False, "--json"),
+    index: Optional[Path] = IndexOpt,
+    model: Optional[Path] = ModelOpt,
+    chroma_url: Optional[str] = ChromaOpt,
+):
+    """The ten guidelines of the seed, how many indexed passages each is tagged on, or (with a
+    number) the passages tagged with one guideline. Descriptions are the project's summary."""
+    from assistant.guidelines import load
+
+    gset = load()
+    _check_guideline(number)
+    s = settings_from(index, model, chroma_url)
+    counts: dict[int, int] = {}
+    tags = None
+    if (s.index_dir / "catalog.sqlite").exists():
+        tags = get_assistant(s).guideline_tags
+        counts = tags.counts()
+    if number is None:
+        rows = [{"number": g.number, "title": g.title, "description": g.description,
+                 "summary_by_project": g.summary_by_project, "keywords": list(g.keywords),
+                 "tagged_passages": counts.get(g.number)} for g in gset]
+        if as_json:
+            print_json(rows)
+            return
+        for r in rows:
+            n = f"  [dim]({r['tagged_passages']} passages)[/dim]" if r["tagged_passages"] is not None else ""
+            out.print(f"[bold]แนวทางที่ {r['number']}[/bold] {r['title']}{n}")
+            out.print(f"   {r['description']} [dim]— {gset.summary_label}[/dim]")
+        return
+    if tags is None:
+        fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
+    g = gset.get(number)
+    passages = tags.passages(number, limit=limit)
+    if as_json:
+        print_json({"number": g.number, "title": g.title, "description": g.description, "passages": passages})
+        return
+    out.print(f"[bold]แนวทางที่ {g.number}[/bold] {g.title}  [dim]({counts.get(number, 0)} passages)[/dim]")
+    for i, p in enumerate(passages, 1):
+        out.print(f"[bold]{i}.[/bold] {p['title']} — {p['location']}  [dim]({p['doc_id']}, {p['score']:.3f})[/dim]")
+        out.print(f"   {p['text'][:300]}")
 
 
 @app.command()

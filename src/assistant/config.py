@@ -27,12 +27,12 @@ class Settings:
     candidates: int = 50  # per retriever, before fusion
     rrf_k: int = 60
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    per_doc_cap: int = 3  # at most this many hits from one document in the top-k
+    bm25_weight: float = 0.5  # dense finds paraphrases; BM25 at half weight keeps exact terms (eval dev)
+    per_doc_cap: int = 0  # at most this many hits per document in the top-k; 0 = no cap (eval dev: a cap cost recall)
     # Query understanding (each switchable for the ablation in eval/).
     use_glossary: bool = True
     use_mined_terms: bool = True
-    expand_dense: bool = True
+    expand_dense: bool = False  # adding glossary terms to the dense query hurt on eval dev
     expansion_weight: float = 0.5  # BM25 weight of added terms against the question's own
     doc_boost: bool = True
     doc_boost_share: float = 0.5
@@ -44,6 +44,9 @@ class Settings:
     answer_passages: int = 3
     cite_ratio: float = 0.0  # cite a passage after the first only if its score ≥ ratio × top
     max_file_mb: int = 50
+    # Guideline tags (assistant.guidelines): combined score threshold, chosen on
+    # eval/guideline_labels.jsonl (`python -m assistant.guidelines --score`, docs/guidelines.md).
+    guideline_threshold: float = 0.8775
     # Generative answers (optional; docs/llm.md). No URL and no model → extractive answers only.
     llm_provider: str = "openai"  # openai (any OpenAI-compatible endpoint) | ollama
     llm_url: str | None = None  # e.g. http://localhost:11434/v1 (Ollama's OpenAI API), vLLM, llama.cpp
@@ -78,6 +81,7 @@ _ENV = {
     "k": ("ASSISTANT_K", int),
     "refuse_min_dense": ("ASSISTANT_REFUSE_MIN_DENSE", float),
     "max_file_mb": ("ASSISTANT_MAX_FILE_MB", int),
+    "guideline_threshold": ("ASSISTANT_GUIDELINE_THRESHOLD", float),
     "llm_provider": ("ASSISTANT_LLM_PROVIDER", str),
     "llm_url": ("ASSISTANT_LLM_URL", str),
     "llm_model": ("ASSISTANT_LLM_MODEL", str),

@@ -92,13 +92,18 @@ class Retriever:
         s = self.settings
         return make_plan(query, terms, titles if s.doc_boost else None, s.expand_dense)
 
-    def retrieve(self, query: str, k: int | None = None, method: str = "hybrid") -> tuple[QueryPlan, list[Hit]]:
+    def retrieve(
+        self, query: str, k: int | None = None, method: str = "hybrid", allowed: set[str] | None = None
+    ) -> tuple[QueryPlan, list[Hit]]:
+        """`allowed`: only these chunk ids may be returned (a guideline filter); None → all."""
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
         s = self.settings
         k = k or s.k
         qp = self.plan(query)
         n = max(s.candidates, k)
+        if allowed is not None:  # look deeper: the filter drops most candidates
+            n = max(n * 4, k * 10)
         dense: list[tuple[str, float]] = []
         sparse: list[tuple[str, float]] = []
         if method in ("hybrid", "dense"):
@@ -123,6 +128,8 @@ class Retriever:
                 ((c, sc + bump if c in chunks and chunks[c].doc_id in qp.boost_docs else sc) for c, sc in fused),
                 key=lambda kv: (-kv[1], kv[0]),
             )
+        if allowed is not None:
+            fused = [(c, sc) for c, sc in fused if c in allowed]
         doc_of = {cid: ch.doc_id for cid, ch in chunks.items()}
         fused = cap_per_doc([(c, sc) for c, sc in fused if c in chunks], doc_of, s.per_doc_cap, k)
         dense_of, bm25_of = dict(dense), dict(sparse)
@@ -145,8 +152,8 @@ class Retriever:
             )
         return qp, hits
 
-    def search(self, query: str, k: int | None = None, method: str = "hybrid") -> list[Hit]:
-        return self.retrieve(query, k, method)[1]
+    def search(self, query: str, k: int | None = None, method: str = "hybrid", allowed: set[str] | None = None) -> list[Hit]:
+        return self.retrieve(query, k, method, allowed)[1]
 
 
 class HybridRetriever(BaseRetriever):

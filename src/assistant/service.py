@@ -35,6 +35,20 @@ class Assistant:
         return Retriever(self.index, self.embedder, self.settings)
 
     @cached_property
+    def guideline_tags(self):
+        """Guideline tags of every chunk, per index generation (assistant.guidelines)."""
+        from assistant.guidelines import GuidelineTags
+
+        return GuidelineTags(self.index, self.embedder, self.settings.guideline_threshold)
+
+    def _allowed(self, guideline: int | None) -> set[str] | None:
+        if guideline is None:
+            return None
+        if self.guideline_tags.gset.get(int(guideline)) is None:
+            raise ValueError(f"no guideline {guideline}; the guidelines are numbered {self.guideline_tags.gset.numbers}")
+        return self.guideline_tags.chunks_for(int(guideline))
+
+    @cached_property
     def chat_model(self) -> Any | None:
         """The configured LangChain chat model, or None (extractive answers only): docs/llm.md."""
         from assistant.llm import build_chat_model
@@ -49,7 +63,7 @@ class Assistant:
             from assistant.generate import build_generative_answerer
 
             return build_generative_answerer(s, rule, chat_model=self.chat_model)
-        return ExtractiveAnswerer(rule, s.answer_passages)
+        return ExtractiveAnswerer(rule, s.answer_passages, s.cite_ratio)
 
     def rewrite(self, question: str, history: list[str] | None) -> tuple[str, str]:
         """(standalone query, how: none | rule | llm) for a question in a conversation."""
@@ -58,13 +72,18 @@ class Assistant:
         query = rewrite(question, history)
         return query, ("rule" if query != question.strip() else "none")
 
-    def search(self, query: str, k: int | None = None, method: str = "hybrid") -> list[Hit]:
-        return self.retriever.search(query, k=k, method=method)
+    def search(self, query: str, k: int | None = None, method: str = "hybrid", guideline: int | None = None) -> list[Hit]:
+        """`guideline`: only passages tagged with that guideline (1–10)."""
+        return self.retriever.search(query, k=k, method=method, allowed=self._allowed(guideline))
 
-    def ask(self, question: str, k: int | None = None, method: str = "hybrid", history: list[str] | None = None) -> Answer:
-        """`history`: the user's earlier questions in this chat, oldest first."""
+    def ask(
+        self, question: str, k: int | None = None, method: str = "hybrid", history: list[str] | None = None,
+        guideline: int | None = None,
+    ) -> Answer:
+        """`history`: the user's earlier questions in this chat, oldest first; `guideline`: answer
+        only from passages tagged with that guideline."""
         t0 = time.perf_counter()
-        query, qp, hits, ev, how = self._prepare(question, k, method, history)
+        query, qp, hits, ev, how = self._prepare(question, k, method, history, guideline)
         ans = self.answerer.answer(qp.text, hits, ev)
         return self._finish(ans, question, qp, how, t0)
 
@@ -82,9 +101,9 @@ class Assistant:
         for item in stream(qp.text, hits, ev):
             yield self._finish(item, question, qp, how, t0) if isinstance(item, Answer) else item
 
-    def _prepare(self, question, k, method, history):
+    def _prepare(self, question, k, method, history, guideline=None):
         query, how = self.rewrite(question, history)
-        qp, hits = self.retriever.retrieve(query, k=k, method=method)
+        qp, hits = self.retriever.retrieve(query, k=k, method=method, allowed=self._allowed(guideline))
         ev = evidence_for(qp.text, hits, expansions=qp.expansions, unknown=self.retriever.unknown_references(qp))
         return query, qp, hits, ev, how
 
@@ -94,6 +113,30 @@ class Assistant:
         ans.meta.setdefault("mode", "extractive")
         if how != "none":
             ans.meta["rewritten_by"] = how
+        if not ans.refused:
+            self._add_guidelines(ans, qp.text)
         ans.meta["seconds"] = round(time.perf_counter() - t0, 4)
         ans.meta["index_generation"] = self.index.generation
         return ans
+
+    def _add_guidelines(self, ans: Answer, question: str) -> None:
+        """Which guidelines the answer touches: those the question names, else the tags of the
+        cited passages (at most 3). Into meta["guidelines"], and as a last line of an extractive
+        answer ("เกี่ยวข้องกับแนวทางที่ 7 และ 8"). Never fails an answer."""
+        from assistant.guidelines import named, touches_line
+
+        try:
+            tags = self.guideline_tags
+            nums = sorted(named(question, tags.gset.numbers))
+            if not nums:
+                cited = {c.text for c in ans.citations}
+                ids = [h.chunk_id for h in ans.hits if h.text in cited] or [h.chunk_id for h in ans.hits[:3]]
+                nums = tags.for_hits(ids, top=len(ids))[:3]
+        except Exception:  # noqa: BLE001 (tags are an extra; the answer stands without them)
+            import logging
+
+            logging.getLogger("assistant").exception("guideline tags unavailable")
+            return
+        ans.meta["guidelines"] = nums
+        if nums and ans.meta.get("mode") == "extractive":
+            ans.answer = ans.answer.rstrip("\n") + "\n" + touches_line(nums)
