@@ -38,11 +38,14 @@ class Settings:
     doc_boost_share: float = 0.5
     # Refusal (calibrated on the eval dev split): refuse below min_dense; above strong_dense
     # always answer; in between, answer only if the question's words are covered.
-    refuse_min_dense: float = 0.80
-    refuse_strong_dense: float = 0.86
-    refuse_min_coverage: float = 0.5
+    # Values from eval/reports/2026-11-24-domain.md (dev): a single dense threshold separated best.
+    refuse_min_dense: float = 0.8525
+    refuse_strong_dense: float = 0.8525
+    refuse_min_coverage: float = 0.0
     answer_passages: int = 3
-    cite_ratio: float = 0.0  # cite a passage after the first only if its score ≥ ratio × top
+    # Cite a passage after the first only if its score ≥ ratio × top; on dev, quoting only the
+    # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
+    cite_ratio: float = 1.0
     max_file_mb: int = 50
     # Guideline tags (assistant.guidelines): combined score threshold, chosen on
     # eval/guideline_labels.jsonl (`python -m assistant.guidelines --score`, docs/guidelines.md).
