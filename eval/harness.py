@@ -142,7 +142,9 @@ def calibrate(questions: list[Question], hybrid_hits: dict) -> tuple[RefusalRule
                 refused_out = sum(1 for ev, s in data if not s and rule.refuse(ev))
                 refused_in = sum(1 for ev, s in data if s and rule.refuse(ev))
                 score = (refused_out / n_out + (1 - refused_in / n_in)) / 2
-                key = (round(score, 6), -refused_in, -abs(hi - lo))
+                # Ties go to fewer false refusals, then to the most lenient floor: questions
+                # unlike the dev set (short, lexical) should not fall to a tight threshold.
+                key = (round(score, 6), -refused_in, -lo, -cov)
                 if best is None or key > best[0]:
                     best = (key, rule, {"refusal_accuracy": refused_out / n_out, "false_refusal": refused_in / n_in})
     _, rule, fit = best

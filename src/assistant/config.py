@@ -38,10 +38,11 @@ class Settings:
     doc_boost_share: float = 0.5
     # Refusal (calibrated on the eval dev split): refuse below min_dense; above strong_dense
     # always answer; in between, answer only if the question's words are covered.
-    # Values from eval/reports/2026-11-24-domain.md (dev): a single dense threshold separated best.
-    refuse_min_dense: float = 0.8525
+    # Calibrated on eval dev (eval/reports/2026-11-24-domain.md): below 0.8525 a question must
+    # have every content word in the top passages.
+    refuse_min_dense: float = 0.78
     refuse_strong_dense: float = 0.8525
-    refuse_min_coverage: float = 0.0
+    refuse_min_coverage: float = 1.0
     answer_passages: int = 3
     # Cite a passage after the first only if its score ≥ ratio × top; on dev, quoting only the
     # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
