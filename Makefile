@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup model demo demo-full ask test test-fast eval bench chroma clean
+.PHONY: setup model demo demo-full ask test test-fast eval bench chroma clean load
 
 setup: $(STAMP) model
 
@@ -47,6 +47,23 @@ eval: setup
 	$(BIN)/assistant ingest corpus/documents $(SHARED)/corpus --index $(FULL_INDEX)
 	$(BIN)/assistant eval --index $(FULL_INDEX) --shared-eval $(SHARED)/eval --bench-index var/bench \
 		--benchmark xquad-th --benchmark iapp --benchmark iapp-distractors --name domain
+
+# 20 clients asking through the JSON API (`assistant api`) for 60 s: requests, errors, p50/p95.
+load: setup
+	$(BIN)/python -m eval.load --index $(INDEX) --concurrency 20 --seconds 60
+
+# Performance: ingest rate, search/ask latency at the corpus, ~10k and 100k chunks, memory, serve
+# start-up; prints a table and writes eval/reports/bench-<date>.md (about 25 min on 2 cores; its
+# indexes go to var/bench). QUICK=1: the smoke run CI uses (seed only, 1k chunks, ~1 min).
+bench: setup
+	$(BIN)/python -m eval.bench $(if $(QUICK),--quick) --shared $(SHARED)
+
+# A Chroma server for several app processes: `assistant serve|ingest|search --chroma-url
+# http://$(HOST):$(CHROMA_PORT)` (or ASSISTANT_CHROMA_URL). docs/scaling.md.
+CHROMA_PATH ?= var/chroma-server
+CHROMA_PORT ?= 8000
+chroma: setup
+	$(BIN)/chroma run --path $(CHROMA_PATH) --host $(HOST) --port $(CHROMA_PORT)
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -38,21 +38,31 @@ class RowError:
 
 
 def decode(data: bytes, path: Path | str = "") -> str:
-    """Bytes → str for UTF-8 (with or without BOM), UTF-16 (BOM) and TIS-620/cp874."""
-    if not data.strip():
+    """Bytes → str for UTF-8 (with or without BOM), UTF-16 (with or without BOM) and TIS-620/cp874."""
+    if not data.strip(b" \t\r\n\f\v"):
         raise LoadError(path, "empty file")
     if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="strict")
+        text = data[3:].decode("utf-8", errors="replace")
+        if text.count("\ufffd") > max(3, len(text) // 1000):
+            raise LoadError(path, "not valid UTF-8 text (despite its UTF-8 byte-order mark)")
+        return _checked(text, path)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+        try:
+            return _checked(data.decode("utf-16"), path)
+        except UnicodeDecodeError:
+            raise LoadError(path, "not valid UTF-16 text (despite its byte-order mark)") from None
     if b"\x00" in data[:4096]:
-        # UTF-16 without a BOM: every other byte of ASCII/Thai-block text is zero.
-        for enc in ("utf-16-le", "utf-16-be"):
+        # UTF-16 without a BOM: the high byte of ASCII and Thai-block characters (0x00, 0x0E)
+        # sits at odd offsets in little-endian, even offsets in big-endian.
+        sample = data[:8192]
+        odd, even = sample[1::2], sample[0::2]
+        order = ("utf-16-le", "utf-16-be") if odd.count(0) + odd.count(0x0E) >= even.count(0) + even.count(0x0E) else ("utf-16-be", "utf-16-le")
+        for enc in order:
             try:
-                text = data.decode(enc)
+                text = data[: len(data) - len(data) % 2].decode(enc)
             except UnicodeDecodeError:
                 continue
-            if _looks_like_text(text):
+            if _plausible(text):
                 return text
         raise LoadError(path, "binary data, not text")
     try:
@@ -61,11 +71,19 @@ def decode(data: bytes, path: Path | str = "") -> str:
         try:
             text = data.decode("cp874")  # superset of TIS-620
         except UnicodeDecodeError:
-            raise LoadError(path, "not valid UTF-8, UTF-16 or TIS-620/cp874 text") from None
+            raise LoadError(path, "binary data, not text (not valid UTF-8, UTF-16 or TIS-620/cp874)") from None
         if not has_thai(text):
             raise LoadError(path, "not valid UTF-8, and not Thai in TIS-620/cp874")
+        if not _plausible(text):
+            raise LoadError(path, "binary data, not text (not valid UTF-8; as TIS-620 it is not Thai text)")
+    return _checked(text, path)
+
+
+def _checked(text: str, path: Path | str) -> str:
     if not _looks_like_text(text):
         raise LoadError(path, "binary data, not text")
+    if not text.strip():
+        raise LoadError(path, "empty file")
     return text
 
 
@@ -75,6 +93,20 @@ def _looks_like_text(text: str) -> bool:
         return False
     bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t\f") or 0xE000 <= ord(ch) <= 0xF8FF)
     return bad / len(sample) < 0.01
+
+
+def _plausible(text: str) -> bool:
+    """Text a Thai office writes: mostly ASCII, Thai, Latin-1 letters and common punctuation.
+    Random bytes decoded as UTF-16 or cp874 are mostly other scripts and controls."""
+    sample = text[:8192]
+    if not sample or not _looks_like_text(sample):
+        return False
+    good = sum(
+        1 for ch in sample
+        if ch in "\n\r\t\f" or 32 <= ord(ch) < 0x250 or 0x0E00 <= ord(ch) <= 0x0E7F or 0x2000 <= ord(ch) <= 0x206F
+        or ord(ch) in (0xFEFF, 0x20AC)
+    )
+    return good / len(sample) >= 0.95
 
 
 # ---------------------------------------------------------------- per-format readers
@@ -209,7 +241,12 @@ def read_html(path: Path, text: str) -> tuple[str, list[Section]]:
 
 
 def read_pdf(path: Path, data: bytes) -> tuple[str, list[Section], list[str]]:
+    """Pages become sections (location หน้า N). Thai extraction damage is repaired where the
+    repair is deterministic (ingest.pdffix); a page that stays broken, or that has no text
+    layer while others do, is named in the warnings."""
     import pymupdf
+
+    from ingest import pdffix
 
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
@@ -217,17 +254,40 @@ def read_pdf(path: Path, data: bytes) -> tuple[str, list[Section], list[str]]:
         raise LoadError(path, f"corrupt or unreadable PDF ({exc})") from None
     if doc.needs_pass:
         raise LoadError(path, "encrypted PDF (password required)")
-    sections = []
+    if doc.page_count == 0:
+        raise LoadError(path, "corrupt or unreadable PDF (no pages)")
     warnings = []
+    if doc.is_repaired:
+        # MuPDF rebuilds damaged files; one that ends early would lose its last pages silently.
+        if b"%%EOF" not in data[-2048:]:
+            raise LoadError(path, "truncated PDF (the file ends before its %%EOF marker; copy it again)")
+        warnings.append(f"{path}: damaged PDF, repaired when read; check that every page is there")
+    sections = []
+    no_text = []
     try:
         for i, page in enumerate(doc, 1):
-            text = normalize(page.get_text("text"))
+            fixed = pdffix.repair(pdffix.page_text(page))
+            text = normalize(fixed.text)
+            if fixed.broken:
+                warnings.append(
+                    f"{path}: page {i}: Thai text still broken after repair ({pdffix.describe(fixed.problems)}); "
+                    "check this page against the PDF"
+                )
+            if "legacy_tis620_font" in fixed.repairs:
+                warnings.append(f"{path}: page {i}: text in a legacy TIS-620 font, re-read as Thai; check it")
             if text:
-                sections.append(Section(_unwrap(text), f"หน้า {i}"))
+                sections.append(Section(_unwrap(text), f"หน้า {i}"))  # one paragraph a line
+            elif pdffix.page_has_images(page):
+                no_text.append(i)
+    except LoadError:
+        raise
     except Exception as exc:
         raise LoadError(path, f"corrupt PDF, failed at a page ({exc})") from None
     if not sections:
-        raise LoadError(path, f"no text layer in {doc.page_count} page(s); needs OCR")
+        raise LoadError(path, f"no text; needs OCR (no text layer in {doc.page_count} page(s), a scan?)")
+    if no_text:
+        pages = ", ".join(map(str, no_text[:20])) + (" …" if len(no_text) > 20 else "")
+        warnings.append(f"{path}: page(s) {pages}: no text; needs OCR (image only, not indexed)")
     title = normalize(doc.metadata.get("title") or "") or _title_from_text(sections[0].text, path.stem)
     return title, sections, warnings
 
@@ -306,7 +366,7 @@ def read_jsonl(path: Path, text: str, doc_prefix: str) -> tuple[list[Document], 
         seen.add(rid)
         body = normalize(body)
         title = normalize(str(row.get("title") or row.get("item_title") or "")) or _title_from_text(body, rid)
-        secs = split_act(body) or _paragraph_sections(body)
+        secs = dedupe_paragraphs(split_act(body) or _paragraph_sections(body))
         meta = {k: row[k] for k in ("source_url", "topic", "meeting", "date") if k in row}
         docs.append(
             Document(
@@ -368,10 +428,34 @@ def load_file(path: Path, doc_id: str, max_bytes: int) -> Loaded:
             title, sections = read_markdown(path, text)
         else:
             title, sections = read_text(path, text)
+    sections = dedupe_paragraphs(sections)
     if not any(s.text.strip() for s in sections):
         raise LoadError(path, "no text found")
     doc = Document(doc_id, title, str(path), suffix.lstrip("."), sections, sha)
     return Loaded([doc], [], warnings)
+
+
+REPEAT_MIN_CHARS = 30  # shorter repeats ("(ยกเลิก)", page headers) carry their place, keep them
+
+
+def dedupe_paragraphs(sections: list[Section]) -> list[Section]:
+    """A paragraph that a document repeats word for word is kept where it first appears: a file
+    pasting the same text 1,000 times is indexed (and embedded) once."""
+    seen: set[str] = set()
+    out = []
+    for sec in sections:
+        kept = []
+        for line in sec.text.split("\n"):
+            key = " ".join(line.split())
+            if len(key) >= REPEAT_MIN_CHARS:
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append(line)
+        text = "\n".join(kept).strip()
+        if text:
+            out.append(Section(text, sec.location))
+    return out
 
 
 _FOLDER_DOCS = ("readme", "manifest", "license", "licence", "changelog")

@@ -38,7 +38,9 @@ class IngestReport:
         return not self.failures and not self.row_errors
 
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "files", "embed", "vectors", "commit"
+
+EMBED_SLICE = 16  # texts per embedding call: progress moves, and searches in the same process get the model between calls
 
 
 def ingest(
@@ -53,7 +55,8 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest files and folders. Unreadable files are reported and skipped; each batch of
-    documents is written atomically, so a failure or a kill never harms what was indexed."""
+    documents is written atomically (about `batch_chunks` chunks), so a failure or a kill never
+    harms what was indexed, and a re-run picks up where a killed run stopped."""
     report = IngestReport()
     for p in paths:
         if not Path(p).exists():
@@ -62,11 +65,24 @@ def ingest(
     report.files = len(files)
     batch: list[tuple[Document, list[Chunk]]] = []
     pending = 0
+    tell = progress or (lambda stage, done, total: None)
 
     def timed_embed(texts):
+        import numpy as np
+
         t = time.perf_counter()
-        out = embed(texts)
+        # Slices of similar length (as one big call would sort them), so slicing costs no padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = []
+        for i in range(0, len(order), EMBED_SLICE):
+            parts.append(np.asarray(embed([texts[j] for j in order[i : i + EMBED_SLICE]])))
+            tell("embed", min(i + EMBED_SLICE, len(texts)), len(texts))
         report.seconds["embed"] += time.perf_counter() - t
+        if not parts:
+            return embed([])
+        vecs = np.concatenate(parts)
+        out = np.empty_like(vecs)
+        out[order] = vecs
         return out
 
     def flush():
@@ -74,13 +90,22 @@ def ingest(
         if not batch:
             return
         t = time.perf_counter()
-        w = index.write(batch, timed_embed)
+        n_chunks = sum(len(cs) for _, cs in batch)
+        try:
+            w = index.write(batch, timed_embed, on_vectors=lambda: tell("vectors", n_chunks, n_chunks))
+        except Exception as exc:  # the index is as it was before this batch; say which documents
+            for doc, _ in batch:
+                report.failures.append(Failure(doc.source, f"{doc.doc_id}: not indexed: {type(exc).__name__}: {exc}"))
+            batch, pending = [], 0
+            return
+        finally:
+            report.seconds["write"] += time.perf_counter() - t
+        tell("commit", index.generation, len(w.added_docs) + len(w.replaced_docs))
         report.added += w.added_docs
         report.replaced += w.replaced_docs
         report.unchanged += w.unchanged_docs
         report.chunks_added += w.chunks_added
         report.chunks_embedded += w.chunks_embedded
-        report.seconds["write"] += time.perf_counter() - t
         batch, pending = [], 0
 
     for i, (path, doc_id) in enumerate(files, 1):
@@ -89,6 +114,9 @@ def ingest(
             loaded = load_file(path, doc_id, max_bytes)
         except LoadError as exc:
             report.failures.append(Failure(exc.path, exc.reason))
+            continue
+        except Exception as exc:  # a loader bug or a library choking on a damaged file
+            report.failures.append(Failure(str(path), f"cannot read ({type(exc).__name__}: {exc})"))
             continue
         finally:
             report.seconds["load"] += time.perf_counter() - t
@@ -100,8 +128,13 @@ def ingest(
                 report.unchanged.append(doc.doc_id)
                 continue
             t = time.perf_counter()
-            chunks = chunk_document(doc, chunk_tokens, count_tokens, overlap)
-            report.seconds["chunk"] += time.perf_counter() - t
+            try:
+                chunks = chunk_document(doc, chunk_tokens, count_tokens, overlap)
+            except Exception as exc:
+                report.failures.append(Failure(str(path), f"{doc.doc_id}: cannot be chunked ({type(exc).__name__}: {exc})"))
+                continue
+            finally:
+                report.seconds["chunk"] += time.perf_counter() - t
             if not chunks:
                 report.failures.append(Failure(str(path), f"{doc.doc_id}: no text to index"))
                 continue
@@ -109,10 +142,7 @@ def ingest(
             pending += len(chunks)
             if pending >= batch_chunks:
                 flush()
-                if progress:
-                    progress("ingest", i, len(files))
-        if progress:
-            progress("ingest", i, len(files))
+        tell("files", i, len(files))
     flush()
     report.seconds["write"] -= report.seconds["embed"]  # write time excludes the embedding inside it
     return report

@@ -22,6 +22,9 @@ class Settings:
     chunk_tokens: int = 128
     chunk_overlap_sentences: int = 1
     embed_batch: int = 32
+    # Embedding runtime: onnx (default; same vectors as torch, faster, no torch in the process),
+    # torch, or onnx-int8 (own fingerprint and index). embedding.py; docs/scaling.md.
+    backend: str = "onnx"
     # Retrieval.
     k: int = 10
     candidates: int = 50  # per retriever, before fusion
@@ -81,6 +84,7 @@ _ENV = {
     "index_dir": ("ASSISTANT_INDEX", Path),
     "model_path": ("ASSISTANT_MODEL", Path),
     "chroma_url": ("ASSISTANT_CHROMA_URL", str),
+    "backend": ("ASSISTANT_BACKEND", str),
     "chunk_tokens": ("ASSISTANT_CHUNK_TOKENS", int),
     "k": ("ASSISTANT_K", int),
     "refuse_min_dense": ("ASSISTANT_REFUSE_MIN_DENSE", float),

@@ -88,10 +88,17 @@ class Index:
             # A shared server holds many indexes: one collection per index folder.
             collection = self.catalog.get_meta("collection") or "idx-" + hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:12]
             self.catalog.set_meta("collection", collection)
+        self._chroma_url = chroma_url
+        self._collection = collection
         self.vectors = VectorStore(self.root / "chroma", chroma_url, collection, model=self.model_fingerprint)
+        # Chroma's embedded client keeps its HNSW graph in memory and does not see vectors
+        # another process writes: a catalog change made elsewhere re-opens it (see _fresh_vectors).
+        self._vectors_seen = self._vector_state()
+        self._vec_rw = _RWLock()
         self._keywords: dict[int, KeywordIndex] = {}  # the last two generations, for pinned readers
         self._kw_lock = threading.RLock()
         self._write_lock = threading.RLock()
+        self._write_depth = threading.local()
         self._lock = self._write_lock  # older name
 
     # ---------------------------------------------------------------- reading
@@ -152,14 +159,41 @@ class Index:
         """The n nearest chunks the catalog names. Chroma may hold vectors the catalog does not
         (orphans of a killed ingest, or of a batch not yet committed): fetch more until n known
         ones are found or Chroma has no more."""
+        self._fresh_vectors()
         fetch = n + 10
         while True:
-            got = self.vectors.query(vector, fetch)
+            with self._vec_rw.shared():
+                got = self.vectors.query(vector, fetch)
             known = self.catalog.known_chunks([cid for cid, _ in got])
             out = [(cid, s) for cid, s in got if cid in known]
             if len(out) >= n or len(got) < fetch:
                 return out[:n]
             fetch *= 4
+
+    def _vector_state(self) -> tuple[int, str]:
+        """What the vectors should reflect: the catalog generation and the repair epoch."""
+        with self.catalog.reading():
+            return self.generation, self.catalog.get_meta("vectors_epoch", "0")
+
+    def _fresh_vectors(self) -> None:
+        """Re-open Chroma when the catalog moved on without this object writing (another
+        process ingested, removed or repaired), so its new vectors are searched too."""
+        if self._chroma_url or self._vector_state() == self._vectors_seen:
+            return  # a Chroma server is always current
+        with self._write_lock:  # never while this process's own writer is half-way
+            state = self._vector_state()
+            if state == self._vectors_seen:
+                return
+            with self._vec_rw.exclusive():
+                self.vectors.close()
+                self.vectors = VectorStore(self.root / "chroma", None, self._collection, model=self.model_fingerprint)
+                self._vectors_seen = state
+
+    def _wrote(self, before: tuple[int, str]) -> None:
+        """After this object's own write: its Chroma client saw that write, so it is current
+        if it was current before."""
+        if self._vectors_seen == before:
+            self._vectors_seen = self._vector_state()
 
     def bm25(self, tokens: list[str], n: int, extra: list[str] = (), extra_weight: float = 0.5) -> list[tuple[str, float]]:
         return self.keyword().search(tokens, n, extra, extra_weight)
@@ -167,14 +201,28 @@ class Index:
     # ---------------------------------------------------------------- writing
     @contextmanager
     def writing(self):
-        """The write lock: one writer per index across threads and processes."""
-        with self._write_lock:
-            with open(self.root / ".write.lock", "a+") as fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)
-                try:
-                    yield self
-                finally:
-                    fcntl.flock(fh, fcntl.LOCK_UN)
+        """The write lock: one writer per index across threads and processes (re-entrant). The
+        other processes' lock is taken first, so waiting for them never holds up this process's
+        readers (they take the thread lock only to re-open Chroma)."""
+        depth = getattr(self._write_depth, "n", 0)
+        if depth:
+            self._write_depth.n = depth + 1
+            try:
+                yield self
+            finally:
+                self._write_depth.n = depth
+            return
+        with open(self.root / ".write.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                with self._write_lock:
+                    self._write_depth.n = 1
+                    try:
+                        yield self
+                    finally:
+                        self._write_depth.n = 0
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def needs_update(self, doc: Document) -> bool:
         info = self.catalog.document(doc.doc_id)
@@ -186,6 +234,8 @@ class Index:
         a killed run are reused. `on_vectors()` is called once the vectors are in Chroma."""
         report = WriteReport()
         with self.writing():
+            self._fresh_vectors()
+            before = self._vector_state()
             todo = []
             shas = self.catalog.doc_shas()
             for doc, chunks in batch:
@@ -228,11 +278,14 @@ class Index:
             stale = sorted(old_ids - set(ids))
             if stale:
                 self.vectors.delete(stale)
+            self._wrote(before)
             self._remember(self._rebuild_keyword())
         return report
 
     def remove(self, doc_ids: list[str]) -> int:
         with self.writing():
+            self._fresh_vectors()
+            before = self._vector_state()
             known = [d for d in doc_ids if self.catalog.document(d)]
             if not known:
                 return 0
@@ -240,6 +293,7 @@ class Index:
             self.catalog.replace_documents([], remove=known)
             if ids:
                 self.vectors.delete(ids)
+            self._wrote(before)
             self._remember(self._rebuild_keyword())
             return len(known)
 
@@ -251,9 +305,10 @@ class Index:
             gen = self.generation
             cat = set(self.catalog.chunk_ids())
             n_docs = len(self.catalog.documents())
-        vec = self.vectors.all_ids()
+        with self._vec_rw.shared():
+            vec = self.vectors.all_ids()
+            vec_model = self.vectors.model
         kw = KeywordIndex.load(self.root / "keyword")
-        vec_model = self.vectors.model
         missing = sorted(cat - vec)
         orphans = sorted(vec - cat)
         kw_ok = bool(kw and kw.generation == gen and set(kw.chunk_ids) == cat)
@@ -296,6 +351,8 @@ class Index:
         """Make Chroma and the keyword index agree with the catalog: re-embed what is missing
         (everything, when the vectors came from another model), drop orphans, rebuild BM25."""
         with self.writing():
+            self._fresh_vectors()
+            before = self._vector_state()
             report = self.check()
             vec_model = report["vector_model"]
             if vec_model and self.model_fingerprint and vec_model != self.model_fingerprint:
@@ -318,7 +375,15 @@ class Index:
             if not report["keyword_matches"]:
                 self._keywords = {}
                 self._remember(self._rebuild_keyword())
+            if vec_model != self.vectors.model or report["orphan_vectors"] or missing:
+                # tell other processes' readers to re-open Chroma
+                self.catalog.set_meta("vectors_epoch", str(int(self.catalog.get_meta("vectors_epoch", "0")) + 1))
+            self._wrote(before)
         return self.check()
+
+    def close(self) -> None:
+        self.vectors.close()
+        self.catalog.close()
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
@@ -332,3 +397,40 @@ class Index:
             "chunks": len(self.catalog.chunk_ids()),
             "bytes": self.size_bytes(),
         }
+
+
+class _RWLock:
+    """Many readers or one writer (re-opening the Chroma client while queries run)."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def shared(self):
+        with self._cond:
+            while self._writing:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self):
+        with self._cond:
+            while self._writing:
+                self._cond.wait()
+            self._writing = True
+            while self._readers:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()

@@ -26,15 +26,44 @@ def _client(path: Path, url: str | None):
 
 
 class VectorStore:
-    def __init__(self, path: Path, url: str | None = None, collection: str = COLLECTION):
+    def __init__(self, path: Path, url: str | None = None, collection: str = COLLECTION, model: str | None = None):
         self.client = _client(path, url)
-        # hnsw:space cosine: vectors are normalised, distance = 1 - cosine.
-        self.col = self.client.get_or_create_collection(
-            collection, embedding_function=None, metadata={"hnsw:space": "cosine", "hnsw:M": 16, "hnsw:construction_ef": 100}
-        )
+        self.name = collection
+        self._model = model
+        self.col = self._open()
+
+    def _open(self):
+        # hnsw:space cosine: vectors are normalised, distance = 1 - cosine. The collection also
+        # records the embedding model that made its vectors (set once, at creation).
+        meta = {"hnsw:space": "cosine", "hnsw:M": 16, "hnsw:construction_ef": 100}
+        if self._model:
+            meta["model"] = self._model
+        return self.client.get_or_create_collection(self.name, embedding_function=None, metadata=meta)
+
+    @property
+    def model(self) -> str | None:
+        """The model recorded with the vectors (None for collections made before it was recorded)."""
+        return (self.col.metadata or {}).get("model")
+
+    def set_model(self, model: str) -> None:
+        meta = {k: v for k, v in (self.col.metadata or {}).items() if not k.startswith("hnsw:")}
+        self.col.modify(metadata={**meta, "model": model})
+        self.col = self.client.get_collection(self.name, embedding_function=None)
+
+    def recreate(self, model: str | None = None) -> None:
+        """Drop every vector (they came from another model) and start an empty collection."""
+        self._model = model or self._model
+        self.client.delete_collection(self.name)
+        self.col = self._open()
 
     def count(self) -> int:
         return self.col.count()
+
+    def close(self) -> None:
+        """Release the client: the next VectorStore on this folder reads it afresh from disk."""
+        close = getattr(self.client, "close", None)
+        if close:
+            close()
 
     def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
         for i in range(0, len(ids), WRITE_BATCH):
