@@ -214,7 +214,8 @@ def test_cited_answer_cards_and_marker_click(page, server):
     # clicking a marker reveals its card: the last card sits below the fold of the cards panel
     n = cards.count()
     target = pg.locator(f"#tpa-c-1-{n}")
-    expect(target).not_to_be_in_viewport()
+    if n > 1:  # with one cited passage its card is already in view; the click must still mark it
+        expect(target).not_to_be_in_viewport()
     pg.locator(f'#tpa-chat a.tpa-ref[href="#tpa-c-1-{n}"]').click()
     pg.wait_for_function(f"document.getElementById('tpa-c-1-{n}').classList.contains('tpa-active')")
     expect(target).to_be_in_viewport(ratio=0.5)  # intersection clipped by the panel's own scrolling
