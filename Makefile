@@ -53,7 +53,8 @@ load: setup
 	$(BIN)/python -m eval.load --index $(INDEX) --concurrency 20 --seconds 60
 
 # Performance: ingest rate, search/ask latency at the corpus, ~10k and 100k chunks, memory, serve
-# start-up; prints a table and writes eval/reports/bench-<date>.md (about 25 min on 2 cores; its
+# start-up; prints a table and writes eval/reports/bench-<date>.md (~20 min on 2 cores from a clean
+# clone, ~15 min once var/bench holds the benchmark paragraphs' vectors; its
 # indexes go to var/bench). QUICK=1: the smoke run CI uses (seed only, 1k chunks, ~1 min).
 bench: setup
 	$(BIN)/python -m eval.bench $(if $(QUICK),--quick) --shared $(SHARED)

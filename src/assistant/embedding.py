@@ -191,6 +191,28 @@ def _export(model_dir: Path, target: Path, quantized: bool) -> Path:
     return target
 
 
+def _onnx_ready(model_dir: Path) -> bool:
+    """Whether the ONNX path can serve this folder: a fast tokenizer file, mean pooling, and an
+    export that exists or can be made (torch and onnx importable)."""
+    if not (model_dir / "tokenizer.json").is_file():
+        return False
+    pooling = model_dir / "1_Pooling" / "config.json"
+    try:
+        if pooling.is_file() and not json.loads(pooling.read_text()).get("pooling_mode_mean_tokens", False):
+            return False
+    except ValueError:
+        return False
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    if _stamp_ok(onnx_path(model_dir, False), model_dir):
+        return True
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("torch", "onnx", "transformers"))
+
+
 class _OnnxEncoder:
     """tokenizer.json + an ONNX Runtime session + mean pooling + L2 normalisation: what the
     folder's sentence-transformers modules do, without torch."""
@@ -257,6 +279,8 @@ class Embedder(Embeddings):
         backend = backend or default_backend()
         if backend not in BACKENDS:
             raise ModelError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        if backend == "onnx" and not _onnx_ready(model_dir):
+            backend = "torch"  # same vectors, same fingerprint: a folder the exporter cannot take runs on torch
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.backend = backend
