@@ -15,18 +15,17 @@ class LazyEmbedder:
     """The model is loaded only when a document actually needs chunking or embedding: a run over
     unchanged or unreadable files opens the index in a second, not after a model load."""
 
-    def __init__(self, model_dir: Path, batch_size: int):
-        self.model_dir = model_dir
-        self.batch_size = batch_size
+    def __init__(self, settings):
+        self.settings = settings
         self._lock = threading.Lock()
         self._embedder = None
 
     def get(self):
         with self._lock:
             if self._embedder is None:
-                from assistant.embedding import load_embedder
+                from assistant.embedding import embedder_for
 
-                self._embedder = load_embedder(self.model_dir, self.batch_size)
+                self._embedder = embedder_for(self.settings)
             return self._embedder
 
     def embed_passages(self, texts):
@@ -38,11 +37,10 @@ class LazyEmbedder:
 
 def open_index(s):
     """The index for settings `s`, checked against the model's fingerprint without loading it."""
-    from assistant.embedding import fingerprint, resolve_model_dir
+    from assistant.embedding import fingerprint_for
     from assistant.index import Index
 
-    model_dir = resolve_model_dir(s.model_path, s.model_dir)
-    return Index(s.index_dir, s.chroma_url, fingerprint(model_dir)), LazyEmbedder(model_dir, s.embed_batch)
+    return Index(s.index_dir, s.chroma_url, fingerprint_for(s)), LazyEmbedder(s)
 
 
 def register(app: typer.Typer) -> None:

@@ -148,9 +148,9 @@ def open_index(s: Settings, need_model: bool = True):
         fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
     fp = None
     if need_model:
-        from assistant.embedding import fingerprint, resolve_model_dir
+        from assistant.embedding import fingerprint_for
 
-        fp = fingerprint(resolve_model_dir(s.model_path, s.model_dir))
+        fp = fingerprint_for(s)
     return Index(s.index_dir, s.chroma_url, fp)
 
 
@@ -251,10 +251,9 @@ def doctor(
     before = idx.check()
     report = before
     if fix and not before["healthy"]:
-        from assistant.embedding import load_embedder, resolve_model_dir
+        from assistant.embedding import embedder_for
 
-        model_dir = resolve_model_dir(s.model_path, s.model_dir)
-        report = idx.repair(lambda texts: load_embedder(model_dir, s.embed_batch).embed_passages(texts))
+        report = idx.repair(lambda texts: embedder_for(s).embed_passages(texts))
     summary = {
         **report,
         "missing_vectors": len(report["missing_vectors"]),
@@ -298,7 +297,11 @@ def build_model(
     s = settings_from(home=home)
     if force or not modelbuild.is_built(s.model_dir):
         modelbuild.build(s.model_dir)
-    console.print(f"model ready: {s.model_dir}")
+    if s.backend in ("onnx", "onnx-int8"):
+        from assistant.embedding import export_onnx
+
+        export_onnx(s.model_dir, quantized=s.backend == "onnx-int8")
+    console.print(f"model ready: {s.model_dir} (backend {s.backend})")
 
 
 def _register_stage_commands() -> None:

@@ -369,6 +369,16 @@ def resolve_model_dir(model_path: Path | None, default_dir: Path) -> Path:
     return modelbuild.ensure_built(default_dir)
 
 
+def embedder_for(settings) -> Embedder:
+    """The embedder the settings name: model folder (built on first use), batch size, backend."""
+    return load_embedder(resolve_model_dir(settings.model_path, settings.model_dir), settings.embed_batch, settings.backend)
+
+
+def fingerprint_for(settings) -> str:
+    """The fingerprint of the settings' model and backend, without loading the model."""
+    return fingerprint(resolve_model_dir(settings.model_path, settings.model_dir), settings.backend)
+
+
 def load_embedder(model_dir: Path, batch_size: int = 32, backend: str | None = None) -> Embedder:
     """One model per process and backend: loading takes seconds and ~0.3-0.9 GB."""
     return _load(Path(model_dir), batch_size, backend or default_backend())

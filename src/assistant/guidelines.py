@@ -383,10 +383,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"แนวทางที่ {g.number}: {g.title}")
         return 0
     from assistant.config import load_settings
-    from assistant.embedding import load_embedder, resolve_model_dir
+    from assistant.embedding import embedder_for
 
     s = load_settings()
-    emb = load_embedder(resolve_model_dir(s.model_path, s.model_dir), s.embed_batch)
+    emb = embedder_for(s)
     rep = score_labels(emb, read_labels(args.labels), gset)
     if args.json:
         print(json.dumps({k: v for k, v in rep.items() if k != "sweep"}, ensure_ascii=False, indent=1))

@@ -11,7 +11,7 @@ from typing import Any
 from assistant.answer import Answerer, ExtractiveAnswerer, RefusalRule, evidence_for
 from assistant.config import Settings
 from assistant.followup import rewrite, rewrite_with_llm
-from assistant.embedding import Embedder, load_embedder, resolve_model_dir
+from assistant.embedding import Embedder, embedder_for, fingerprint_for
 from assistant.index import Index
 from assistant.retrieval import Retriever
 from assistant.schema import Answer, Hit
@@ -23,12 +23,11 @@ class Assistant:
 
     @cached_property
     def embedder(self) -> Embedder:
-        model_dir = resolve_model_dir(self.settings.model_path, self.settings.model_dir)
-        return load_embedder(model_dir, self.settings.embed_batch)
+        return embedder_for(self.settings)
 
     @cached_property
     def index(self) -> Index:
-        return Index(self.settings.index_dir, self.settings.chroma_url, self.embedder.fingerprint)
+        return Index(self.settings.index_dir, self.settings.chroma_url, fingerprint_for(self.settings))
 
     @cached_property
     def retriever(self) -> Retriever:

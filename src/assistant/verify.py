@@ -534,10 +534,10 @@ def embedding_report(pairs: list[dict], threshold: float) -> None:
     import numpy as np
 
     from assistant.config import load_settings
-    from assistant.embedding import load_embedder, resolve_model_dir
+    from assistant.embedding import embedder_for
 
     s = load_settings()
-    emb = load_embedder(resolve_model_dir(s.model_path, s.model_dir), s.embed_batch)
+    emb = embedder_for(s)
     texts = sorted({p["passage"] for p in pairs})
     pv = dict(zip(texts, emb.embed_passages(texts)))
     sv = emb.embed_passages([p["sentence"] for p in pairs])
