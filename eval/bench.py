@@ -826,12 +826,7 @@ def bench_serve(plan: Plan, index_dir: Path, queries: list[str], asks: int = 20)
         time.sleep(0.2)
         out["rss_after"] = mon.last
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         out["rss_peak"] = mon.stop()
     return out
 
