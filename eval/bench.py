@@ -292,7 +292,7 @@ def time_model_load() -> float:
     """Seconds a fresh process takes to load the model (what the ingest CLI does lazily)."""
     code = ("import time; t = time.perf_counter()\n"
             "from assistant.config import load_settings\n"
-            "from assistant.embedding import load_embedder, resolve_model_dir\n"
+            "from assistant.model.embedding import load_embedder, resolve_model_dir\n"
             "s = load_settings(); e = load_embedder(resolve_model_dir(s.model_path, s.model_dir), s.embed_batch)\n"
             "e.count_tokens('x'); print(time.perf_counter() - t)")
     res, _, _ = run_child([sys.executable, "-c", code])
@@ -305,8 +305,8 @@ def time_model_load() -> float:
 def bench_encoder(plan: Plan, index_dir: Path, embedder) -> dict:
     """The model alone on chunk texts of the index just built: one call (the encoder sorts by
     length across the call), and the pipeline's way (length-sorted slices of EMBED_SLICE)."""
-    from assistant.catalog import Catalog
-    from assistant.index import passage_text
+    from assistant.store.catalog import Catalog
+    from assistant.store.index import passage_text
     from assistant.schema import Chunk
 
     cat = Catalog(index_dir / "catalog.sqlite")
@@ -373,7 +373,7 @@ def harvest_vectors(index_dir: Path) -> dict | None:
 
 
 def restore_vectors(index_dir: Path, carried: dict, fingerprint: str) -> None:
-    from assistant.index import Index
+    from assistant.store.index import Index
 
     if carried.get("model") != fingerprint or not carried["ids"]:
         return
@@ -389,7 +389,7 @@ def restore_vectors(index_dir: Path, carried: dict, fingerprint: str) -> None:
 
 def ingest_eval_corpora(plan: Plan, index_dir: Path, embedder) -> dict:
     """Real Thai text, really embedded: the XQuAD and iApp paragraphs (../shared/eval)."""
-    from assistant.index import Index
+    from assistant.store.index import Index
     from ingest.pipeline import ingest
 
     files = [plan.shared / "eval" / rel for rel in ("xquad_th/corpus.jsonl", "iapp_wiki_qa/test_corpus.jsonl",
@@ -425,9 +425,9 @@ def grow(index_dir: Path, target: int, fingerprint: str, sigma: float, seed: int
     its real vector plus Gaussian noise (sigma per dimension), renormalised: cosine to the
     original ~0.93, so the copies neither collapse onto their originals nor become random
     points. Copies live in documents `synthetic/rNN/<original id>`."""
-    from assistant.catalog import DocInfo
-    from assistant.index import Index
-    from assistant.keyword import KeywordIndex
+    from assistant.store.catalog import DocInfo
+    from assistant.store.index import Index
+    from assistant.store.keyword import KeywordIndex
     from assistant.schema import Chunk
     from ingest.chunking import chunk_id
 
@@ -519,7 +519,7 @@ def index_sizes(index_dir: Path) -> dict:
 
 
 def count_chunks(index_dir: Path) -> int:
-    from assistant.catalog import Catalog
+    from assistant.store.catalog import Catalog
 
     cat = Catalog(index_dir / "catalog.sqlite")
     n = cat.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
@@ -594,7 +594,7 @@ def worker(args: argparse.Namespace) -> None:
     out["refused"] = refused
     # the raw BM25 scorer alone (no query planning), to see how it grows with the index
     kw = idx.keyword()
-    from assistant.thai import index_tokens
+    from assistant.text.thai import index_tokens
 
     toks = [index_tokens(q) for q in queries]
     t = time.perf_counter()
@@ -627,7 +627,7 @@ def encoder_child(args: argparse.Namespace) -> None:
 
     os.environ["ASSISTANT_BACKEND"] = args.backend
     from assistant.config import load_settings
-    from assistant.embedding import load_embedder, resolve_model_dir
+    from assistant.model.embedding import load_embedder, resolve_model_dir
 
     texts = json.loads(Path(args.texts).read_text(encoding="utf-8"))
     queries = [q for q in Path(args.queries).read_text(encoding="utf-8").splitlines() if q.strip()][:40]
@@ -652,7 +652,7 @@ def encoder_child(args: argparse.Namespace) -> None:
 
 
 def bench_backends(plan: Plan, texts: list[str], queries_file: Path) -> list[dict]:
-    from assistant.embedding import BACKENDS
+    from assistant.model.embedding import BACKENDS
 
     tfile = plan.root / "encoder-texts.json"
     tfile.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
@@ -868,7 +868,7 @@ def stop(proc: subprocess.Popen) -> None:
 def to_server(src: Path, dst: Path, url: str, fingerprint: str) -> int:
     """A copy of index `src` whose vectors live in a Chroma server: the catalog and keyword index
     travel as files, the vectors are upserted into the server's collection for `dst`."""
-    from assistant.index import Index
+    from assistant.store.index import Index
 
     shutil.rmtree(dst, ignore_errors=True)
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("chroma", ".write.lock"))
@@ -936,7 +936,7 @@ def machine() -> dict:
 
 def run(plan: Plan) -> dict:
     from assistant.config import load_settings
-    from assistant.embedding import default_backend, load_embedder, resolve_model_dir
+    from assistant.model.embedding import default_backend, load_embedder, resolve_model_dir
 
     t_start = time.perf_counter()
     plan.root.mkdir(parents=True, exist_ok=True)

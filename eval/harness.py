@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from assistant.answer import Evidence, ExtractiveAnswerer, RefusalRule, evidence_for, markers
-from assistant.retrieval import METHODS
+from assistant.answer.extractive import ExtractiveAnswerer, RefusalRule, evidence_for, markers
+from assistant.retrieve.retriever import METHODS
 from eval import metrics as M
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
@@ -314,7 +314,7 @@ def run_ablation(assistant, questions: list[Question], variants: dict[str, dict]
     """Hybrid retrieval with each technique switched off in turn, scored per question kind."""
     from dataclasses import replace
 
-    from assistant.retrieval import Retriever
+    from assistant.retrieve.retriever import Retriever
 
     out = {}
     for name, overrides in variants.items():

@@ -7,7 +7,7 @@ import re
 from typing import Callable
 
 from assistant.schema import Chunk, Document, Section
-from assistant.thai import sentences, words
+from assistant.text.thai import sentences, words
 
 TokenCounter = Callable[[str], int]
 

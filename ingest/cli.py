@@ -23,7 +23,7 @@ class LazyEmbedder:
     def get(self):
         with self._lock:
             if self._embedder is None:
-                from assistant.embedding import embedder_for
+                from assistant.model.embedding import embedder_for
 
                 self._embedder = embedder_for(self.settings)
             return self._embedder
@@ -37,8 +37,8 @@ class LazyEmbedder:
 
 def open_index(s):
     """The index for settings `s`, checked against the model's fingerprint without loading it."""
-    from assistant.embedding import fingerprint_for
-    from assistant.index import Index
+    from assistant.model.embedding import fingerprint_for
+    from assistant.store.index import Index
 
     return Index(s.index_dir, s.chroma_url, fingerprint_for(s)), LazyEmbedder(s)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 from assistant.schema import Document, Section
-from assistant.thai import has_thai, normalize
+from assistant.text.thai import has_thai, normalize
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl"}
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from assistant.index import Index
+from assistant.store.index import Index
 from assistant.schema import Chunk, Document
 from ingest.chunking import chunk_document
 from ingest.loaders import LoadError, RowError, discover, load_file

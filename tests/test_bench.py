@@ -33,7 +33,7 @@ def test_queries_mix_the_domain_set_and_the_benchmarks(tmp_path):
 def test_grow_writes_synthetic_chunks_through_all_three_stores(tmp_path):
     import numpy as np
 
-    from assistant.index import Index
+    from assistant.store.index import Index
     from assistant.schema import Chunk, Document, Section
     from eval.bench import grow
     from ingest.chunking import chunk_id

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -70,7 +69,7 @@ def test_ingest_and_search_through_a_chroma_server(chroma_url, tmp_path, setting
 
 
 def test_two_index_folders_get_their_own_collections(chroma_url, tmp_path):
-    from assistant.index import Index
+    from assistant.store.index import Index
 
     a = Index(tmp_path / "a", chroma_url, "model-x")
     b = Index(tmp_path / "b", chroma_url, "model-x")
@@ -83,7 +82,7 @@ def test_two_index_folders_get_their_own_collections(chroma_url, tmp_path):
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path):
     from eval.bench import free_port
-    from assistant.index import Index
+    from assistant.store.index import Index
 
     with pytest.raises(Exception) as info:
         Index(tmp_path / "idx", f"http://127.0.0.1:{free_port()}", "model-x")

@@ -1,4 +1,4 @@
-from assistant.retrieval import cap_per_doc, rrf
+from assistant.retrieve.retriever import cap_per_doc, rrf
 
 
 def test_rrf_rewards_agreement():

@@ -20,8 +20,8 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 
-from assistant.answer import Evidence, ExtractiveAnswerer, RefusalRule, as_runnable, markers
-from assistant.generate import (
+from assistant.answer.extractive import Evidence, ExtractiveAnswerer, RefusalRule, as_runnable, markers
+from assistant.answer.generative import (
     FLAG,
     NOTICES,
     PROMPT,
@@ -31,7 +31,7 @@ from assistant.generate import (
     render_passages,
 )
 from assistant.schema import Answer, Hit
-from assistant.verify import REDACTED, SupportChecker, split_claims
+from assistant.answer.verify import REDACTED, SupportChecker, split_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "eval" / "questions" / "support_pairs.jsonl"
@@ -360,7 +360,7 @@ def test_llm_settings_from_the_environment(monkeypatch, tmp_path):
     from langchain_openai import ChatOpenAI
 
     from assistant.config import load_settings
-    from assistant.llm import LLMConfigError, build_chat_model, describe
+    from assistant.answer.llm import LLMConfigError, build_chat_model, describe
     from assistant.service import Assistant
 
     monkeypatch.setenv("ASSISTANT_LLM_URL", "http://127.0.0.1:9/v1")
@@ -412,7 +412,7 @@ def service(tmp_path, chat_model=None, hits=HITS, **settings):
 
 
 def test_service_ask_stream_generative(tmp_path, monkeypatch):
-    monkeypatch.setattr("assistant.answer.evidence_for", lambda *a, **k: STRONG)
+    monkeypatch.setattr("assistant.answer.extractive.evidence_for", lambda *a, **k: STRONG)
     monkeypatch.setattr("assistant.service.evidence_for", lambda *a, **k: STRONG)
     a = service(tmp_path, fake(f"{G7} [1]\n{G8} [1]"))
     items = list(a.ask_stream("แนวทางที่ 7 คืออะไร"))

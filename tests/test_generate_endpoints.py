@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant.answer import Evidence, RefusalRule
+from assistant.answer.extractive import Evidence, RefusalRule
 from assistant.config import load_settings
-from assistant.generate import NOTICES, build_generative_answerer
+from assistant.answer.generative import NOTICES, build_generative_answerer
 from assistant.schema import Answer
 
 from .test_generate import G7, G8, HITS
@@ -163,8 +163,8 @@ def test_unreachable_endpoint_falls_back_with_notice():
 
 
 def test_follow_up_rewrite_through_the_endpoint(stub):
-    from assistant.followup import rewrite_with_llm
-    from assistant.llm import build_chat_model
+    from assistant.query.followup import rewrite_with_llm
+    from assistant.answer.llm import build_chat_model
 
     stub.reply = "แนวทางที่ 8 คืออะไร"
     model = build_chat_model(load_settings(llm_url=stub.url + "/v1", llm_model="thai-test"))

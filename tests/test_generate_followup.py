@@ -7,7 +7,7 @@ import time
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 
-from assistant.followup import depends_on_context, resolve, rewrite, rewrite_with_llm
+from assistant.query.followup import depends_on_context, resolve, rewrite, rewrite_with_llm
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ import os
 
 import pytest
 
-from assistant.answer import Evidence, RefusalRule, markers
+from assistant.answer.extractive import Evidence, RefusalRule, markers
 from assistant.config import load_settings
-from assistant.followup import rewrite_with_llm
-from assistant.generate import build_generative_answerer
-from assistant.llm import build_chat_model, describe
+from assistant.query.followup import rewrite_with_llm
+from assistant.answer.generative import build_generative_answerer
+from assistant.answer.llm import build_chat_model, describe
 
 from .test_generate import HITS, hit
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.verify import DEFAULT_MIN_SUPPORT, choose_threshold, load_pairs, pr
+from assistant.answer.verify import DEFAULT_MIN_SUPPORT
+from eval.calibrate_support import choose_threshold, load_pairs, pr
 
 PAIRS = Path(__file__).resolve().parents[1] / "eval" / "questions" / "support_pairs.jsonl"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
-from assistant import guidelines as gl
-from assistant.thai import normalize
+from assistant.knowledge import guidelines as gl
+from eval import calibrate_guidelines
+from assistant.text.thai import normalize
 from tests.conftest import ROOT, SEED_DIR, SEED_ID, SHARED
 
 SEED_TEXT = (SEED_DIR / SEED_ID).read_text(encoding="utf-8")
@@ -84,7 +84,7 @@ def test_scenario_source_exists_at_its_location(guideline, src):
 
 
 def test_labels_are_real_chunks_of_the_corpus():
-    rows = gl.read_labels()
+    rows = calibrate_guidelines.read_labels()
     assert len(rows) >= 60
     assert len({r["id"] for r in rows}) == len(rows)
     assert any(not r["guidelines"] for r in rows)  # negatives too
@@ -106,7 +106,7 @@ def test_named_keywords_and_the_thai_line():
     assert gl.named("แนวทางที่ ๗", nums) == {7}
     assert gl.named("แนวทางที่ 11", nums) == set()
     runs = gl.keyword_runs(gl.load())
-    from assistant.thai import index_tokens
+    from assistant.text.thai import index_tokens
 
     assert gl.keyword_hits(index_tokens("ผู้สูงอายุและคนพิการมีสิทธิ"), runs[6]) >= 2
     assert gl.keyword_hits(index_tokens("อัตราค่าธรรมเนียมใบอนุญาต"), runs[6]) == 0
@@ -116,7 +116,7 @@ def test_named_keywords_and_the_thai_line():
 
 
 def test_prf():
-    m = gl.prf([[1, 2], [], [3]], [[1], [4], [3]], [1, 2, 3, 4])
+    m = calibrate_guidelines.prf([[1, 2], [], [3]], [[1], [4], [3]], [1, 2, 3, 4])
     assert (m["tp"], m["fp"], m["fn"]) == (2, 1, 1)
     assert m["precision"] == pytest.approx(0.667, abs=1e-3) and m["recall"] == pytest.approx(0.667, abs=1e-3)
 
@@ -167,7 +167,7 @@ def test_tags_are_cached_per_generation_and_follow_writes(seed_assistant):
     assert 6 in tags.of(new_id)
     assert (a.index.root / f"guideline_tags-{a.index.generation}.json").is_file()
     # a fresh reader (another process) uses the cached file
-    from assistant.guidelines import GuidelineTags
+    from assistant.knowledge.guidelines import GuidelineTags
 
     other = GuidelineTags(a.index, a.embedder, a.settings.guideline_threshold)
     assert other.of(new_id) == tags.of(new_id)

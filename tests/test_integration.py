@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,7 @@ def test_guideline_7_is_answered_from_the_seed(built_index):
     assert "ปรับตัวต่อการเปลี่ยนแปลงของสภาพภูมิอากาศ" in ans.citations[0].quote
     assert "[1]" in ans.answer
     # every marker points at a returned citation
-    from assistant.answer import markers
+    from assistant.answer.extractive import markers
 
     assert set(markers(ans.answer)) <= {c.n for c in ans.citations}
 
@@ -84,7 +83,7 @@ def test_changed_file_replaces_its_chunks_and_remove_works(tmp_path, settings_fa
 
 
 def test_index_refuses_another_model(tmp_path, built_index):
-    from assistant.index import Index, ModelMismatch
+    from assistant.store.index import Index, ModelMismatch
 
     a, _ = built_index
     with pytest.raises(ModelMismatch, match="built with model"):
@@ -95,8 +94,8 @@ def test_langchain_seams(built_index):
     from langchain_core.embeddings import Embeddings
     from langchain_core.retrievers import BaseRetriever
 
-    from assistant.answer import as_runnable, evidence_for
-    from assistant.retrieval import HybridRetriever
+    from assistant.answer.extractive import as_runnable, evidence_for
+    from assistant.retrieve.retriever import HybridRetriever
 
     a, _ = built_index
     assert isinstance(a.embedder, Embeddings)

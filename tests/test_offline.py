@@ -117,7 +117,7 @@ def test_the_block_works(no_network):
 
 def test_ingest_search_ask_in_process_without_network(no_network, tmp_path):
     from assistant.config import load_settings
-    from assistant.embedding import load_embedder
+    from assistant.model.embedding import load_embedder
     from assistant.service import Assistant
     from ingest.pipeline import ingest
 

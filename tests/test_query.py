@@ -1,7 +1,7 @@
 """Query understanding: glossary matching, mined terms, Thai query normalisation, named Acts."""
 
-from assistant import glossary as G
-from assistant.query import clean_query, named_documents, plan, short_title, year_variants
+from assistant.knowledge import glossary as G
+from assistant.query.understand import clean_query, named_documents, plan, short_title, year_variants
 
 
 def test_glossary_matches_at_word_boundaries_ignoring_dots_and_case():
@@ -55,7 +55,7 @@ def test_questions_that_name_an_act_boost_it():
 
 
 def test_questions_citing_an_act_name_it():
-    from assistant.query import cited_acts, references
+    from assistant.query.understand import cited_acts, references
 
     assert cited_acts("ตาม พ.ร.บ.ควบคุมอาคาร ต้องเว้นระยะร่นกี่เมตร") == ["ควบคุมอาคาร"]
     assert cited_acts("พ.ร.บ.คุ้มครองข้อมูลส่วนบุคคลกำหนดโทษอะไร") == ["คุ้มครองข้อมูลส่วนบุคคล"]
@@ -65,7 +65,7 @@ def test_questions_citing_an_act_name_it():
 
 
 def test_a_figure_needs_its_unit():
-    from assistant.answer import figure_given
+    from assistant.answer.extractive import figure_given
 
     assert not figure_given("การประชุมใช้งบประมาณไปเท่าไร", ["เมื่อวันที่ 30 เมษายน 2567 ณ โรงแรม"])
     assert figure_given("ใช้งบประมาณเท่าไร", ["กรอบวงเงิน 2,003.7188 ล้านบาท"])

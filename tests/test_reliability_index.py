@@ -57,7 +57,7 @@ def copy(built, tmp_path):
 
 
 def _vectors(index_dir: Path):
-    from assistant.vectors import VectorStore
+    from assistant.store.vectors import VectorStore
 
     return VectorStore(index_dir / "chroma")
 
@@ -174,7 +174,7 @@ def other_model(tmp_path_factory):
 
 
 def test_cli_refuses_an_index_built_with_another_model(copy, other_model, tmp_path):
-    from assistant.embedding import fingerprint
+    from assistant.model.embedding import fingerprint
 
     index_dir, _ = copy
     before = catalog_state(index_dir)

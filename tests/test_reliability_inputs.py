@@ -266,7 +266,7 @@ def _seed_untouched(a, before):
     ],
 )
 def test_legacy_and_utf16_text_decoded(case, encode, seeded, tmp_path):
-    from assistant.thai import normalize
+    from assistant.text.thai import normalize
 
     a, index_dir = seeded
     before = catalog_state(index_dir)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.index import Index, passage_text
+from assistant.store.index import Index, passage_text
 
 DIM = 16
 

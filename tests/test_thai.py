@@ -1,4 +1,4 @@
-from assistant import thai
+from assistant.text import thai
 
 
 def test_normalize_repairs_corpus_quirks():

@@ -79,7 +79,7 @@ class Context:
         self.uploads = UploadFolder(Path(s.index_dir) / "uploads")
         self.ingest_lock = threading.Lock()
         self.examples = load_examples()
-        from assistant.guidelines import load as load_guidelines
+        from assistant.knowledge.guidelines import load as load_guidelines
 
         self.guidelines = load_guidelines()
         self.scenarios = load_scenarios()

@@ -175,7 +175,7 @@ def _quote_spans(passage: str, quote: str, min_run: int) -> list[tuple[int, int]
         return [(at, at + len(quote))]
     spans: list[tuple[int, int]] = []
     try:
-        from assistant.thai import sentences
+        from assistant.text.thai import sentences
 
         sents = sentences(passage)
     except Exception:  # noqa: BLE001  (highlighting is a nicety; never fail a card over it)

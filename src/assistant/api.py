@@ -30,7 +30,7 @@ def create_app(assistant):
     from fastapi import FastAPI, HTTPException, Query
     from fastapi.responses import JSONResponse
 
-    from assistant.retrieval import METHODS
+    from assistant.retrieve.retriever import METHODS
 
     app = FastAPI(title="Thai policy assistant API", docs_url=None, redoc_url=None, openapi_url=None)
 

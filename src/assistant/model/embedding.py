@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant import modelbuild
+from assistant.model import build as modelbuild
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 BACKEND_ENV = "ASSISTANT_BACKEND"

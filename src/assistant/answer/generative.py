@@ -24,11 +24,11 @@ from typing import Any
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.answer import ExtractiveAnswerer, Evidence, RefusalRule, _meta, refusal
-from assistant.llm import LLMTimeout, build_chat_model, is_timeout, stream_with_deadline
+from assistant.answer.extractive import ExtractiveAnswerer, Evidence, RefusalRule, _meta, refusal
+from assistant.answer.llm import LLMTimeout, build_chat_model, is_timeout, stream_with_deadline
 from assistant.schema import Answer, Citation, Hit
-from assistant.thai import has_thai, sentences
-from assistant.verify import FOOTNOTE, REDACTED, Claim, SupportChecker, redact_instructions, split_claims, strip_thinking
+from assistant.text.thai import has_thai, sentences
+from assistant.answer.verify import FOOTNOTE, REDACTED, Claim, SupportChecker, redact_instructions, split_claims, strip_thinking
 
 SYSTEM_PROMPT = """คุณเป็นผู้ช่วยค้นคว้านโยบายสำหรับเจ้าหน้าที่องค์กรปกครองส่วนท้องถิ่น ตอบคำถามเป็นภาษาไทยจากข้อความอ้างอิงที่มีหมายเลขกำกับเท่านั้น
 

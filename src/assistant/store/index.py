@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.catalog import Catalog, DocInfo
-from assistant.keyword import KeywordIndex
+from assistant.store.catalog import Catalog, DocInfo
+from assistant.store.keyword import KeywordIndex
 from assistant.schema import Chunk, Document
-from assistant.thai import index_tokens
-from assistant.vectors import VectorStore
+from assistant.text.thai import index_tokens
+from assistant.store.vectors import VectorStore
 
 FORMAT_VERSION = "1"
 # Testing hook: ASSISTANT_CRASH_AT=before-commit|after-commit makes a writer SIGKILL itself there,

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.thai import fold_digits, words
+from assistant.knowledge.data import shipped
+from assistant.text.thai import fold_digits, words
 
-DEFAULT_GLOSSARY = Path(__file__).resolve().parents[2] / "corpus" / "glossary.yaml"
 
 
 def squash(text: str) -> str:
@@ -83,7 +83,7 @@ class Glossary:
         return found
 
 
-def load(path: Path = DEFAULT_GLOSSARY) -> Glossary:
+def load(path: Path) -> Glossary:
     import yaml
 
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -97,7 +97,9 @@ def load(path: Path = DEFAULT_GLOSSARY) -> Glossary:
 
 
 @lru_cache(maxsize=4)
-def load_default(path: str = str(DEFAULT_GLOSSARY)) -> Glossary:
+def load_default(path: str | None = None) -> Glossary:
+    """The glossary file (Settings.glossary_file); None → the shipped corpus/glossary.yaml."""
+    path = path or str(shipped("glossary.yaml"))
     return load(Path(path)) if Path(path).is_file() else Glossary()
 
 

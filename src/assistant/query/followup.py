@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.thai import THAI_DIGITS, has_thai
+from assistant.text.thai import THAI_DIGITS, has_thai
 
 _POINTING = re.compile(r"(^แล้ว|แล้ว.*ล่ะ|ล่ะ$|ดังกล่าว|เรื่องนี้|ข้อนี้|อันนี้|นั้น|นี้|เขา|มัน|ต่อ(ไป)?ล่ะ|ด้วยไหม|อีก(บ้าง)?)")
 _SHORT = 12  # characters; a Thai question this short rarely stands alone
@@ -138,7 +138,7 @@ def rewrite_chain(chat_model: Any):
 
 
 def _accept(text: str, question: str) -> str | None:
-    from assistant.verify import strip_thinking
+    from assistant.answer.verify import strip_thinking
 
     lines = [x.strip() for x in strip_thinking(text or "").splitlines() if x.strip()]
     if not lines:
@@ -155,7 +155,7 @@ def rewrite_with_llm(question: str, history: list[str] | None, chat_model: Any, 
     question = question.strip()
     if not history or not depends_on_context(question):
         return question, "none"
-    from assistant.llm import call_with_deadline
+    from assistant.answer.llm import call_with_deadline
 
     recent = [h.strip() for h in history if h and h.strip()][-4:]
     try:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.glossary import Glossary, Match, squash
-from assistant.thai import fold_digits, index_tokens, normalize
+from assistant.knowledge.glossary import Glossary, Match, squash
+from assistant.text.thai import fold_digits, index_tokens, normalize
 
 _REPEATS = re.compile(r"([\u0e01-\u0e4e])\1{2,}")  # มากกกก → มาก
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d|2[45]\d\d)(?!\d)")

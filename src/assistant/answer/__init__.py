@@ -1,0 +1,1 @@
+"""Answering: evidence and refusal, the answerers table, extractive and generative answerers."""

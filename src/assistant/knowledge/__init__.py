@@ -1,0 +1,1 @@
+"""Domain knowledge shipped as data: the glossary and the ten guidelines."""

@@ -1,0 +1,1 @@
+"""The embedding model: rebuilt from PyPI packages, loaded behind LangChain's Embeddings."""

@@ -1,0 +1,1 @@
+"""Retrieval: the rankers table and fusion over it."""

@@ -1,0 +1,1 @@
+"""The index: SQLite catalog (truth), Chroma vectors, BM25 keyword index."""

@@ -1,0 +1,1 @@
+"""Thai text: normalisation, digit folding, word tokens, sentences."""
