@@ -47,11 +47,12 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.retrieve.rankers import RANKERS
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpus" / "documents"
 QUESTIONS = ROOT / "eval" / "questions"
 REPORTS = ROOT / "eval" / "reports"
-METHODS = ("bm25", "dense", "hybrid")
 SYNTHETIC = "synthetic"  # doc id prefix of generated chunks
 TARGETS = {  # issue #6, on a 2-core office PC
     "ingest_ratio": 0.8,
@@ -539,7 +540,7 @@ def worker(args: argparse.Namespace) -> None:
     a = Assistant(load_settings(index_dir=Path(args.index), chroma_url=args.chroma_url))
     a.embedder  # noqa: B018  (load the model)
     loaded = time.perf_counter() - t0
-    for m in METHODS:
+    for m in RANKERS:
         a.search(queries[0], k=args.k, method=m)
     a.ask(queries[0])
     first = time.perf_counter() - t0
@@ -565,7 +566,7 @@ def worker(args: argparse.Namespace) -> None:
     out: dict = {"chunks": len(idx.catalog.chunk_ids()), "queries": len(queries), "load_s": loaded, "first_answer_s": first}
     lat: dict[str, list[float]] = {}
     split: dict[str, list[dict]] = {}
-    for m in METHODS:
+    for m in RANKERS:
         emb.cache_clear() if hasattr(emb, "cache_clear") else None
         lat[m], split[m] = [], []
         for q in queries:
@@ -1112,7 +1113,7 @@ def render(res: dict) -> str:
     rows = []
     for sc in res["scales"]:
         lat = sc["latency"]["latency"]
-        for meth in (*METHODS, "ask"):
+        for meth in (*RANKERS, "ask"):
             p = lat[meth]
             rows.append((f"{sc['chunks']:,}", "ask (hybrid + answer)" if meth == "ask" else f"search {meth}", p["n"], f"{p['p50']:.1f}", f"{p['p95']:.1f}", f"{p['p99']:.1f}", f"{p['mean']:.1f}"))
     md += [table(rows, ("chunks", "call", "n", "p50 ms", "p95 ms", "p99 ms", "mean ms")), ""]

@@ -9,8 +9,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from assistant.answer.extractive import ExtractiveAnswerer, RefusalRule, evidence_for, markers
-from assistant.retrieve.retriever import METHODS
+from assistant.answer.evidence import RefusalRule
+from assistant.answer.extractive import ExtractiveAnswerer, markers
+from assistant.retrieve.rankers import RANKERS
+from assistant.schema import Retrieval
 from eval import metrics as M
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
@@ -84,20 +86,20 @@ def _per_gold(q: Question, hits) -> list[list[bool]]:
     return out
 
 
-def retrieve_all(assistant, questions: list[Question], methods=METHODS, k: int = 10, tick: Callable[[], None] | None = None):
+def retrieve_all(assistant, questions: list[Question], methods=tuple(RANKERS), k: int = 10, tick: Callable[[], None] | None = None):
     """Every method over every question. Returns ({method: [Retrieved]}, {qid: (hybrid hits, Evidence)})."""
     results: dict[str, list[Retrieved]] = {m: [] for m in methods}
     hybrid_hits = {}
     for q in questions:
         for method in methods:
             t = time.perf_counter()
-            qp, hits = assistant.retriever.retrieve(q.question, k=k, method=method)
+            r = assistant.retriever.retrieve(assistant.understanding.plan(q.question), k=k, method=method)
+            hits = r.hits
             dt = time.perf_counter() - t
             rels = [M.relevant(h.doc_id, h.text, q.gold_doc_ids, q.evidence) for h in hits]
             results[method].append(Retrieved(q.qid, method, rels, _per_gold(q, hits), [h.doc_id for h in hits], dt))
             if method == "hybrid":
-                ev = evidence_for(qp.text, hits, expansions=qp.expansions, unknown=assistant.retriever.unknown_references(qp))
-                hybrid_hits[q.qid] = (hits, ev, dt)
+                hybrid_hits[q.qid] = (hits, r.evidence, dt)
         if tick:
             tick()
     return results, hybrid_hits
@@ -109,7 +111,7 @@ def answer_all(questions: list[Question], hybrid_hits: dict, rule: RefusalRule, 
     for q in questions:
         hits, ev, search_s = hybrid_hits[q.qid]
         t = time.perf_counter()
-        ans = answerer.answer(q.question, hits, ev)
+        ans = answerer.answer(Retrieval.of(q.question, hits, ev))
         dt = search_s + time.perf_counter() - t
         ns = markers(ans.answer)
         by_n = {c.n: c for c in ans.citations}
@@ -218,7 +220,7 @@ def per_question(questions: list[Question], results: dict[str, list[Retrieved]],
     return rows
 
 
-def run_domain(assistant, dev: list[Question], test: list[Question], methods=METHODS, tick=None) -> dict:
+def run_domain(assistant, dev: list[Question], test: list[Question], methods=tuple(RANKERS), tick=None) -> dict:
     """Calibrate refusal on dev, report everything on both splits (test is the one to quote)."""
     res_dev, hh_dev = retrieve_all(assistant, dev, methods, tick=tick)
     res_test, hh_test = retrieve_all(assistant, test, methods, tick=tick)
@@ -260,7 +262,7 @@ BENCHMARKS = {
 }
 
 
-def run_benchmark(assistant, name: str, shared_eval: Path, limit: int | None = None, methods=METHODS, tick=None) -> dict:
+def run_benchmark(assistant, name: str, shared_eval: Path, limit: int | None = None, methods=tuple(RANKERS), tick=None) -> dict:
     """Paragraph-level retrieval on an external set (the gold is a whole paragraph, so hits are
     reduced to their documents in rank order). `assistant` must have its own, fresh index."""
     from ingest.pipeline import ingest

@@ -1,4 +1,5 @@
-from assistant.retrieve.retriever import cap_per_doc, rrf
+from assistant.retrieve.rankers import rrf
+from assistant.retrieve.retriever import cap_per_doc
 
 
 def test_rrf_rewards_agreement():

@@ -20,7 +20,9 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 
-from assistant.answer.extractive import Evidence, ExtractiveAnswerer, RefusalRule, as_runnable, markers
+from assistant.answer.evidence import RefusalRule
+from assistant.answer.extractive import ExtractiveAnswerer, as_runnable, markers
+from assistant.schema import Evidence, QueryPlan, Retrieval
 from assistant.answer.generative import (
     FLAG,
     NOTICES,
@@ -68,7 +70,7 @@ def answerer(model, **kw) -> GenerativeAnswerer:
 
 
 def extractive(question: str, hits=HITS, ev=STRONG) -> Answer:
-    return ExtractiveAnswerer(RefusalRule()).answer(question, hits, ev)
+    return ExtractiveAnswerer(RefusalRule()).answer(Retrieval.of(question, hits, ev))
 
 
 G7 = "แนวทางที่ 7 คือการให้ความสำคัญกับการปรับตัวต่อการเปลี่ยนแปลงของสภาพภูมิอากาศ และการอนุรักษ์และการจัดการสิ่งแวดล้อม"
@@ -80,7 +82,7 @@ G2 = "แนวทางที่ 2 ส่งเสริมการมีส�
 
 
 def test_clean_cited_answer_is_generative_and_fully_verified():
-    ans = answerer(fake(f"{G7} [1]\n{G2} [2]")).answer("แนวทางที่ 7 และ 2 คืออะไร", HITS, STRONG)
+    ans = answerer(fake(f"{G7} [1]\n{G2} [2]")).answer(Retrieval.of("แนวทางที่ 7 และ 2 คืออะไร", HITS, STRONG))
     assert ans.meta["mode"] == "generative" and not ans.refused
     assert ans.answer == f"{G7} [1]\n{G2} [2]"
     assert [c.n for c in ans.citations] == [1, 2]
@@ -95,7 +97,7 @@ def test_clean_cited_answer_is_generative_and_fully_verified():
 
 
 def test_citations_are_renumbered_in_order_of_use():
-    ans = answerer(fake(f"{G2} [2]\n{G8} [1]")).answer("แนวทางที่ 2 และ 8", HITS, STRONG)
+    ans = answerer(fake(f"{G2} [2]\n{G8} [1]")).answer(Retrieval.of("แนวทางที่ 2 และ 8", HITS, STRONG))
     assert ans.answer == f"{G2} [1]\n{G8} [2]"
     assert [c.text for c in ans.citations] == [HITS[1].text, HITS[0].text]
     assert [s["passages"] for s in ans.meta["sentences"]] == [[2], [1]]
@@ -103,7 +105,7 @@ def test_citations_are_renumbered_in_order_of_use():
 
 def test_markers_in_several_forms_and_a_bullet_list():
     text = f"- {G7} [1].\n- {G8}[1, 3]\n* {G2} [๒]"
-    ans = answerer(fake(text)).answer("แนวทาง", HITS, STRONG)
+    ans = answerer(fake(text)).answer(Retrieval.of("แนวทาง", HITS, STRONG))
     assert ans.meta["mode"] == "generative"
     lines = ans.answer.split("\n")
     assert lines[0] == f"- {G7} [1]"
@@ -116,7 +118,7 @@ def test_markers_in_several_forms_and_a_bullet_list():
 
 def test_invented_marker_is_removed_and_its_sentence_dropped():
     text = f"{G7} [1][9]\nแนวทางที่ 11 คือการพัฒนาเศรษฐกิจดิจิทัล [9]"
-    ans = answerer(fake(text)).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = answerer(fake(text)).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert ans.meta["mode"] == "generative"
     assert ans.answer == f"{G7} [1]"
     assert "[9]" not in ans.answer and ans.meta["removed_markers"] == [9]
@@ -127,7 +129,7 @@ def test_invented_marker_is_removed_and_its_sentence_dropped():
 
 def test_sentence_without_support_is_dropped():
     text = f"{G7} [1]\n{G8} [1]\nประเทศไทยตั้งเป้าลดการปล่อยก๊าซเรือนกระจกลงร้อยละ 40 ภายในปี 2573 [1]"
-    ans = answerer(fake(text)).answer("แนวทางด้านภูมิอากาศมีอะไรบ้าง", HITS, STRONG)
+    ans = answerer(fake(text)).answer(Retrieval.of("แนวทางด้านภูมิอากาศมีอะไรบ้าง", HITS, STRONG))
     assert ans.meta["mode"] == "generative"
     assert "ก๊าซเรือนกระจก" not in ans.answer and G8 in ans.answer
     bad = ans.meta["sentences"][2]
@@ -136,7 +138,7 @@ def test_sentence_without_support_is_dropped():
 
 def test_wrong_number_and_swapped_item_are_not_verified():
     text = f"{G7} [1]\nแนวทางที่ 3 คือการส่งเสริมการมีส่วนร่วมของชุมชน [2]\nที่ประชุมเสนอแนวทางไว้ทั้งหมด 12 แนวทาง [2]"
-    ans = answerer(fake(text), min_verified=0.3).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = answerer(fake(text), min_verified=0.3).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     reasons = [s.get("reason") for s in ans.meta["sentences"]]
     assert reasons == [None, "item_mismatch", "number"]
     assert ans.answer == f"{G7} [1]"
@@ -144,7 +146,7 @@ def test_wrong_number_and_swapped_item_are_not_verified():
 
 def test_unmarked_sentence_is_dropped_but_not_found_statement_kept():
     text = f"จากเอกสารที่ให้มา\n{G7} [1]\nไม่พบข้อมูลเรื่องงบประมาณในเอกสารที่ค้นได้"
-    ans = answerer(fake(text)).answer("แนวทางที่ 7 คืออะไร ใช้งบเท่าไร", HITS, STRONG)
+    ans = answerer(fake(text)).answer(Retrieval.of("แนวทางที่ 7 คืออะไร ใช้งบเท่าไร", HITS, STRONG))
     assert ans.meta["mode"] == "generative"
     assert ans.answer == f"{G7} [1]\nไม่พบข้อมูลเรื่องงบประมาณในเอกสารที่ค้นได้"
     kinds = [(s.get("kind", "claim"), s["verified"]) for s in ans.meta["sentences"]]
@@ -153,13 +155,13 @@ def test_unmarked_sentence_is_dropped_but_not_found_statement_kept():
 
 def test_flag_mode_shows_unverified_sentences_marked_and_uncited():
     text = f"{G7} [1]\nแนวทางที่ 8 คือการพัฒนาพลังงานหมุนเวียนในชุมชน [1]"
-    ans = answerer(fake(text), unsupported="flag").answer("แนวทาง 7 8", HITS, STRONG)
+    ans = answerer(fake(text), unsupported="flag").answer(Retrieval.of("แนวทาง 7 8", HITS, STRONG))
     assert ans.answer.split("\n") == [f"{G7} [1]", f"แนวทางที่ 8 คือการพัฒนาพลังงานหมุนเวียนในชุมชน {FLAG}"]
     assert ans.meta["sentences"][1]["shown"] is True and ans.meta["sentences"][1]["markers"] == []
 
 
 def test_thinking_is_not_part_of_the_answer():
-    ans = answerer(fake(f"<think>The user wants guideline 7. [2]</think>\n{G7} [1]")).answer("แนวทางที่ 7", HITS, STRONG)
+    ans = answerer(fake(f"<think>The user wants guideline 7. [2]</think>\n{G7} [1]")).answer(Retrieval.of("แนวทางที่ 7", HITS, STRONG))
     assert ans.answer == f"{G7} [1]" and ans.meta["mode"] == "generative"
 
 
@@ -168,7 +170,7 @@ def test_thinking_is_not_part_of_the_answer():
 
 def test_english_answer_falls_back_to_extractive_with_notice():
     text = "Guideline 7 is about adapting to climate change and protecting the environment [1]."
-    ans = answerer(fake(text)).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = answerer(fake(text)).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert ans.meta["mode"] == "fallback" and ans.meta["fallback_reason"] == "not_thai"
     assert ans.meta["notice"] == NOTICES["not_thai"]
     assert ans.answer == extractive("แนวทางที่ 7 คืออะไร").answer
@@ -177,7 +179,7 @@ def test_english_answer_falls_back_to_extractive_with_notice():
 
 def test_english_sentence_inside_a_thai_answer_is_not_verified():
     text = f"{G7} [1]\nGuideline 8 concerns climate change [1]"
-    ans = answerer(fake(text)).answer("แนวทางที่ 7 และ 8", HITS, STRONG)
+    ans = answerer(fake(text)).answer(Retrieval.of("แนวทางที่ 7 และ 8", HITS, STRONG))
     assert ans.meta["mode"] == "generative" and ans.answer == f"{G7} [1]"
     assert ans.meta["sentences"][1]["reason"] == "not_thai"
 
@@ -187,14 +189,14 @@ def test_too_little_verified_falls_back():
         f"{G7} [1]\nแนวทางที่ 8 คือการพัฒนาพลังงานหมุนเวียนในชุมชน [1]\n"
         "แนวทางที่ 9 คือการจัดตั้งกองทุนเมืองอัจฉริยะระดับตำบล [1]"
     )
-    ans = answerer(fake(text)).answer("แนวทางที่ 7-9", HITS, STRONG)
+    ans = answerer(fake(text)).answer(Retrieval.of("แนวทางที่ 7-9", HITS, STRONG))
     assert ans.meta["mode"] == "fallback" and ans.meta["fallback_reason"] == "unverified"
     assert ans.meta["notice"] == NOTICES["unverified"]
     assert [s["verified"] for s in ans.meta["generation"]["sentences"]] == [True, False, False]
 
 
 def test_model_refusal_is_a_refusal():
-    ans = answerer(fake("ไม่พบข้อมูลในเอกสารที่ค้นได้")).answer("พรุ่งนี้ฝนตกไหม", HITS, STRONG)
+    ans = answerer(fake("ไม่พบข้อมูลในเอกสารที่ค้นได้")).answer(Retrieval.of("พรุ่งนี้ฝนตกไหม", HITS, STRONG))
     assert ans.refused and ans.meta["mode"] == "generative" and ans.meta["model_refused"]
     assert ans.citations == []
 
@@ -211,9 +213,9 @@ class Exploding(BaseChatModel):
 
 
 def test_weak_evidence_refuses_without_calling_the_model():
-    ans = answerer(Exploding()).answer("พรุ่งนี้ฝนตกไหม", HITS, Evidence(0.5, 0.0))
+    ans = answerer(Exploding()).answer(Retrieval.of("พรุ่งนี้ฝนตกไหม", HITS, Evidence(0.5, 0.0)))
     assert ans.refused and ans.meta["mode"] == "extractive"
-    assert answerer(Exploding()).answer("x", [], STRONG).refused
+    assert answerer(Exploding()).answer(Retrieval.of("x", [], STRONG)).refused
 
 
 class TimingOut(BaseChatModel):
@@ -228,7 +230,7 @@ class TimingOut(BaseChatModel):
 
 
 def test_endpoint_timeout_falls_back_with_notice():
-    ans = answerer(TimingOut()).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = answerer(TimingOut()).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert ans.meta["mode"] == "fallback" and ans.meta["fallback_reason"] == "timeout"
     assert ans.meta["notice"] == NOTICES["timeout"]
     assert ans.answer == extractive("แนวทางที่ 7 คืออะไร").answer and not ans.refused
@@ -238,21 +240,21 @@ def test_endpoint_timeout_falls_back_with_notice():
 def test_slow_model_is_cut_off_at_the_deadline():
     slow = FakeListChatModel(responses=[f"{G7} [1]"], sleep=0.5)  # sleeps before every character
     t0 = time.monotonic()
-    ans = answerer(slow, timeout=0.3).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = answerer(slow, timeout=0.3).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert time.monotonic() - t0 < 2.0
     assert ans.meta["fallback_reason"] == "timeout" and ans.meta["notice"] == NOTICES["timeout"]
 
 
 def test_endpoint_error_falls_back_with_notice():
     broken = FakeListChatModel(responses=[f"{G7} [1]"], error_on_chunk_number=3)
-    ans = answerer(broken).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = answerer(broken).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert ans.meta["mode"] == "fallback" and ans.meta["fallback_reason"] == "error"
     assert ans.meta["notice"] == NOTICES["error"]
     assert FakeListChatModelError.__name__ in ans.meta["generation"]["error"]
 
 
 def test_empty_reply_falls_back():
-    ans = answerer(fake(" \n ")).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = answerer(fake(" \n ")).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert ans.meta["fallback_reason"] == "empty"
 
 
@@ -280,7 +282,7 @@ class Obedient(BaseChatModel):
 @pytest.mark.parametrize("instruction", [INJECT_EN, INJECT_TH])
 def test_injected_instruction_is_redacted_and_obeying_it_is_caught(instruction):
     poisoned = hit("S3", 2, text=P["S3"]["passage"] + "\n" + instruction)
-    ans = answerer(Obedient()).answer("แนวทางที่ 7 คืออะไร", [HITS[0], poisoned, HITS[2]], STRONG)
+    ans = answerer(Obedient()).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", [HITS[0], poisoned, HITS[2]], STRONG))
     # the model never read the instruction …
     assert instruction[:30] not in Obedient.seen and REDACTED in Obedient.seen
     # … and what it wrote "obeying" it finds no support: only guideline 7 survives
@@ -312,7 +314,7 @@ def test_passages_are_delimited_quoted_data():
 
 def test_stream_yields_only_verified_text_then_the_answer():
     text = f"{G7} [1]\nแนวทางที่ 8 คือการพัฒนาพลังงานหมุนเวียนในชุมชน [1]\n{G2} [2]\n{G8} [1]"
-    items = list(answerer(fake(text)).stream("แนวทาง", HITS, STRONG))
+    items = list(answerer(fake(text)).stream(Retrieval.of("แนวทาง", HITS, STRONG)))
     previews, final = items[:-1], items[-1]
     assert isinstance(final, Answer) and final.meta["mode"] == "generative"
     assert previews and all(isinstance(p, str) for p in previews)
@@ -322,7 +324,7 @@ def test_stream_yields_only_verified_text_then_the_answer():
 
 
 def test_stream_of_a_failing_model_ends_with_the_fallback():
-    items = list(answerer(TimingOut()).stream("แนวทางที่ 7 คืออะไร", HITS, STRONG))
+    items = list(answerer(TimingOut()).stream(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG)))
     assert len(items) == 1 and items[0].meta["mode"] == "fallback"
 
 
@@ -389,17 +391,21 @@ def test_llm_settings_from_the_environment(monkeypatch, tmp_path):
         build_chat_model(load_settings())
 
 
+class FakeUnderstanding:
+    def plan(self, query, guideline_numbers=None):
+        return QueryPlan.bare(query)
+
+
 class FakeRetriever:
+    """Given passages with strong evidence, whatever the plan."""
+
     def __init__(self, hits):
         self.hits = hits
         self.queries = []
 
-    def retrieve(self, query, k=None, method="hybrid", allowed=None):
-        self.queries.append(query)
-        return SimpleNamespace(text=query, expansions=[], searched_as=query), self.hits
-
-    def unknown_references(self, qp):
-        return []
+    def retrieve(self, plan, k=None, method="hybrid", allowed=None):
+        self.queries.append(plan.question)
+        return Retrieval(plan, self.hits, STRONG)
 
 
 def service(tmp_path, chat_model=None, hits=HITS, **settings):
@@ -407,13 +413,12 @@ def service(tmp_path, chat_model=None, hits=HITS, **settings):
     from assistant.service import Assistant
 
     a = Assistant(load_settings(index_dir=tmp_path, llm_model="fake" if chat_model else None, **settings))
-    a.__dict__.update(retriever=FakeRetriever(hits), index=SimpleNamespace(generation=3), chat_model=chat_model)
+    a.__dict__.update(retriever=FakeRetriever(hits), understanding=FakeUnderstanding(), index=SimpleNamespace(generation=3),
+                      chat_model=chat_model)
     return a
 
 
 def test_service_ask_stream_generative(tmp_path, monkeypatch):
-    monkeypatch.setattr("assistant.answer.extractive.evidence_for", lambda *a, **k: STRONG)
-    monkeypatch.setattr("assistant.service.evidence_for", lambda *a, **k: STRONG)
     a = service(tmp_path, fake(f"{G7} [1]\n{G8} [1]"))
     items = list(a.ask_stream("แนวทางที่ 7 คืออะไร"))
     final = items[-1]
@@ -423,7 +428,6 @@ def test_service_ask_stream_generative(tmp_path, monkeypatch):
 
 
 def test_service_extractive_by_default_and_stream_gives_one_answer(tmp_path, monkeypatch):
-    monkeypatch.setattr("assistant.service.evidence_for", lambda *a, **k: STRONG)
     a = service(tmp_path)
     items = list(a.ask_stream("แนวทางที่ 7 คืออะไร"))
     assert len(items) == 1 and items[0].meta["mode"] == "extractive"
@@ -431,7 +435,6 @@ def test_service_extractive_by_default_and_stream_gives_one_answer(tmp_path, mon
 
 
 def test_service_rewrites_follow_ups_by_rule_without_a_model(tmp_path, monkeypatch):
-    monkeypatch.setattr("assistant.service.evidence_for", lambda *a, **k: STRONG)
     a = service(tmp_path)
     ans = a.ask("แล้วข้อ 8 ล่ะ", history=["แนวทางที่ 7 คืออะไร"])
     assert a.retriever.queries[-1] == "แนวทางที่ 8 คืออะไร"
@@ -439,7 +442,6 @@ def test_service_rewrites_follow_ups_by_rule_without_a_model(tmp_path, monkeypat
 
 
 def test_service_rewrites_follow_ups_with_the_model(tmp_path, monkeypatch):
-    monkeypatch.setattr("assistant.service.evidence_for", lambda *a, **k: STRONG)
     # first reply: the rewrite; second: the answer
     a = service(tmp_path, fake("แนวทางที่ 8 ของการพัฒนาเมืองอัจฉริยะคืออะไร", f"{G8} [1]"))
     ans = a.ask("แล้วข้อ 8 ล่ะ", history=["แนวทางที่ 7 คืออะไร"])

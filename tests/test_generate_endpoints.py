@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant.answer.extractive import Evidence, RefusalRule
+from assistant.answer.evidence import RefusalRule
+from assistant.schema import Evidence, Retrieval
 from assistant.config import load_settings
 from assistant.answer.generative import NOTICES, build_generative_answerer
 from assistant.schema import Answer
@@ -123,7 +124,7 @@ def generative(url: str, provider: str = "openai", **kw):
 
 def test_openai_compatible_endpoint_streams_a_verified_answer(stub):
     stub.reply = f"{G7} [1]\n{G8} [1]\nแนวทางที่ 11 คือการพัฒนาเศรษฐกิจดิจิทัล [1]"
-    items = list(generative(stub.url + "/v1").stream("แนวทางที่ 7 และ 8 คืออะไร", HITS, STRONG))
+    items = list(generative(stub.url + "/v1").stream(Retrieval.of("แนวทางที่ 7 และ 8 คืออะไร", HITS, STRONG)))
     final = items[-1]
     assert isinstance(final, Answer) and final.meta["mode"] == "generative"
     assert final.answer == f"{G7} [1]\n{G8} [1]" and final.meta["model"] == "thai-test"
@@ -137,7 +138,7 @@ def test_openai_compatible_endpoint_streams_a_verified_answer(stub):
 
 def test_ollama_endpoint_streams_a_verified_answer(stub):
     stub.reply = f"{G7} [1]"
-    ans = generative(stub.url, provider="ollama").answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = generative(stub.url, provider="ollama").answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert ans.meta["mode"] == "generative" and ans.answer == f"{G7} [1]"
     path, body, _ = stub.requests[-1]
     assert path == "/api/chat" and body["model"] == "thai-test"
@@ -147,7 +148,7 @@ def test_ollama_endpoint_streams_a_verified_answer(stub):
 def test_slow_endpoint_times_out_to_the_extractive_answer(stub, provider, path):
     stub.reply, stub.delay = f"{G7} [1]", 3.0
     t0 = time.monotonic()
-    ans = generative(stub.url + path, provider=provider, llm_timeout=0.5).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = generative(stub.url + path, provider=provider, llm_timeout=0.5).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert time.monotonic() - t0 < 2.5
     assert ans.meta["mode"] == "fallback" and ans.meta["notice"] == NOTICES["timeout"]
     assert not ans.refused and ans.citations
@@ -157,7 +158,7 @@ def test_unreachable_endpoint_falls_back_with_notice():
     s = Stub()
     url = s.url
     s.close()  # nothing listens there any more
-    ans = generative(url + "/v1", llm_timeout=5).answer("แนวทางที่ 7 คืออะไร", HITS, STRONG)
+    ans = generative(url + "/v1", llm_timeout=5).answer(Retrieval.of("แนวทางที่ 7 คืออะไร", HITS, STRONG))
     assert ans.meta["mode"] == "fallback" and ans.meta["fallback_reason"] in ("error", "timeout")
     assert ans.meta["notice"] in (NOTICES["error"], NOTICES["timeout"])
 

@@ -94,7 +94,8 @@ def test_langchain_seams(built_index):
     from langchain_core.embeddings import Embeddings
     from langchain_core.retrievers import BaseRetriever
 
-    from assistant.answer.extractive import as_runnable, evidence_for
+    from assistant.answer.evidence import evidence_for
+    from assistant.answer.extractive import as_runnable
     from assistant.retrieve.retriever import HybridRetriever
 
     a, _ = built_index

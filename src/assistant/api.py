@@ -30,7 +30,7 @@ def create_app(assistant):
     from fastapi import FastAPI, HTTPException, Query
     from fastapi.responses import JSONResponse
 
-    from assistant.retrieve.retriever import METHODS
+    from assistant.retrieve.rankers import RANKERS
 
     app = FastAPI(title="Thai policy assistant API", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -49,8 +49,8 @@ def create_app(assistant):
         k: int = Query(10, ge=1, le=50),
         method: str = Query("hybrid"),
     ):
-        if method not in METHODS:
-            raise HTTPException(400, f"method must be one of {', '.join(METHODS)}")
+        if method not in RANKERS:
+            raise HTTPException(400, f"method must be one of {', '.join(RANKERS)}")
         return {"query": q, "hits": [h.to_dict() for h in assistant.search(q, k=k, method=method)]}
 
     @app.post("/api/ask")

@@ -31,7 +31,12 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 0.5  # dense finds paraphrases; BM25 at half weight keeps exact terms (eval dev)
+    # Rankers fused by `hybrid` (retrieve/rankers.py), each weighted by `<name>_weight` (default 1).
+    fusion: tuple[str, ...] = ("dense", "bm25")
     per_doc_cap: int = 0  # at most this many hits per document in the top-k; 0 = no cap (eval dev: a cap cost recall)
+    # Knowledge files; None → the shipped copies (corpus/glossary.yaml, corpus/guidelines.yaml).
+    glossary_file: Path | None = None
+    guidelines_file: Path | None = None
     # Query understanding (each switchable for the ablation in eval/).
     use_glossary: bool = True
     use_mined_terms: bool = True
@@ -46,6 +51,8 @@ class Settings:
     refuse_min_dense: float = 0.78
     refuse_strong_dense: float = 0.8525
     refuse_min_coverage: float = 1.0
+    # The answerer (answer/answerers.py): auto = generative when a chat model is configured.
+    answerer: str = "auto"
     answer_passages: int = 3
     # Cite a passage after the first only if its score ≥ ratio × top; on dev, quoting only the
     # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
@@ -86,6 +93,9 @@ _ENV = {
     "chroma_url": ("ASSISTANT_CHROMA_URL", str),
     "backend": ("ASSISTANT_BACKEND", str),
     "chunk_tokens": ("ASSISTANT_CHUNK_TOKENS", int),
+    "glossary_file": ("ASSISTANT_GLOSSARY", Path),
+    "guidelines_file": ("ASSISTANT_GUIDELINES", Path),
+    "answerer": ("ASSISTANT_ANSWERER", str),
     "k": ("ASSISTANT_K", int),
     "refuse_min_dense": ("ASSISTANT_REFUSE_MIN_DENSE", float),
     "max_file_mb": ("ASSISTANT_MAX_FILE_MB", int),

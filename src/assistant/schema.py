@@ -1,8 +1,10 @@
-"""The data that flows between stages: Document → Chunk → Hit → Answer."""
+"""The data that flows between stages: Document → Chunk (ingest); QueryPlan → Retrieval (Hit,
+Evidence) → Answer (a question)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -56,6 +58,69 @@ class Hit:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class QueryPlan:
+    """A question after query understanding: what retrieval follows and the answer step reads."""
+
+    question: str  # as searched: the officer's question, or its standalone rewrite in a chat
+    text: str  # normalised question
+    dense_text: str
+    tokens: list[str]
+    extra_tokens: list[str] = field(default_factory=list)
+    expansions: list[Any] = field(default_factory=list)  # glossary matches (knowledge.glossary.Match)
+    boost_docs: list[str] = field(default_factory=list)  # documents the question names (an Act)
+    unknown: list[str] = field(default_factory=list)  # references no indexed text contains
+    items: list[tuple[str, str]] = field(default_factory=list)  # ("แนวทางที่", "7"), ("มาตรา", "16")
+    guidelines: list[int] = field(default_factory=list)  # guideline numbers the question names
+    rewritten_by: str = "none"  # none | rule | llm (a follow-up made standalone)
+
+    @classmethod
+    def bare(cls, question: str) -> "QueryPlan":
+        """A plan with no understanding applied (tests, and answering given passages)."""
+        return cls(question, question, question, [])
+
+    @property
+    def searched_as(self) -> str:
+        """What the officer sees under "ค้นหาเป็น": the question plus what was added."""
+        adds = []
+        for m in self.expansions:
+            for a in m.adds[:2]:
+                if a not in adds:
+                    adds.append(a)
+        extra = [t for t in self.extra_tokens if t.isdigit() and t not in self.tokens]
+        parts = adds + [y for y in extra if y not in adds]
+        return self.text + (f" (+ {', '.join(parts)})" if parts else "")
+
+
+@dataclass
+class Evidence:
+    """How strongly the retrieved passages speak to a question; the refusal rule reads these."""
+
+    best_dense: float
+    coverage: float  # share of the question's content words found in the top passages
+    unknown: list[str] = field(default_factory=list)  # references no indexed text contains
+
+
+@dataclass
+class Retrieval:
+    """What the answer step receives: the plan, the ranked passages and the evidence."""
+
+    plan: QueryPlan
+    hits: list[Hit]
+    evidence: Evidence
+    # Guideline numbers of each hit's chunk; None when tags are not available (no line is added).
+    tags: dict[str, list[int]] | None = None
+
+    @property
+    def question(self) -> str:
+        return self.plan.text
+
+    @classmethod
+    def of(cls, question: str, hits: list[Hit], evidence: Evidence, tags: dict[str, list[int]] | None = None) -> "Retrieval":
+        """Passages given directly (tests, the evaluation harness, LangChain callers)."""
+        return cls(QueryPlan.bare(question), hits, evidence, tags)
 
 
 @dataclass

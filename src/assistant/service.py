@@ -1,20 +1,25 @@
-"""The assistant as one object: model, index, retriever and answerer wired from Settings.
-CLI, UI and evaluation all go through it."""
+"""The assistant as one object: model, index and the three stages wired from Settings —
+query understanding (QueryPlan) → retrieval (Retrieval) → answer (Answer). CLI, API, UI and
+evaluation all go through it."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from assistant.answer.extractive import Answerer, ExtractiveAnswerer, RefusalRule, evidence_for
+from assistant.answer.answerers import Answerer, build_answerer
 from assistant.config import Settings
-from assistant.query.followup import rewrite, rewrite_with_llm
 from assistant.model.embedding import Embedder, embedder_for, fingerprint_for
-from assistant.store.index import Index
+from assistant.query.followup import rewrite, rewrite_with_llm
+from assistant.query.understand import QueryUnderstanding
 from assistant.retrieve.retriever import Retriever
-from assistant.schema import Answer, Hit
+from assistant.schema import Answer, Hit, QueryPlan, Retrieval
+from assistant.store.index import Index
+
+log = logging.getLogger("assistant")
 
 
 class Assistant:
@@ -30,15 +35,20 @@ class Assistant:
         return Index(self.settings.index_dir, self.settings.chroma_url, fingerprint_for(self.settings))
 
     @cached_property
+    def understanding(self) -> QueryUnderstanding:
+        return QueryUnderstanding(self.index, self.settings)
+
+    @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.index, self.embedder, self.settings)
+        return Retriever(self.index, self.embedder, self.settings, self.understanding)
 
     @cached_property
     def guideline_tags(self):
         """Guideline tags of every chunk, per index generation (assistant.knowledge.guidelines)."""
-        from assistant.knowledge.guidelines import GuidelineTags
+        from assistant.knowledge.guidelines import GuidelineTags, load
 
-        return GuidelineTags(self.index, self.embedder, self.settings.guideline_threshold)
+        gset = load(self.settings.guidelines_file)
+        return GuidelineTags(self.index, self.embedder, self.settings.guideline_threshold, gset)
 
     def _allowed(self, guideline: int | None) -> set[str] | None:
         if guideline is None:
@@ -56,13 +66,30 @@ class Assistant:
 
     @cached_property
     def answerer(self) -> Answerer:
-        s = self.settings
-        rule = RefusalRule(s.refuse_min_dense, s.refuse_strong_dense, s.refuse_min_coverage)
-        if self.chat_model is not None:
-            from assistant.answer.generative import build_generative_answerer
+        return build_answerer(self.settings, self.chat_model)
 
-            return build_generative_answerer(s, rule, chat_model=self.chat_model)
-        return ExtractiveAnswerer(rule, s.answer_passages, s.cite_ratio)
+    # ------------------------------------------------------------------ the stages
+    def understand(self, question: str, history: list[str] | None = None) -> QueryPlan:
+        """Stage 1: the question (made standalone in a chat) as a QueryPlan."""
+        query, how = self.rewrite(question, history)
+        try:
+            numbers = self.guideline_tags.gset.numbers
+        except Exception:  # noqa: BLE001 (a broken guidelines file costs the guideline note, not the answer)
+            log.exception("guidelines unavailable")
+            numbers = []
+        plan = self.understanding.plan(query, numbers)
+        plan.rewritten_by = how
+        return plan
+
+    def retrieve(self, plan: QueryPlan, k: int | None = None, method: str = "hybrid", guideline: int | None = None) -> Retrieval:
+        """Stage 2: ranked passages for a plan, with evidence and the hits' guideline tags."""
+        r = self.retriever.retrieve(plan, k=k, method=method, allowed=self._allowed(guideline))
+        try:
+            tags = self.guideline_tags
+            r.tags = {h.chunk_id: tags.of(h.chunk_id) for h in r.hits}
+        except Exception:  # noqa: BLE001 (tags are an extra; the answer stands without them)
+            log.exception("guideline tags unavailable")
+        return r
 
     def rewrite(self, question: str, history: list[str] | None) -> tuple[str, str]:
         """(standalone query, how: none | rule | llm) for a question in a conversation."""
@@ -81,61 +108,29 @@ class Assistant:
     ) -> Answer:
         """`history`: the user's earlier questions in this chat, oldest first; `guideline`: answer
         only from passages tagged with that guideline."""
-        t0 = time.perf_counter()
-        query, qp, hits, ev, how = self._prepare(question, k, method, history, guideline)
-        ans = self.answerer.answer(qp.text, hits, ev)
-        return self._finish(ans, question, qp, how, t0)
+        final = None
+        for item in self.ask_stream(question, k, method, history, guideline):
+            final = item
+        return final
 
     def ask_stream(
-        self, question: str, k: int | None = None, method: str = "hybrid", history: list[str] | None = None
+        self, question: str, k: int | None = None, method: str = "hybrid", history: list[str] | None = None,
+        guideline: int | None = None,
     ) -> Iterator[str | Answer]:
-        """For the UI: yields the answer text verified so far (a growing str; generative answers
-        only), then the final Answer — the same one `ask` returns."""
+        """For the UI: yields the answer text so far (a growing str; generative answers only),
+        then the final Answer — the same one `ask` returns."""
         t0 = time.perf_counter()
-        query, qp, hits, ev, how = self._prepare(question, k, method, history)
-        stream = getattr(self.answerer, "stream", None)
-        if stream is None:
-            yield self._finish(self.answerer.answer(qp.text, hits, ev), question, qp, how, t0)
-            return
-        for item in stream(qp.text, hits, ev):
-            yield self._finish(item, question, qp, how, t0) if isinstance(item, Answer) else item
+        plan = self.understand(question, history)
+        r = self.retrieve(plan, k, method, guideline)
+        for item in self.answerer.stream(r):
+            yield self._finish(item, question, plan, t0) if isinstance(item, Answer) else item
 
-    def _prepare(self, question, k, method, history, guideline=None):
-        query, how = self.rewrite(question, history)
-        qp, hits = self.retriever.retrieve(query, k=k, method=method, allowed=self._allowed(guideline))
-        ev = evidence_for(qp.text, hits, expansions=qp.expansions, unknown=self.retriever.unknown_references(qp))
-        return query, qp, hits, ev, how
-
-    def _finish(self, ans: Answer, question: str, qp, how: str, t0: float) -> Answer:
+    def _finish(self, ans: Answer, question: str, plan: QueryPlan, t0: float) -> Answer:
         ans.question = question
-        ans.searched_as = qp.searched_as
+        ans.searched_as = plan.searched_as
         ans.meta.setdefault("mode", "extractive")
-        if how != "none":
-            ans.meta["rewritten_by"] = how
-        if not ans.refused:
-            self._add_guidelines(ans, qp.text)
+        if plan.rewritten_by != "none":
+            ans.meta["rewritten_by"] = plan.rewritten_by
         ans.meta["seconds"] = round(time.perf_counter() - t0, 4)
         ans.meta["index_generation"] = self.index.generation
         return ans
-
-    def _add_guidelines(self, ans: Answer, question: str) -> None:
-        """Which guidelines the answer touches: those the question names, else the tags of the
-        cited passages (at most 3). Into meta["guidelines"], and as a last line of an extractive
-        answer ("เกี่ยวข้องกับแนวทางที่ 7 และ 8"). Never fails an answer."""
-        from assistant.knowledge.guidelines import named, touches_line
-
-        try:
-            tags = self.guideline_tags
-            nums = sorted(named(question, tags.gset.numbers))
-            if not nums:
-                cited = {c.text for c in ans.citations}
-                ids = [h.chunk_id for h in ans.hits if h.text in cited] or [h.chunk_id for h in ans.hits[:3]]
-                nums = tags.for_hits(ids, top=len(ids))[:3]
-        except Exception:  # noqa: BLE001 (tags are an extra; the answer stands without them)
-            import logging
-
-            logging.getLogger("assistant").exception("guideline tags unavailable")
-            return
-        ans.meta["guidelines"] = nums
-        if nums and ans.meta.get("mode") == "extractive":
-            ans.answer = ans.answer.rstrip("\n") + "\n" + touches_line(nums)

@@ -1,80 +1,18 @@
-"""Answers built only from retrieved passages: extractive by default, every sentence cited.
-
-The answer step sits behind one interface (`Answerer.answer(question, hits, evidence)`), exposed
-as a LangChain Runnable, so a generative answerer can take its place later.
-"""
+"""The extractive answerer: quotes the best sentences of the top passages, every line cited [n].
+Offline and the default; an entry of the answerers table (answer/answerers.py)."""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
 from langchain_core.runnables import RunnableLambda
 
-from assistant.schema import Answer, Citation, Hit
+from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
+from assistant.answer.evidence import RefusalRule, content_tokens, evidence_meta, refusal, refusal_rule
+from assistant.schema import Answer, Citation, Hit, Retrieval
 from assistant.text.thai import index_tokens, sentences
-
-REFUSAL = "ไม่พบข้อมูลที่เกี่ยวข้องกับคำถามนี้ในเอกสารที่มีอยู่"
-# Question words carry no content: matching them proves nothing about support.
-QUESTION_WORDS = frozenset(
-    "อะไร อย่างไร ไหม ไหน ใด ใคร เท่าไร เท่าไหร่ กี่ เมื่อไร เมื่อไหร่ ทำไม หรือไม่ บ้าง คือ ยังไง แบบไหน "
-    "ได้แก่ อะไรบ้าง หรือเปล่า มั้ย ครับ ค่ะ คะ นะ จ๊ะ ช่วย บอก ขอ ทราบ อยาก รู้ ต้องการ".split()
-)
-
-
-def content_tokens(text: str) -> set[str]:
-    return {t for t in index_tokens(text) if t not in QUESTION_WORDS}
-
-
-@dataclass
-class Evidence:
-    """How strongly the corpus speaks to a question; the refusal rule reads these."""
-
-    best_dense: float
-    coverage: float  # share of the question's content words found in the top passages
-    unknown: list[str] = field(default_factory=list)  # references no indexed text contains
-
-
-def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=()) -> Evidence:
-    """`expansions`: glossary matches of the question; a word counts as covered when the
-    passages hold it or one of its equivalents (ขยะ is covered by มูลฝอย)."""
-    dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
-    q = content_tokens(question)
-    if not q or not hits:
-        return Evidence(dense, 0.0, list(unknown))
-    seen = set()
-    for h in hits[:top]:
-        seen |= set(index_tokens(f"{h.title} {h.text}"))
-    covered = q & seen
-    for m in expansions:
-        if any(set(index_tokens(a)) <= seen for a in m.adds):
-            covered |= q & set(index_tokens(m.form))
-    return Evidence(dense, len(covered) / len(q), list(unknown))
-
-
-@dataclass
-class RefusalRule:
-    """Refuse when dense similarity is low, unless the words of the question are well covered.
-    Thresholds are calibrated on the evaluation dev split (see eval/)."""
-
-    min_dense: float = 0.80
-    strong_dense: float = 0.86
-    min_coverage: float = 0.5
-
-    def refuse(self, ev: Evidence) -> bool:
-        if ev.unknown:
-            return True
-        if ev.best_dense >= self.strong_dense:
-            return False
-        if ev.best_dense < self.min_dense:
-            return True
-        return ev.coverage < self.min_coverage
-
-
-class Answerer(Protocol):
-    def answer(self, question: str, hits: list[Hit], evidence: Evidence) -> Answer: ...
 
 
 def _score_sentence(sentence: str, q: set[str]) -> float:
@@ -114,7 +52,7 @@ def figure_given(question: str, texts: list[str]) -> bool:
 
 
 @dataclass
-class ExtractiveAnswerer:
+class ExtractiveAnswerer(Answerer):
     """Quotes the best sentences of the top passages, one cited line per passage."""
 
     rule: RefusalRule
@@ -123,7 +61,16 @@ class ExtractiveAnswerer:
     # quoting weak passages lowers citation precision (calibrated on eval dev).
     cite_ratio: float = 0.0
 
-    def answer(self, question: str, hits: list[Hit], evidence: Evidence) -> Answer:
+    @classmethod
+    def from_settings(cls, settings, rule: RefusalRule | None = None) -> "ExtractiveAnswerer":
+        return cls(rule or refusal_rule(settings), settings.answer_passages, settings.cite_ratio)
+
+    def answer(self, retrieval: Retrieval) -> Answer:
+        return note_guidelines(retrieval, self.compose(retrieval), line=True)
+
+    def compose(self, retrieval: Retrieval) -> Answer:
+        """The answer without the guideline line (the generative answerer's fallback)."""
+        question, hits, evidence = retrieval.question, retrieval.hits, retrieval.evidence
         if not hits or self.rule.refuse(evidence):
             return refusal(question, hits, evidence)
         q = content_tokens(question)
@@ -141,28 +88,7 @@ class ExtractiveAnswerer:
             # A figure the quoted sentences do not give: better no answer than a wrong number.
             return refusal(question, hits, evidence, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
         text = "จากเอกสารที่เกี่ยวข้อง:\n" + "\n".join(lines)
-        return Answer(question, text, False, citations, hits, meta=_meta(evidence))
-
-
-def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = "") -> Answer:
-    nearest = []
-    for h in hits:
-        if h.title not in nearest:
-            nearest.append(h.title)
-        if len(nearest) == 3:
-            break
-    text = REFUSAL
-    if evidence.unknown:
-        reason = f"ไม่มีเอกสารใดกล่าวถึง: {', '.join(evidence.unknown)}"
-    if reason:
-        text += f" ({reason})"
-    if nearest:
-        text += "\nเอกสารที่ใกล้เคียงที่สุด: " + "; ".join(nearest)
-    return Answer(question, text, True, [], hits, meta=_meta(evidence))
-
-
-def _meta(ev: Evidence) -> dict:
-    return {"best_dense": round(ev.best_dense, 4), "coverage": round(ev.coverage, 3), "unknown_references": ev.unknown}
+        return Answer(question, text, False, citations, hits, meta=evidence_meta(evidence))
 
 
 _MARKER = re.compile(r"\[([0-9]+)\]")
@@ -176,4 +102,9 @@ def markers(text: str) -> list[int]:
 
 def as_runnable(answerer: Answerer) -> RunnableLambda:
     """{'question', 'hits', 'evidence'} → Answer, composable with LangChain chains."""
-    return RunnableLambda(lambda x: answerer.answer(x["question"], x["hits"], x["evidence"]), name="answer")
+    return RunnableLambda(lambda x: answerer.answer(Retrieval.of(x["question"], x["hits"], x["evidence"])), name="answer")
+
+
+@register_answerer("extractive")
+def _extractive(settings, chat_model=None) -> ExtractiveAnswerer:
+    return ExtractiveAnswerer.from_settings(settings)

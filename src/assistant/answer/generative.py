@@ -2,8 +2,8 @@
 sentence is verified against the passage it cites before anyone sees it.
 
 The answer step is a LangChain Runnable, `prompt | chat_model | StrOutputParser()`, behind the
-same interface as the extractive answerer (`answer(question, hits, evidence) -> Answer`), so
-`GenerativeAnswerer` is just another Answerer. When the model fails, is too slow, answers in
+same interface as the extractive answerer (`answer(retrieval) -> Answer`, `stream(retrieval)`),
+so `GenerativeAnswerer` is just another entry of the answerers table. When the model fails, is too slow, answers in
 another language, or too little of what it wrote can be verified, the extractive answer is shown
 instead, with a notice in Thai (meta["notice"]).
 
@@ -24,9 +24,11 @@ from typing import Any
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.answer.extractive import ExtractiveAnswerer, Evidence, RefusalRule, _meta, refusal
+from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
+from assistant.answer.evidence import RefusalRule, evidence_meta, refusal
+from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.llm import LLMTimeout, build_chat_model, is_timeout, stream_with_deadline
-from assistant.schema import Answer, Citation, Hit
+from assistant.schema import Answer, Citation, Hit, Retrieval
 from assistant.text.thai import has_thai, sentences
 from assistant.answer.verify import FOOTNOTE, REDACTED, Claim, SupportChecker, redact_instructions, split_claims, strip_thinking
 
@@ -87,7 +89,7 @@ def build_chain(chat_model: Any):
 
 
 @dataclass
-class GenerativeAnswerer:
+class GenerativeAnswerer(Answerer):
     """An Answerer that asks a chat model, then verifies every sentence (see module doc)."""
 
     chat_model: Any
@@ -109,18 +111,23 @@ class GenerativeAnswerer:
         return self.fallback.rule
 
     # ------------------------------------------------------------------ the Answerer interface
-    def answer(self, question: str, hits: list[Hit], evidence: Evidence) -> Answer:
+    def answer(self, retrieval: Retrieval) -> Answer:
         final = None
-        for item in self.stream(question, hits, evidence):
+        for item in self.stream(retrieval):
             if isinstance(item, Answer):
                 final = item
         return final
 
-    def stream(self, question: str, hits: list[Hit], evidence: Evidence) -> Iterator[str | Answer]:
+    def stream(self, retrieval: Retrieval) -> Iterator[str | Answer]:
         """Yields the verified answer text so far (a growing string: only sentences that passed
         verification), then the final Answer — generative, a refusal, or the extractive fallback."""
+        for item in self._stream(retrieval):
+            yield note_guidelines(retrieval, item, line=False) if isinstance(item, Answer) else item
+
+    def _stream(self, retrieval: Retrieval) -> Iterator[str | Answer]:
+        question, hits, evidence = retrieval.question, retrieval.hits, retrieval.evidence
         if not hits or self.fallback.rule.refuse(evidence):
-            ans = self.fallback.answer(question, hits, evidence)  # the same refusal as extractive
+            ans = self.fallback.compose(retrieval)  # the same refusal as extractive
             ans.meta["mode"] = "extractive"
             yield ans
             return
@@ -144,13 +151,13 @@ class GenerativeAnswerer:
                     yield preview
         except Exception as exc:  # noqa: BLE001 - any failure of the model → extractive answer
             reason = "timeout" if isinstance(exc, LLMTimeout) or is_timeout(exc) else "error"
-            yield self._fallback(question, hits, evidence, reason, raw, error=f"{type(exc).__name__}: {exc}"[:300])
+            yield self._fallback(retrieval, reason, raw, error=f"{type(exc).__name__}: {exc}"[:300])
             return
         try:
-            final = self._finish(question, hits, evidence, given, texts, raw, cache)
+            final = self._finish(retrieval, given, texts, raw, cache)
         except Exception as exc:  # noqa: BLE001 - a checker bug must not cost the officer an answer
             log.exception("verifying a generated answer failed")
-            yield self._fallback(question, hits, evidence, "error", raw, error=f"{type(exc).__name__}: {exc}"[:300])
+            yield self._fallback(retrieval, "error", raw, error=f"{type(exc).__name__}: {exc}"[:300])
             return
         if suspicious:
             final.meta["redacted_passages"] = suspicious  # numbered as given to the model
@@ -191,22 +198,23 @@ class GenerativeAnswerer:
             out.append((f"{prefix} " if prefix else "") + " ".join(lines[ln]))
         return "\n".join(out), renum
 
-    def _finish(self, question, hits, evidence, given, texts, raw, cache) -> Answer:
+    def _finish(self, retrieval: Retrieval, given, texts, raw, cache) -> Answer:
+        question, hits, evidence = retrieval.question, retrieval.hits, retrieval.evidence
         answer_text = strip_thinking(raw).strip()
         if not answer_text:
-            return self._fallback(question, hits, evidence, "empty", raw)
+            return self._fallback(retrieval, "empty", raw)
         claims = [self._check(c, texts, cache) for c in split_claims(answer_text)]
         real = [c for c in claims if c.kind == "claim"]
         verified = [c for c in real if c.verified]
         generation = {"text": raw[:4000], "sentences": [c.to_dict() for c in claims]}
         if not has_thai(re.sub(r"\[[^\]]*\]", "", answer_text)):
-            return self._fallback(question, hits, evidence, "not_thai", raw, claims=claims)
+            return self._fallback(retrieval, "not_thai", raw, claims=claims)
         if not real and any(c.kind == "not_found" for c in claims):
             ans = refusal(question, hits, evidence)  # the model read the passages and found nothing
             ans.meta.update(mode="generative", model_refused=True, model=self.model_name, generation=generation)
             return ans
         if not verified or len(verified) / len(real) < self.min_verified:
-            return self._fallback(question, hits, evidence, "unverified", raw, claims=claims)
+            return self._fallback(retrieval, "unverified", raw, claims=claims)
         text, renum = self._render(claims)
         citations = []
         for old, new in sorted(renum.items(), key=lambda kv: kv[1]):
@@ -220,7 +228,7 @@ class GenerativeAnswerer:
             d["passages"] = list(c.valid)  # as numbered for the model (1 = top hit)
             d["shown"] = c.kind == "not_found" or bool(c.verified) or self.unsupported == "flag"
             sents.append(d)
-        meta = _meta(evidence)
+        meta = evidence_meta(evidence)
         meta.update(mode="generative", model=self.model_name, sentences=sents)
         dropped = len(real) - len(verified)
         if dropped:
@@ -242,8 +250,8 @@ class GenerativeAnswerer:
                 picked.append(best)
         return " ".join(picked[:2])
 
-    def _fallback(self, question, hits, evidence, reason, raw, error: str = "", claims=None) -> Answer:
-        ans = self.fallback.answer(question, hits, evidence)
+    def _fallback(self, retrieval: Retrieval, reason, raw, error: str = "", claims=None) -> Answer:
+        ans = self.fallback.compose(retrieval)
         ans.meta.update(mode="fallback", fallback_reason=reason, notice=NOTICES[reason], model=self.model_name)
         gen = {"text": raw[:4000]}
         if claims is not None:
@@ -261,10 +269,9 @@ def build_generative_answerer(settings, rule: RefusalRule | None = None, chat_mo
     if model is None:
         return None
     s = settings
-    rule = rule or RefusalRule(s.refuse_min_dense, s.refuse_strong_dense, s.refuse_min_coverage)
     return GenerativeAnswerer(
         chat_model=model,
-        fallback=ExtractiveAnswerer(rule, s.answer_passages),
+        fallback=ExtractiveAnswerer.from_settings(s, rule),
         checker=SupportChecker(s.llm_min_support),
         passages=s.llm_passages,
         timeout=s.llm_timeout,
@@ -272,3 +279,11 @@ def build_generative_answerer(settings, rule: RefusalRule | None = None, chat_mo
         unsupported=s.llm_unsupported,
         model_name=s.llm_model or "",
     )
+
+
+@register_answerer("generative")
+def _generative(settings, chat_model=None) -> GenerativeAnswerer:
+    answerer = build_generative_answerer(settings, chat_model=chat_model)
+    if answerer is None:
+        raise ValueError("the generative answerer needs a chat model: set ASSISTANT_LLM_URL / ASSISTANT_LLM_MODEL (docs/llm.md)")
+    return answerer

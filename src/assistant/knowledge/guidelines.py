@@ -273,14 +273,18 @@ class GuidelineTags:
         return {g: sum(1 for t in tags.values() if g in t) for g in self.gset.numbers}
 
     def for_hits(self, chunk_ids: list[str], top: int = 3) -> list[int]:
-        """Guidelines the given passages touch: those tagged on at least one of the first `top`
-        passages, ordered by how many of them carry the tag, then by number."""
-        tags = self.state()[1]
-        count: dict[int, int] = {}
-        for cid in chunk_ids[:top]:
-            for g in tags.get(cid, []):
-                count[g] = count.get(g, 0) + 1
-        return sorted(count, key=lambda g: (-count[g], g))
+        """Guidelines the first `top` of the given passages touch (rank_tags)."""
+        return rank_tags(self.state()[1], chunk_ids[:top])
+
+
+def rank_tags(tags: dict[str, list[int]], chunk_ids: list[str]) -> list[int]:
+    """Guidelines tagged on at least one of the passages, ordered by how many of them carry the
+    tag, then by number."""
+    count: dict[int, int] = {}
+    for cid in chunk_ids:
+        for g in tags.get(cid, []):
+            count[g] = count.get(g, 0) + 1
+    return sorted(count, key=lambda g: (-count[g], g))
 
 
 def touches_line(numbers: list[int]) -> str:

@@ -1,12 +1,16 @@
-"""Query understanding: Thai-specific normalisation, glossary and mined-term expansion, and the
-documents a question names. The result is a plan that retrieval follows and the UI shows."""
+"""Query understanding, the stage before retrieval: Thai-specific normalisation, glossary and
+mined-term expansion, the documents, items and guidelines a question names, and the references no
+indexed text holds. The result is a QueryPlan that retrieval follows and the UI shows."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 
-from assistant.knowledge.glossary import Glossary, Match, squash
+from assistant.knowledge import glossary as glossary_mod
+from assistant.knowledge.glossary import Glossary, squash
+from assistant.schema import QueryPlan
 from assistant.text.thai import fold_digits, index_tokens, normalize
 
 _REPEATS = re.compile(r"([\u0e01-\u0e4e])\1{2,}")  # มากกกก → มาก
@@ -18,29 +22,6 @@ _NAMES_ACT = re.compile(r"พ\.?ร\.?บ\.?|พระราชบัญญั�
 _NUMBERED = re.compile(r"(แนวทางที่|มาตรา|หมวด)\s*([0-9๐-๙]+)")
 _ACT_NAME = re.compile(r"(?:พ\.\s?ร\.\s?บ\.?|พรบ\.?|พระราชบัญญัติ)\s*([\u0e01-\u0e4e]+)")
 _QUESTION_TAIL = re.compile(r"(กำหนด|ว่า|ให้|มี|คือ|เรื่อง|ระบุ|บอก|ได้|ไหม|อะไร|อย่างไร|เท่าไร|หรือ|ที่|ซึ่ง|ใน|ของ|ปี|พ\.ศ).*$")
-
-
-@dataclass
-class QueryPlan:
-    question: str
-    text: str  # normalised question
-    dense_text: str
-    tokens: list[str]
-    extra_tokens: list[str] = field(default_factory=list)
-    expansions: list[Match] = field(default_factory=list)
-    boost_docs: list[str] = field(default_factory=list)
-
-    @property
-    def searched_as(self) -> str:
-        """What the officer sees under "ค้นหาเป็น": the question plus what was added."""
-        adds = []
-        for m in self.expansions:
-            for a in m.adds[:2]:
-                if a not in adds:
-                    adds.append(a)
-        extra = [t for t in self.extra_tokens if t.isdigit() and t not in self.tokens]
-        parts = adds + [y for y in extra if y not in adds]
-        return self.text + (f" (+ {', '.join(parts)})" if parts else "")
 
 
 def clean_query(question: str) -> str:
@@ -127,4 +108,68 @@ def plan(
         if canon:
             dense = f"{text} ({' '.join(canon)})"
     boost = named_documents(text, act_titles) if act_titles else []
-    return QueryPlan(question, text, dense, tokens, extra, matches, boost)
+    items = [(label, fold_digits(n)) for label, n in _NUMBERED.findall(text)]
+    return QueryPlan(question, text, dense, tokens, extra, matches, boost, items=items)
+
+
+_ACT_TITLE = ("พระราชบัญญัติ", "พระราชกฤษฎีกา", "พระราชกำหนด")
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What query understanding knows of one index generation."""
+
+    generation: int
+    terms: Glossary  # the glossary merged with the terms the documents define
+    act_titles: dict[str, str]  # doc id → short title, for Acts
+    corpus: str  # every title and text, squashed: does any document hold a reference?
+
+
+class QueryUnderstanding:
+    """Questions → QueryPlans against one index; its knowledge is rebuilt per index generation."""
+
+    def __init__(self, index, settings):
+        self.index = index
+        self.settings = settings
+        self._knowledge: Knowledge | None = None
+        self._lock = threading.Lock()
+
+    def knowledge(self) -> Knowledge:
+        gen = self.index.generation
+        with self._lock:
+            if self._knowledge is None or self._knowledge.generation != gen:
+                self._knowledge = self._build(gen)
+            return self._knowledge
+
+    def _build(self, gen: int) -> Knowledge:
+        s = self.settings
+        base = glossary_mod.load_default(str(s.glossary_file) if s.glossary_file else None) if s.use_glossary else Glossary()
+        mined = Glossary()
+        if s.use_mined_terms:
+            for doc_id, text in self.index.catalog.iter_texts():
+                for group in glossary_mod.mine(text, doc_id):
+                    mined.add(group)
+        titles = {d.doc_id: short_title(d.title) for d in self.index.documents() if d.title.startswith(_ACT_TITLE)}
+        corpus = "\n".join(squash(f"{title}{text}") for title, text in self.index.catalog.iter_titled_texts())
+        return Knowledge(gen, base.merged(mined), titles, corpus)
+
+    def unknown_references(self, text: str) -> list[str]:
+        """References in the question ("แนวทางที่ 11", "พ.ร.บ. ควบคุมอาคาร") that no indexed
+        text contains: the corpus cannot answer a question about them."""
+        kn = self.knowledge()
+        missing = [r for r in references(text) if r not in kn.corpus]
+        indexed = [squash(t) for t in kn.act_titles.values()]
+        missing += [a for a in cited_acts(text) if not any(a in t or t in a for t in indexed) and a not in missing]
+        return missing
+
+    def plan(self, query: str, guideline_numbers: list[int] | None = None) -> QueryPlan:
+        """`guideline_numbers`: the guidelines that exist, to note the ones the question names."""
+        kn = self.knowledge()
+        s = self.settings
+        qp = plan(query, kn.terms, kn.act_titles if s.doc_boost else None, s.expand_dense)
+        qp.unknown = self.unknown_references(qp.text)
+        if guideline_numbers:
+            from assistant.knowledge.guidelines import named
+
+            qp.guidelines = sorted(named(qp.text, guideline_numbers))
+        return qp

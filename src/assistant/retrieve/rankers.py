@@ -1,0 +1,81 @@
+"""The rankers table: name → rank(context, plan, n). `dense` and `bm25` rank by themselves;
+`hybrid` fuses the rankers named in Settings.fusion by weighted reciprocal-rank fusion. The CLI,
+the API and the benchmarks all read this one table; a new ranker is one function registered here
+(or from any module) with `@register_ranker("name")`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.schema import QueryPlan
+
+Ranking = list[tuple[str, float]]  # (chunk id, score), best first
+
+
+@dataclass
+class RankContext:
+    index: Any  # store.index.Index
+    embedder: Any  # model.embedding.Embedder
+    settings: Any  # config.Settings
+
+
+@dataclass
+class Ranked:
+    items: Ranking
+    # Each base ranker's own list, so a hit shows its dense and BM25 scores (the refusal rule reads dense).
+    parts: dict[str, Ranking] = field(default_factory=dict)
+
+    @property
+    def fused(self) -> bool:
+        return len(self.parts) > 1
+
+
+Ranker = Callable[[RankContext, QueryPlan, int], Ranked]
+RANKERS: dict[str, Ranker] = {}
+
+
+def register_ranker(name: str) -> Callable[[Ranker], Ranker]:
+    def add(fn: Ranker) -> Ranker:
+        RANKERS[name] = fn
+        return fn
+
+    return add
+
+
+def check_method(method: str) -> None:
+    if method not in RANKERS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(RANKERS)}")
+
+
+def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int = 60) -> Ranking:
+    """Weighted reciprocal-rank fusion: sum over lists of weight / (k + rank)."""
+    scores: dict[str, float] = {}
+    for name, ids in rankings.items():
+        w = weights.get(name, 1.0)
+        for rank, cid in enumerate(ids, 1):
+            scores[cid] = scores.get(cid, 0.0) + w / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@register_ranker("dense")
+def dense(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
+    items = ctx.index.dense(ctx.embedder.embed_query_vec(plan.dense_text), n)
+    return Ranked(items, {"dense": items})
+
+
+@register_ranker("bm25")
+def bm25(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
+    items = ctx.index.bm25(plan.tokens, n, plan.extra_tokens, ctx.settings.expansion_weight)
+    return Ranked(items, {"bm25": items})
+
+
+@register_ranker("hybrid")
+def hybrid(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
+    s = ctx.settings
+    parts: dict[str, Ranking] = {}
+    for name in s.fusion:
+        parts.update(RANKERS[name](ctx, plan, n).parts)
+    weights = {name: getattr(s, f"{name}_weight", 1.0) for name in parts}
+    return Ranked(rrf({name: [c for c, _ in items] for name, items in parts.items()}, weights, s.rrf_k), parts)
