@@ -11,7 +11,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from assistant.cli import IndexOpt, ModelOpt, console, fail, get_assistant, settings_from
+    from assistant.options import IndexOpt, ModelOpt, console, fail, get_assistant, settings_from
 
     @app.command("eval")
     def eval_cmd(

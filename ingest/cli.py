@@ -44,7 +44,7 @@ def open_index(s):
 
 
 def register(app: typer.Typer) -> None:
-    from assistant.cli import ChromaOpt, IndexOpt, ModelOpt, console, print_json, settings_from
+    from assistant.options import ChromaOpt, IndexOpt, ModelOpt, console, print_json, settings_from
 
     @app.command()
     def ingest(

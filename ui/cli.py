@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from assistant.cli import ChromaOpt, IndexOpt, ModelOpt, console, fail, get_assistant, print_json, settings_from
+    from assistant.options import ChromaOpt, IndexOpt, ModelOpt, console, fail, get_assistant, print_json, settings_from
 
     @app.command()
     def serve(

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from assistant.config import Settings, load_settings
+from assistant.config import Settings
+from assistant.options import (
+    ChromaOpt, GuidelineOpt, IndexOpt, ModelOpt, console, fail, get_assistant, out, print_json, settings_from,
+)
 
 app = typer.Typer(
     help="Thai policy assistant: ingest documents, search them, and get cited answers offline.",
@@ -21,28 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True, soft_wrap=True)  # one line per message: logs and scripts read them
-out = Console(highlight=False, soft_wrap=True)
-
-GuidelineOpt = typer.Option(None, "--guideline", help="only passages tagged with this guideline (1-10); see `assistant guidelines`")
-IndexOpt = typer.Option(None, "--index", help="Index folder [env ASSISTANT_INDEX; default var/index]")
-ModelOpt = typer.Option(None, "--model", help="sentence-transformers model folder [env ASSISTANT_MODEL]")
-ChromaOpt = typer.Option(None, "--chroma-url", help="Chroma server URL [env ASSISTANT_CHROMA_URL]")
-
-
-def settings_from(index: Optional[Path] = None, model: Optional[Path] = None, chroma_url: Optional[str] = None, **kw) -> Settings:
-    return load_settings(index_dir=index, model_path=model, chroma_url=chroma_url, **kw)
-
-
-def get_assistant(settings: Settings):
-    from assistant.service import Assistant
-
-    return Assistant(settings)
-
-
-def fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
 
 
 def _check_guideline(number: Optional[int]) -> None:
@@ -53,11 +33,6 @@ def _check_guideline(number: Optional[int]) -> None:
     nums = load().numbers
     if number not in nums:
         fail(f"--guideline {number}: the guidelines are numbered {nums[0]}-{nums[-1]} (`assistant guidelines`)", 2)
-
-
-def print_json(obj) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
 
 
 @app.command()

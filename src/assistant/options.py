@@ -1,0 +1,43 @@
+"""What every command line of the project shares: consoles, options, settings from flags, the
+assistant, one-line failures. A bottom-level module: `assistant.cli` and the stage CLIs (ingest/,
+ui/, eval/) import it; it imports none of them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from assistant.config import Settings, load_settings
+
+console = Console(stderr=True, soft_wrap=True)  # one line per message: logs and scripts read them
+out = Console(highlight=False, soft_wrap=True)
+
+GuidelineOpt = typer.Option(None, "--guideline", help="only passages tagged with this guideline (1-10); see `assistant guidelines`")
+IndexOpt = typer.Option(None, "--index", help="Index folder [env ASSISTANT_INDEX; default var/index]")
+ModelOpt = typer.Option(None, "--model", help="sentence-transformers model folder [env ASSISTANT_MODEL]")
+ChromaOpt = typer.Option(None, "--chroma-url", help="Chroma server URL [env ASSISTANT_CHROMA_URL]")
+
+
+def settings_from(index: Optional[Path] = None, model: Optional[Path] = None, chroma_url: Optional[str] = None, **kw) -> Settings:
+    return load_settings(index_dir=index, model_path=model, chroma_url=chroma_url, **kw)
+
+
+def get_assistant(settings: Settings):
+    from assistant.service import Assistant
+
+    return Assistant(settings)
+
+
+def fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
