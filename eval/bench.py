@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.retrieve.rankers import RANKERS
+from eval.metrics import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpus" / "documents"
@@ -95,11 +96,11 @@ def log(msg: str) -> None:
 
 
 def pct(values: list[float]) -> dict:
+    """Seconds in, milliseconds out: n, p50/p95/p99 (eval.metrics.percentile), mean, max."""
     if not values:
         return {"n": 0}
     a = np.asarray(values, dtype=float) * 1000.0
-    return {"n": len(values), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
-            "p99": float(np.percentile(a, 99)), "mean": float(a.mean()), "max": float(a.max())}
+    return {"n": len(values), **{f"p{p}": percentile(a.tolist(), p) for p in (50, 95, 99)}, "mean": float(a.mean()), "max": float(a.max())}
 
 
 def free_port() -> int:
@@ -586,12 +587,12 @@ def worker(args: argparse.Namespace) -> None:
         refused += bool(ans.refused)
     out["latency"] = {m: pct(v) for m, v in lat.items()}
     out["stages_ms"] = {
-        m: {s: float(np.percentile([d.get(s, 0.0) for d in rows], 50) * 1000) for s in ("embed", "dense", "bm25", "fetch")}
+        m: {s: percentile([d.get(s, 0.0) for d in rows], 50) * 1000 for s in ("embed", "dense", "bm25", "fetch")}
         for m, rows in split.items()
     }
     for m, rows in split.items():
         other = [lat[m][i] - sum(rows[i].values()) for i in range(len(rows))]
-        out["stages_ms"][m]["other"] = float(np.percentile(other, 50) * 1000)
+        out["stages_ms"][m]["other"] = percentile(other, 50) * 1000
     out["refused"] = refused
     # the raw BM25 scorer alone (no query planning), to see how it grows with the index
     kw = idx.keyword()
