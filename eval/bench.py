@@ -42,7 +42,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -309,16 +309,15 @@ def bench_encoder(plan: Plan, index_dir: Path, embedder) -> dict:
     length across the call), and the pipeline's way (length-sorted slices of EMBED_SLICE)."""
     from assistant.store.catalog import Catalog
     from assistant.store.index import passage_text
-    from assistant.schema import Chunk
 
     cat = Catalog(index_dir / "catalog.sqlite")
-    rows = cat.db.execute(
-        "SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256 FROM chunks ORDER BY chunk_id"
-    ).fetchall()
+    ids = sorted(cat.chunk_ids())  # by id, so a seed draws the same chunks every run
+    got = cat.chunks(ids)
     cat.close()
+    rows = [got[i] for i in ids]
     rng = random.Random(plan.seed)
     sample = rng.sample(rows, min(plan.encoder_sample, len(rows)))
-    texts = [passage_text(Chunk(*r)) for r in sample]
+    texts = [passage_text(c) for c in sample]
     embedder.embed_passages(texts[:4])  # warm
     t = time.perf_counter()
     embedder.embed_passages(texts)
@@ -350,27 +349,25 @@ def harvest_vectors(index_dir: Path) -> dict | None:
     embedding them again: the benchmark's second and later runs skip ~10 minutes."""
     if not (index_dir / "chroma").is_dir():
         return None
-    import chromadb
-    from chromadb.api.client import SharedSystemClient
+    from assistant.store.vectors import VectorStore
 
     try:
-        col = chromadb.PersistentClient(path=str(index_dir / "chroma")).get_collection("chunks")
-        ids, embs, metas, offset = [], [], [], 0
-        while True:
-            got = col.get(include=["embeddings", "metadatas"], limit=5000, offset=offset)
-            if not got["ids"]:
-                break
-            for i, m in zip(range(len(got["ids"])), got["metadatas"]):
+        vs = VectorStore(index_dir / "chroma")
+    except Exception:
+        return None
+    try:
+        ids, embs, metas = [], [], []
+        for page_ids, vecs, page_metas in vs.pages(5000, metadatas=True):
+            for cid, vec, m in zip(page_ids, vecs, page_metas):
                 if not str((m or {}).get("doc_id", "")).startswith(SYNTHETIC + "/"):
-                    ids.append(got["ids"][i])
-                    embs.append(np.asarray(got["embeddings"][i], dtype=np.float32))
+                    ids.append(cid)
+                    embs.append(vec)
                     metas.append(m)
-            offset += len(got["ids"])
-        model = (col.metadata or {}).get("model")
+        model = vs.model
     except Exception:
         return None
     finally:
-        SharedSystemClient.clear_system_cache()
+        vs.close()
     return {"ids": ids, "embeddings": embs, "metadatas": metas, "model": model}
 
 
@@ -382,10 +379,9 @@ def restore_vectors(index_dir: Path, carried: dict, fingerprint: str) -> None:
     idx = Index(index_dir, None, fingerprint)
     have = idx.vectors.all_ids()
     keep = [i for i, cid in enumerate(carried["ids"]) if cid not in have]
-    for i in range(0, len(keep), 5000):
-        part = keep[i : i + 5000]
-        idx.vectors.col.upsert(ids=[carried["ids"][j] for j in part], embeddings=np.stack([carried["embeddings"][j] for j in part]),
-                               metadatas=[carried["metadatas"][j] for j in part])
+    if keep:
+        idx.vectors.bulk_add([carried["ids"][j] for j in keep], np.stack([carried["embeddings"][j] for j in keep]),
+                             [carried["metadatas"][j] for j in keep])
     idx.close()
 
 
@@ -438,26 +434,18 @@ def grow(index_dir: Path, target: int, fingerprint: str, sigma: float, seed: int
     nrng = np.random.default_rng(seed)
     idx = Index(index_dir, None, fingerprint)
     cat = idx.catalog
-    rows = cat.db.execute(
-        "SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256, tokens"
-        " FROM chunks WHERE doc_id NOT LIKE ? ORDER BY doc_id, ordinal", (SYNTHETIC + "/%",)
-    ).fetchall()
+    rows = [(c, t) for c, t in cat.chunks_with_tokens() if not c.doc_id.startswith(SYNTHETIC + "/")]
     have = len(cat.chunk_ids())
     start = have
     if have >= target or not rows:
         idx.close()
         return {"target": target, "chunks": have, "added": 0, "seconds": 0.0}
-    vecs = idx.vectors.get_vectors([r[0] for r in rows])
+    vecs = idx.vectors.get_vectors([c.chunk_id for c, _ in rows])
     docs = {d.doc_id: d for d in cat.documents()}
-    by_doc: dict[str, list[tuple]] = {}
-    for r in rows:
-        if r[0] in vecs:
-            by_doc.setdefault(r[1], []).append(r)
-    max_batch = 5000
-    try:
-        max_batch = min(max_batch, idx.vectors.client.get_max_batch_size())
-    except Exception:
-        pass
+    by_doc: dict[str, list[tuple[Chunk, list[str]]]] = {}
+    for c, t in rows:
+        if c.chunk_id in vecs:
+            by_doc.setdefault(c.doc_id, []).append((c, t))
     pending_docs: list = []
     pend_ids: list[str] = []
     pend_vecs: list[np.ndarray] = []
@@ -467,9 +455,7 @@ def grow(index_dir: Path, target: int, fingerprint: str, sigma: float, seed: int
         nonlocal pending_docs, pend_ids, pend_vecs, pend_meta
         if not pend_ids:
             return
-        mat = np.stack(pend_vecs).astype(np.float32)
-        for i in range(0, len(pend_ids), max_batch):
-            idx.vectors.col.upsert(ids=pend_ids[i : i + max_batch], embeddings=mat[i : i + max_batch], metadatas=pend_meta[i : i + max_batch])
+        idx.vectors.bulk_add(pend_ids, np.stack(pend_vecs).astype(np.float32), pend_meta)
         cat.replace_documents(pending_docs)
         pending_docs, pend_ids, pend_vecs, pend_meta = [], [], [], []
 
@@ -483,18 +469,17 @@ def grow(index_dir: Path, target: int, fingerprint: str, sigma: float, seed: int
                     break
                 new_doc = f"{SYNTHETIC}/r{rep:03d}/{doc_id}"
                 chunks, toks = [], []
-                for r in chunk_rows[: target - have]:
-                    text = _perturb_text(r[3], rng)
-                    tokens = r[10].split(" ") if r[10] else []
+                for c, tokens in chunk_rows[: target - have]:
+                    text = _perturb_text(c.text, rng)
                     tokens = [t for t in tokens if rng.random() > 0.1] or tokens
                     rng.shuffle(tokens)
                     cid = chunk_id(new_doc, text)
-                    chunks.append(Chunk(cid, new_doc, r[2], text, r[4], r[5], r[6], r[7], r[8], r[9]))
+                    chunks.append(replace(c, chunk_id=cid, doc_id=new_doc, text=text))
                     toks.append(tokens)
-                    v = vecs[r[0]] + nrng.normal(0.0, sigma, size=vecs[r[0]].shape).astype(np.float32)
+                    v = vecs[c.chunk_id] + nrng.normal(0.0, sigma, size=vecs[c.chunk_id].shape).astype(np.float32)
                     pend_vecs.append(v / np.linalg.norm(v))
                     pend_ids.append(cid)
-                    pend_meta.append({"doc_id": new_doc, "ordinal": r[2]})
+                    pend_meta.append({"doc_id": new_doc, "ordinal": c.ordinal})
                 have += len(chunks)
                 d = docs.get(doc_id)
                 sha = hashlib.sha256("\n".join(c.text for c in chunks).encode("utf-8")).hexdigest()
@@ -524,10 +509,9 @@ def count_chunks(index_dir: Path) -> int:
     from assistant.store.catalog import Catalog
 
     cat = Catalog(index_dir / "catalog.sqlite")
-    n = cat.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-    docs = cat.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    counts = cat.counts()
     cat.close()
-    return n, docs
+    return counts
 
 
 # ------------------------------------------------------------------ latency worker (child process)
@@ -689,23 +673,13 @@ def hnsw_sweep(a, queries: list[str], efs: list[int]) -> dict:
     """Chroma's HNSW against exact (numpy) search over the same vectors: recall and latency per
     ef_search. A changed ef_search reaches only a client opened after the change (a loaded
     segment keeps its ef), so each setting reopens the store: run this last in a process."""
-    import chromadb
-    from chromadb.api.client import SharedSystemClient
-
-    path = str(a.index.root / "chroma")
-    name = a.index.vectors.name
-    col = a.index.vectors.col
-    n_total = col.count()
+    vs = a.index.vectors
+    n_total = vs.count()
     ids: list[str] = []
     parts: list[np.ndarray] = []
-    offset = 0
-    while True:
-        got = col.get(include=["embeddings"], limit=5000, offset=offset)
-        if not got["ids"]:
-            break
-        ids += got["ids"]
-        parts.append(np.asarray(got["embeddings"], dtype=np.float32))
-        offset += len(got["ids"])
+    for page_ids, vecs, _ in vs.pages(5000):
+        ids += page_ids
+        parts.append(vecs)
     mat = np.concatenate(parts) if parts else np.zeros((0, 384), np.float32)
     qs = queries[: min(100, len(queries))]
     qv = np.stack([a.embedder.embed_query_vec(q) for q in qs])
@@ -717,29 +691,23 @@ def hnsw_sweep(a, queries: list[str], efs: list[int]) -> dict:
     exact_ids = [{ids[j] for j in row} for row in exact]
     exact10 = [{ids[j] for j in row[:10]} for row in exact]
     out = {"vectors": n_total, "exact_numpy_ms": exact_ms, "n_results": n, "rows": []}
-    before = (col.configuration_json or {}).get("hnsw", {}).get("ef_search")
+    before = vs.search_ef
     out["ef_before"] = before
-
-    def reopen(ef: int):
-        col.modify(configuration={"hnsw": {"ef_search": int(ef)}})
-        SharedSystemClient.clear_system_cache()
-        return chromadb.PersistentClient(path=path).get_collection(name)
-
     for ef in efs:
-        col = reopen(ef)
-        col.query(query_embeddings=[qv[0]], n_results=n, include=["distances"])
+        vs.set_search_ef(ef)
+        vs.query(qv[0], n)
         times, r10, rn = [], [], []
         for i, v in enumerate(qv):
             t = time.perf_counter()
-            res = col.query(query_embeddings=[v], n_results=n, include=["distances"])
+            res = vs.query(v, n)
             times.append(time.perf_counter() - t)
-            got = res["ids"][0]
+            got = [cid for cid, _ in res]
             r10.append(len(set(got[:10]) & exact10[i]) / max(1, min(10, n)))
             rn.append(len(set(got) & exact_ids[i]) / max(1, n))
         out["rows"].append({"ef_search": int(ef), "recall@10": float(np.mean(r10)), f"recall@{n}": float(np.mean(rn)),
                             **{k: v for k, v in pct(times).items() if k in ("p50", "p95")}})
     if before:
-        reopen(before)
+        vs.set_search_ef(before)
     out["rows"].sort(key=lambda r: r["ef_search"])
     return out
 
@@ -876,14 +844,10 @@ def to_server(src: Path, dst: Path, url: str, fingerprint: str) -> int:
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("chroma", ".write.lock"))
     local = Index(src, None, fingerprint)
     remote = Index(dst, url, fingerprint)
-    n, offset = 0, 0
-    while True:
-        got = local.vectors.col.get(include=["embeddings", "metadatas"], limit=2000, offset=offset)
-        if not got["ids"]:
-            break
-        remote.vectors.col.upsert(ids=got["ids"], embeddings=np.asarray(got["embeddings"], dtype=np.float32), metadatas=got["metadatas"])
-        offset += len(got["ids"])
-        n += len(got["ids"])
+    n = 0
+    for ids, vecs, metas in local.vectors.pages(2000, metadatas=True):
+        remote.vectors.bulk_add(ids, vecs, metas)
+        n += len(ids)
     local.close()
     remote.close()
     return n
