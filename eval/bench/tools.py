@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.bench.plan import ROOT
-from eval.load import free_port  # noqa: F401  (one helper for both load tests)
+from eval.load import free_port  # noqa: F401  (re-exported: one helper for the bench and `make load`)
 from eval.metrics import percentile
 
 
