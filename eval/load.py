@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from eval.metrics import percentile
+
 QUESTIONS = [
     "แนวทางที่ 7 คืออะไร",
     "การมีส่วนร่วมของชุมชนในการพัฒนาเมืองอัจฉริยะทำอย่างไร",
@@ -34,15 +36,6 @@ QUESTIONS = [
     "พรุ่งนี้ที่กรุงเทพฝนจะตกไหม",  # out of scope: refused, still a full request
     "แนวทางที่ 10 ส่งเสริมอะไร",
 ]
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def run_load(url: str, concurrency: int = 20, seconds: float = 60, questions: list[str] = QUESTIONS, timeout: float = 120) -> dict:
@@ -95,8 +88,8 @@ def run_load(url: str, concurrency: int = 20, seconds: float = 60, questions: li
         "errors": len(errors),
         "error_samples": sorted(set(errors))[:5],
         "throughput_rps": round(len(latencies) / wall, 2) if wall else 0.0,
-        "p50_s": round(percentile(latencies, 50), 3),
-        "p95_s": round(percentile(latencies, 95), 3),
+        "p50_s": round(percentile(latencies, 50, float("nan")), 3),
+        "p95_s": round(percentile(latencies, 95, float("nan")), 3),
         "max_s": round(max(latencies), 3) if latencies else float("nan"),
         "mean_s": round(statistics.fmean(latencies), 3) if latencies else float("nan"),
     }

@@ -59,4 +59,8 @@ def test_grow_writes_synthetic_chunks_through_all_three_stores(tmp_path):
     assert check["healthy"], check["problems"]
     hits = idx.bm25(["ความสะอาด"], 50)
     assert len(hits) > 30  # ~10% of the copies lose a token
+    chunks, n_docs = idx.catalog.counts()
+    assert chunks == 40 and n_docs == len(idx.documents())
+    pages = list(idx.vectors.pages(16, metadatas=True))
+    assert [len(ids) for ids, _, _ in pages] == [16, 16, 8] and pages[0][1].shape == (16, 8)
     idx.close()

@@ -28,6 +28,15 @@ def test_multi_recall_counts_each_gold_document():
     assert M.doc_level(["a", "a", "b", "a", "c"]) == ["a", "b", "c"]
 
 
+def test_one_percentile_linear_interpolation():
+    # the harness, `make load` and `make bench` all read p50/p95 from this one function
+    assert M.percentile([1, 2, 3, 4], 50) == 2.5
+    assert M.percentile([10, 20], 95) == 19.5
+    assert M.percentile(list(range(1, 101)), 95) == 95.05
+    assert M.percentile([7], 99) == 7 and M.percentile([], 95) == 0.0
+    assert M.percentile([3, 1, 2], 0) == 1 and M.percentile([3, 1, 2], 100) == 3
+
+
 def test_question_files_pass_the_checker():
     from eval.check_questions import check, load_documents
     from eval.harness import QUESTIONS_DIR

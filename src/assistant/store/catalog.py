@@ -166,6 +166,21 @@ class Catalog:
             ids, toks = self.all_tokens()
         return gen, ids, toks
 
+    def counts(self) -> tuple[int, int]:
+        """(chunks, documents), from one snapshot."""
+        with self.reading():
+            n = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        return n, docs
+
+    def chunks_with_tokens(self) -> list[tuple[Chunk, list[str]]]:
+        """Every chunk with its stored keyword tokens, by document and position."""
+        rows = self.db.execute(
+            "SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256, tokens"
+            " FROM chunks ORDER BY doc_id, ordinal"
+        ).fetchall()
+        return [(Chunk(*r[:10]), r[10].split(" ") if r[10] else []) for r in rows]
+
     def known_chunks(self, ids: list[str]) -> set[str]:
         """Which of these chunk ids the catalog holds (cheaper than `chunks`)."""
         out: set[str] = set()

@@ -28,6 +28,8 @@ def _client(path: Path, url: str | None):
 class VectorStore:
     def __init__(self, path: Path, url: str | None = None, collection: str = COLLECTION, model: str | None = None):
         self.client = _client(path, url)
+        self._path, self._url = Path(path), url
+        self._max_batch: int | None = None
         self.name = collection
         self._model = model
         self.col = self._open()
@@ -65,13 +67,52 @@ class VectorStore:
         if close:
             close()
 
-    def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict]) -> None:
-        for i in range(0, len(ids), WRITE_BATCH):
+    def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], batch: int = WRITE_BATCH) -> None:
+        for i in range(0, len(ids), batch):
             self.col.upsert(
-                ids=ids[i : i + WRITE_BATCH],
-                embeddings=vectors[i : i + WRITE_BATCH],
-                metadatas=metadatas[i : i + WRITE_BATCH],
+                ids=ids[i : i + batch],
+                embeddings=vectors[i : i + batch],
+                metadatas=metadatas[i : i + batch],
             )
+
+    def bulk_add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], cap: int = 5000) -> None:
+        """`add` in the largest batches the client takes (at most `cap`): for loading many vectors."""
+        if self._max_batch is None:
+            try:
+                self._max_batch = int(self.client.get_max_batch_size())
+            except Exception:
+                self._max_batch = cap
+        self.add(ids, vectors, metadatas, batch=min(cap, self._max_batch))
+
+    def pages(self, size: int = 5000, metadatas: bool = False):
+        """Every vector, as (ids, vectors, metadatas or None) pages of at most `size`."""
+        include = ["embeddings", "metadatas"] if metadatas else ["embeddings"]
+        offset = 0
+        while True:
+            got = self.col.get(include=include, limit=size, offset=offset)
+            if not got["ids"]:
+                return
+            yield got["ids"], np.asarray(got["embeddings"], dtype=np.float32), (got["metadatas"] if metadatas else None)
+            offset += len(got["ids"])
+
+    @property
+    def search_ef(self) -> int | None:
+        """HNSW ef_search of the collection (None when Chroma does not say)."""
+        return (self.col.configuration_json or {}).get("hnsw", {}).get("ef_search")
+
+    def set_search_ef(self, ef: int) -> None:
+        """Change HNSW ef_search. An embedded client keeps a loaded segment's ef, so the store is
+        opened afresh (Chroma's shared-client cache dropped) for the change to take effect."""
+        self.col.modify(configuration={"hnsw": {"ef_search": int(ef)}})
+        if self._url:
+            self.col = self.client.get_collection(self.name, embedding_function=None)
+            return
+        from chromadb.api.client import SharedSystemClient
+
+        self.close()
+        SharedSystemClient.clear_system_cache()  # another client on this folder would hand back the old segment
+        self.client = _client(self._path, None)
+        self.col = self.client.get_collection(self.name, embedding_function=None)
 
     def get_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
