@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option("eval", help="report name: eval/reports/<date>-<name>.md"),
         reports: Optional[Path] = typer.Option(None, help="reports folder"),
         domain: bool = typer.Option(True, help="score the domain question set"),
+        blind: bool = typer.Option(True, help="also score the blind dev set (<shared-eval>/domain_dev) when present"),
         ablation: bool = typer.Option(True, help="also score hybrid with each query-understanding technique off"),
     ):
         """Score retrieval (BM25, dense, hybrid side by side), answers and refusals; write a report."""
@@ -42,9 +43,11 @@ def register(app: typer.Typer) -> None:
                     fail(f"{s.index_dir}: no index (run `make eval`, or `assistant ingest corpus/documents ../shared/corpus --index ...`)")
                 dev = harness.load_split("dev") if "dev" in split else []
                 test = harness.load_questions(questions, "test") if questions else (harness.load_split("test") if "test" in split else [])
+                blind_file = shared_eval / "domain_dev" / "questions.jsonl"
+                blind_qs = harness.load_questions(blind_file, "blind", blind=True) if blind and blind_file.is_file() else []
                 a = get_assistant(s)
-                task = progress.add_task("domain questions", total=len(dev) + len(test))
-                result["domain"] = harness.run_domain(a, dev, test, tick=lambda: progress.advance(task))
+                task = progress.add_task("domain questions", total=len(dev) + len(test) + len(blind_qs))
+                result["domain"] = harness.run_domain(a, dev, test, tick=lambda: progress.advance(task), blind=blind_qs)
                 info = a.index.info()
                 result["meta"] = {"index": str(s.index_dir), "documents": info["documents"], "chunks": info["chunks"], "model": info["model"]}
                 result["latencies_ms"] = result["domain"].pop("latencies_ms")
@@ -52,7 +55,7 @@ def register(app: typer.Typer) -> None:
                     task = progress.add_task("ablation", total=2 * len(harness.ABLATIONS))
                     result["ablation"] = {
                         name_: harness.run_ablation(a, qs, tick=lambda: progress.advance(task))
-                        for name_, qs in (("dev", dev), ("test", test)) if qs
+                        for name_, qs in (("dev", dev), ("test", test), ("blind", blind_qs)) if qs
                     }
             for name_ in benchmark:
                 if name_ not in harness.BENCHMARKS:
@@ -68,7 +71,7 @@ def register(app: typer.Typer) -> None:
                 )
         result.setdefault("meta", {"index": "-", "documents": 0, "chunks": 0, "model": "-"})
         result["meta"]["settings"] = {
-            k: getattr(s, k) for k in ("chunk_tokens", "candidates", "rrf_k", "dense_weight", "bm25_weight", "per_doc_cap", "answer_passages")
+            k: getattr(s, k) for k in ("chunk_tokens", "candidates", "rrf_k", "dense_weight", "bm25_weight", "per_doc_cap", "answerer", "answer_passages")
         }
         path = report.write(result, reports or report.REPORTS_DIR)
         console.print(f"report: {path}")

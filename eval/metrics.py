@@ -17,14 +17,35 @@ def squash(text: str) -> str:
     return _WS.sub("", text.replace("\u00a0", " "))
 
 
-def relevant(doc_id: str, text: str, gold_doc_ids: list[str], evidence: list[str]) -> bool:
-    """Passage level: from a gold document and containing one of the evidence strings."""
+def relevant(doc_id: str, text: str, gold_doc_ids: list[str], evidence: list[str], ngram: bool = False) -> bool:
+    """Passage level: from a gold document and containing one of the evidence strings — exactly,
+    or with `ngram` (the blind set's rule) at least 60 % of one string's character 4-grams
+    (whitespace removed, Thai digits folded), so evidence cut by a chunk boundary still counts."""
     if doc_id not in gold_doc_ids:
         return False
     if not evidence:
         return True
+    if ngram:
+        body = fold(text)
+        for e in evidence:
+            grams = {g for g in _grams(fold(e))}
+            if grams and sum(1 for g in grams if g in body) / len(grams) >= 0.6:
+                return True
+        return False
     body = squash(text)
     return any(squash(e) in body for e in evidence)
+
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+def fold(text: str) -> str:
+    """squash, and Thai digits as Arabic."""
+    return squash(text).translate(_THAI_DIGITS)
+
+
+def _grams(text: str, n: int = 4) -> list[str]:
+    return [text[i : i + n] for i in range(max(len(text) - n + 1, 1))]
 
 
 def doc_level(ranked_doc_ids: list[str]) -> list[str]:
@@ -61,9 +82,12 @@ def multi_recall_at(per_gold: list[list[bool]], k: int) -> float:
     return sum(1.0 for rels in per_gold if any(rels[:k])) / len(per_gold)
 
 
-def contains_key(answer: str, keys: list[str]) -> bool:
-    body = squash(answer)
-    return any(squash(k) in body for k in keys)
+def contains_key(answer: str, keys: list[str], every: bool = False) -> bool:
+    """Any key (the project's own sets list alternatives) or, with `every`, all of them (the blind
+    set's keys are the facts a correct answer must state)."""
+    body = fold(answer)
+    found = [fold(k) in body for k in keys]
+    return all(found) if every else any(found)
 
 
 def percentile(values, p: float, empty: float = 0.0) -> float:

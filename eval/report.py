@@ -122,7 +122,7 @@ def markdown(result: dict) -> str:
         "",
     ]
     if "domain" in result:
-        lines += [f"Refusal rule calibrated on dev: `{result['domain']['refusal_rule']}`", ""]
+        lines += [f"Refusal rule (the shipped settings): `{result['domain']['refusal_rule']}`", ""]
     for split, data in result.get("domain", {}).get("splits", {}).items():
         lines += [f"## Domain questions — {split} split", ""]
         lines += ["| method | n | R@1 | R@3 | R@5 | R@10 | MRR@10 | nDCG@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -149,14 +149,18 @@ def markdown(result: dict) -> str:
         a = data["answers"]
         lines += [
             "",
-            "Answers (hybrid retrieval, extractive answerer, calibrated refusal):",
+            f"Answers (hybrid retrieval, answerer `{meta['settings'].get('answerer', 'extractive')}`, calibrated refusal). "
+            "Key hit: of answered in-scope questions; key hit (all): of every in-scope question with keys, a refusal counting as a miss"
+            + (" — every key must be present (the blind set's rule)." if split == "blind" else " — any key."),
             "",
-            "| answer-key hit | citation precision | citation validity | refusal accuracy (out of scope) | false refusal (in scope) | ask p50 ms | ask p95 ms |",
-            "|---|---|---|---|---|---|---|",
-            f"| {_f(a['answer_key_hit'])} | {_f(a['citation_precision'])} | {_f(a['citation_validity'])} | {_f(a['refusal_accuracy'])} "
-            f"(n={a['n_out_of_scope']}) | {_f(a['false_refusal'])} (n={a['n_in_scope']}) | {a['ask_p50_ms']:.0f} | {a['ask_p95_ms']:.0f} |",
+            "| key hit | key hit (all) | citation precision | citation validity | refusal accuracy (out of scope) | false refusal (in scope) | median chars | ask p50 ms | ask p95 ms |",
+            "|---|---|---|---|---|---|---|---|---|",
+            f"| {_f(a['answer_key_hit'])} | {_f(a.get('answer_key_hit_all', 0))} | {_f(a['citation_precision'])} | {_f(a['citation_validity'])} | {_f(a['refusal_accuracy'])} "
+            f"(n={a['n_out_of_scope']}) | {_f(a['false_refusal'])} (n={a['n_in_scope']}) | {a.get('median_chars', 0):.0f} | {a['ask_p50_ms']:.0f} | {a['ask_p95_ms']:.0f} |",
             "",
         ]
+        if a.get("by_type"):
+            lines += ["Key hit (all) per question type: " + ", ".join(f"{k} {v['key_hit']:.2f} (n={v['n']})" for k, v in a["by_type"].items()), ""]
     for name, b in result.get("benchmarks", {}).items():
         lines += [
             f"## External benchmark: {name}",
@@ -169,6 +173,18 @@ def markdown(result: dict) -> str:
         for m, s in b["methods"].items():
             lines.append(f"| {m} | {_f(s['R@1'])} | {_f(s['R@5'])} | {_f(s['R@10'])} | {_f(s['MRR@10'])} | {s['p50_ms']} |")
         lines.append("")
+        ans = b.get("answers")
+        if ans:
+            lines += [
+                "Answers (the configured answerer; the answer text contains a gold answer):",
+                "",
+                "| contains | refused | median chars | ask p50 ms | ask p95 ms |",
+                "|---|---|---|---|---|",
+                f"| {_f(ans['contains'])} | {_f(ans['refused'])} | {ans['median_chars']:.0f} | {ans['ask_p50_ms']} | {ans['ask_p95_ms']} |",
+                "",
+                "Per question type: " + ", ".join(f"{k} {v['contains']:.2f} (n={v['n']})" for k, v in ans["by_type"].items()),
+                "",
+            ]
     for split, table in result.get("ablation", {}).items():
         lines += [f"## Ablation of query understanding — {split} split (hybrid, R@5 / MRR@10)", ""]
         kinds = ["all", "lexical", "paraphrase", "multi"]

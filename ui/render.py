@@ -71,8 +71,10 @@ def answer_lines(answer: dict, turn: int) -> list[str]:
             lines.append(f'<div class="tpa-item">{_line_with_markers(text[2:], turn, known)}</div>')
         elif text.startswith("—"):
             lines.append(f'<div class="tpa-src">{_line_with_markers(text, turn, known)}</div>')
-        elif i == 0 and text.endswith(":"):
+        elif text.endswith(":"):
             lines.append(f'<div class="tpa-lead">{_line_with_markers(text, turn, known)}</div>')
+        elif i == 0 and not answer.get("refused"):  # the direct answer comes first, quotes below it
+            lines.append(f'<div class="tpa-direct">{_line_with_markers(text, turn, known)}</div>')
         else:
             lines.append(f'<div class="tpa-para">{_line_with_markers(text, turn, known)}</div>')
     return lines

@@ -44,16 +44,18 @@ class Settings:
     expansion_weight: float = 0.5  # BM25 weight of added terms against the question's own
     doc_boost: bool = True
     doc_boost_share: float = 0.5
-    # Refusal (calibrated on the eval dev split): refuse below min_dense; above strong_dense
-    # always answer; in between, answer only if the question's words are covered.
-    # Calibrated on eval dev (eval/reports/2026-11-24-domain.md): below 0.8525 a question must
-    # have every content word in the top passages.
-    refuse_min_dense: float = 0.78
-    refuse_strong_dense: float = 0.8525
-    refuse_min_coverage: float = 1.0
+    # Refusal, chosen on the blind dev set and the external sets (`python -m eval.calibrate_refusal`,
+    # eval/reports): answer when the best sentence scores ≥ refuse_answer_score or dense
+    # similarity ≥ refuse_strong_dense; otherwise refuse below refuse_min_dense or when fewer
+    # than refuse_min_coverage of the question's words are in the top passages.
+    refuse_min_dense: float = 0.0
+    refuse_strong_dense: float = 0.86
+    refuse_min_coverage: float = 0.5
+    refuse_answer_score: float = 0.4
     # The answerer (answer/answerers.py): auto = generative when a chat model is configured.
     answerer: str = "auto"
     answer_passages: int = 3
+    answer_context: int = 2  # top hits whose neighbouring chunks the answer may quote (small-to-big)
     # Cite a passage after the first only if its score ≥ ratio × top; on dev, quoting only the
     # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
     cite_ratio: float = 1.0
@@ -98,6 +100,7 @@ _ENV = {
     "answerer": ("ASSISTANT_ANSWERER", str),
     "k": ("ASSISTANT_K", int),
     "refuse_min_dense": ("ASSISTANT_REFUSE_MIN_DENSE", float),
+    "refuse_answer_score": ("ASSISTANT_REFUSE_ANSWER_SCORE", float),
     "max_file_mb": ("ASSISTANT_MAX_FILE_MB", int),
     "guideline_threshold": ("ASSISTANT_GUIDELINE_THRESHOLD", float),
     "llm_provider": ("ASSISTANT_LLM_PROVIDER", str),

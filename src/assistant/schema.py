@@ -74,6 +74,7 @@ class QueryPlan:
     unknown: list[str] = field(default_factory=list)  # references no indexed text contains
     items: list[tuple[str, str]] = field(default_factory=list)  # ("แนวทางที่", "7"), ("มาตรา", "16")
     guidelines: list[int] = field(default_factory=list)  # guideline numbers the question names
+    asked_items: tuple | None = None  # (label stem, [numbers] | "all" | "last"): text/items.py
     rewritten_by: str = "none"  # none | rule | llm (a follow-up made standalone)
 
     @classmethod
@@ -104,6 +105,17 @@ class Evidence:
 
 
 @dataclass
+class ItemHit:
+    """An enumerated item the question asks for ("แนวทางที่ 7", "มาตรา ๑๖"), in the passage holding it."""
+
+    label: str
+    number: int
+    text: str  # the item's own words (a section: the passage text)
+    hit: Hit
+    of: int = 0  # how many items the enumeration has (0: not a series, e.g. a มาตรา)
+
+
+@dataclass
 class Retrieval:
     """What the answer step receives: the plan, the ranked passages and the evidence."""
 
@@ -112,6 +124,9 @@ class Retrieval:
     evidence: Evidence
     # Guideline numbers of each hit's chunk; None when tags are not available (no line is added).
     tags: dict[str, list[int]] | None = None
+    # Neighbouring passages of the top hits (small-to-big): chunk id → [previous, next] that exist.
+    context: dict[str, list[Hit]] = field(default_factory=dict)
+    items: list[ItemHit] = field(default_factory=list)  # the enumerated items the question asks for
 
     @property
     def question(self) -> str:

@@ -40,15 +40,30 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.index, self.embedder, self.settings, self.understanding)
+        # "แนวทางที่ N" means the guidelines of the document the guidelines file names.
+        source = (self.guidelines.source.get("doc_id") if self.guidelines else None)
+        preferred = {"แนวทาง": [source]} if source else {}
+        return Retriever(self.index, self.embedder, self.settings, self.understanding, preferred)
+
+    @cached_property
+    def guidelines(self):
+        """The guideline set (Settings.guidelines_file, default the shipped one); None if unreadable."""
+        import yaml
+
+        from assistant.knowledge.guidelines import load
+
+        try:
+            return load(self.settings.guidelines_file)
+        except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:  # answers stand without them
+            log.warning("guidelines unavailable: %s", exc)
+            return None
 
     @cached_property
     def guideline_tags(self):
         """Guideline tags of every chunk, per index generation (assistant.knowledge.guidelines)."""
-        from assistant.knowledge.guidelines import GuidelineTags, load
+        from assistant.knowledge.guidelines import GuidelineTags
 
-        gset = load(self.settings.guidelines_file)
-        return GuidelineTags(self.index, self.embedder, self.settings.guideline_threshold, gset)
+        return GuidelineTags(self.index, self.embedder, self.settings.guideline_threshold, self.guidelines)
 
     def _allowed(self, guideline: int | None) -> set[str] | None:
         if guideline is None:
@@ -72,12 +87,7 @@ class Assistant:
     def understand(self, question: str, history: list[str] | None = None) -> QueryPlan:
         """Stage 1: the question (made standalone in a chat) as a QueryPlan."""
         query, how = self.rewrite(question, history)
-        try:
-            numbers = self.guideline_tags.gset.numbers
-        except Exception:  # noqa: BLE001 (a broken guidelines file costs the guideline note, not the answer)
-            log.exception("guidelines unavailable")
-            numbers = []
-        plan = self.understanding.plan(query, numbers)
+        plan = self.understanding.plan(query, self.guidelines.numbers if self.guidelines else [])
         plan.rewritten_by = how
         return plan
 

@@ -33,16 +33,18 @@ def register_answerer(name: str) -> Callable[[Factory], Factory]:
 
 def _load_builtin() -> None:
     # The built-in answerers register themselves on import.
+    import assistant.answer.engine  # noqa: F401
     import assistant.answer.extractive  # noqa: F401
     import assistant.answer.generative  # noqa: F401
 
 
 def build_answerer(settings, chat_model: Any = None) -> Answerer:
-    """The answerer the settings name; `auto`: generative when a chat model is configured."""
+    """The answerer the settings name; `auto`: generative when a chat model is configured, else
+    the answer engine (answer/engine.py)."""
     _load_builtin()
     name = settings.answerer
     if name == "auto":
-        name = "generative" if chat_model is not None else "extractive"
+        name = "generative" if chat_model is not None else "engine"
     if name not in ANSWERERS:
         raise ValueError(f"unknown answerer {name!r}; choose from auto, {', '.join(ANSWERERS)}")
     return ANSWERERS[name](settings, chat_model)

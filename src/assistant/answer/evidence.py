@@ -39,16 +39,20 @@ def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), un
 
 @dataclass
 class RefusalRule:
-    """Refuse when dense similarity is low, unless the words of the question are well covered.
-    Thresholds are calibrated on the evaluation dev split (see eval/)."""
+    """Refuse when dense similarity is low, unless the words of the question are well covered or
+    (for an answerer that scores sentences) one sentence answers it well. Thresholds are chosen in
+    eval/ (`python -m eval.calibrate_refusal`)."""
 
     min_dense: float = 0.80
     strong_dense: float = 0.86
     min_coverage: float = 0.5
+    answer_score: float = 1.01  # a best sentence scoring this high is answered (1.01: never)
 
-    def refuse(self, ev: Evidence) -> bool:
+    def refuse(self, ev: Evidence, score: float | None = None) -> bool:
         if ev.unknown:
             return True
+        if score is not None and score >= self.answer_score:
+            return False
         if ev.best_dense >= self.strong_dense:
             return False
         if ev.best_dense < self.min_dense:
@@ -58,7 +62,8 @@ class RefusalRule:
 
 def refusal_rule(settings) -> RefusalRule:
     """The rule the settings describe (thresholds calibrated on eval dev)."""
-    return RefusalRule(settings.refuse_min_dense, settings.refuse_strong_dense, settings.refuse_min_coverage)
+    return RefusalRule(settings.refuse_min_dense, settings.refuse_strong_dense, settings.refuse_min_coverage,
+                       settings.refuse_answer_score)
 
 
 def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = "") -> Answer:

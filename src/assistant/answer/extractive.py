@@ -96,6 +96,10 @@ _MARKER = re.compile(r"\[([0-9]+)\]")
 _FOOTNOTE = re.compile(r"\[[0-9๐-๙]{1,3}\]")
 
 
+def strip_footnotes(text: str) -> str:
+    return _FOOTNOTE.sub("", text)
+
+
 def markers(text: str) -> list[int]:
     return [int(m) for m in _MARKER.findall(text)]
 

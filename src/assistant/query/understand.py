@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from assistant.knowledge import glossary as glossary_mod
 from assistant.knowledge.glossary import Glossary, squash
 from assistant.schema import QueryPlan
+from assistant.text.items import Item, asked_items, items_in, stem
 from assistant.text.thai import fold_digits, index_tokens, normalize
 
 _REPEATS = re.compile(r"([\u0e01-\u0e4e])\1{2,}")  # มากกกก → มาก
@@ -113,6 +114,37 @@ def plan(
 
 
 _ACT_TITLE = ("พระราชบัญญัติ", "พระราชกฤษฎีกา", "พระราชกำหนด")
+_SECTION_AT_END = re.compile(r"มาตรา\s*([0-9๐-๙]+)\s*$")
+
+
+def _enumerations(rows, acts: set[str]):
+    """Per label stem, the documents that number a series of items, each item with the chunk that
+    holds its marker; and per Act, the first chunk of each มาตรา."""
+    by_doc: dict[str, list[tuple[str, str, str]]] = {}
+    for cid, doc_id, text, location in rows:
+        by_doc.setdefault(doc_id, []).append((cid, text, location))
+    enumerations: dict[str, dict[str, list]] = {}
+    sections: dict[str, dict[int, str]] = {}
+    for doc_id, chunks in by_doc.items():
+        if doc_id in acts:
+            secs = sections.setdefault(doc_id, {})
+            for cid, _, location in chunks:
+                m = _SECTION_AT_END.search(location)
+                if m:
+                    secs.setdefault(int(fold_digits(m.group(1))), cid)
+            continue  # an Act's "ข้อ" are inside its sections: addressed by มาตรา
+        starts, joined, at = [], [], 0
+        for cid, text, _ in chunks:
+            starts.append((at, cid))
+            joined.append(text)
+            at += len(text) + 1
+        for label, items in items_in("\n".join(joined)).items():
+            placed = []
+            for it in items:
+                cid = next(c for s, c in reversed(starts) if s <= it.start)
+                placed.append((it, cid))
+            enumerations.setdefault(stem(label), {})[doc_id] = placed
+    return enumerations, sections
 
 
 @dataclass(frozen=True)
@@ -123,6 +155,9 @@ class Knowledge:
     terms: Glossary  # the glossary merged with the terms the documents define
     act_titles: dict[str, str]  # doc id → short title, for Acts
     corpus: str  # every title and text, squashed: does any document hold a reference?
+    # label stem → doc id → [(item, chunk id)]: documents that enumerate (text/items.py)
+    enumerations: dict[str, dict[str, list[tuple[Item, str]]]]
+    sections: dict[str, dict[int, str]]  # Act doc id → มาตรา number → its first chunk id
 
 
 class QueryUnderstanding:
@@ -151,7 +186,8 @@ class QueryUnderstanding:
                     mined.add(group)
         titles = {d.doc_id: short_title(d.title) for d in self.index.documents() if d.title.startswith(_ACT_TITLE)}
         corpus = "\n".join(squash(f"{title}{text}") for title, text in self.index.catalog.iter_titled_texts())
-        return Knowledge(gen, base.merged(mined), titles, corpus)
+        enumerations, sections = _enumerations(self.index.catalog.iter_chunk_texts(), set(titles))
+        return Knowledge(gen, base.merged(mined), titles, corpus, enumerations, sections)
 
     def unknown_references(self, text: str) -> list[str]:
         """References in the question ("แนวทางที่ 11", "พ.ร.บ. ควบคุมอาคาร") that no indexed
@@ -168,6 +204,7 @@ class QueryUnderstanding:
         s = self.settings
         qp = plan(query, kn.terms, kn.act_titles if s.doc_boost else None, s.expand_dense)
         qp.unknown = self.unknown_references(qp.text)
+        qp.asked_items = asked_items(qp.text, list(kn.enumerations))
         if guideline_numbers:
             from assistant.knowledge.guidelines import named
 

@@ -14,7 +14,7 @@ from assistant.answer.evidence import evidence_for
 from assistant.config import Settings
 from assistant.query.understand import QueryUnderstanding
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
-from assistant.schema import Hit, QueryPlan, Retrieval
+from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval
 from assistant.store.index import Index
 
 
@@ -36,12 +36,17 @@ def cap_per_doc(items: list[tuple[str, float]], doc_of: dict[str, str], cap: int
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder: Any, settings: Settings, understanding: QueryUnderstanding | None = None):
+    """`preferred`: per enumeration label, the documents whose items a question means first (the
+    guidelines file names the document that states the ten แนวทาง)."""
+
+    def __init__(self, index: Index, embedder: Any, settings: Settings, understanding: QueryUnderstanding | None = None,
+                 preferred: dict[str, list[str]] | None = None):
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.understanding = understanding or QueryUnderstanding(index, settings)
         self.context = RankContext(index, embedder, settings)
+        self.preferred = preferred or {}
 
     def retrieve(
         self, plan: QueryPlan, k: int | None = None, method: str = "hybrid", allowed: set[str] | None = None
@@ -71,20 +76,72 @@ class Retriever:
         hits = []
         for rank, (cid, score) in enumerate(fused, 1):
             ch = chunks[cid]
-            hits.append(
-                Hit(
-                    chunk_id=cid,
-                    doc_id=ch.doc_id,
-                    title=ch.title,
-                    location=ch.location,
-                    text=ch.text,
-                    score=round(float(score), 6),
-                    rank=rank,
-                    source=ch.source,
-                    scores={name: sc[cid] for name, sc in part_scores.items() if cid in sc},
-                )
-            )
-        return Retrieval(plan, hits, evidence_for(plan.text, hits, expansions=plan.expansions, unknown=plan.unknown))
+            hit = _as_hit(ch, round(float(score), 6), rank)
+            hit.scores = {name: sc[cid] for name, sc in part_scores.items() if cid in sc}
+            hits.append(hit)
+        r = Retrieval(plan, hits, evidence_for(plan.text, hits, expansions=plan.expansions, unknown=plan.unknown))
+        r.context = self._neighbours(hits[: s.answer_context], chunks)
+        r.items = self._items(plan, hits)
+        return r
+
+    def _neighbours(self, hits: list[Hit], chunks: dict) -> dict[str, list[Hit]]:
+        """The chunks before and after each hit in its document: an answer may sit just across a
+        chunk boundary (small-to-big)."""
+        out = {}
+        for h in hits:
+            ordinal = chunks[h.chunk_id].ordinal
+            near = self.index.catalog.chunks_at(h.doc_id, [ordinal - 1, ordinal + 1])
+            out[h.chunk_id] = [_as_hit(c, h.score, h.rank) for c in near]
+        return out
+
+    def _items(self, plan: QueryPlan, hits: list[Hit]) -> list[ItemHit]:
+        """The enumerated items or Act sections the question addresses, from the document that
+        numbers them: a named Act, else a preferred document, else the best-ranked one."""
+        if not plan.asked_items and not plan.items:
+            return []
+        kn = self.understanding.knowledge()
+        top = hits[0].score if hits else 1.0
+        found: list[tuple[str, int, str, str, int]] = []  # label, number, text, chunk id, series length
+        for label, n in plan.items:
+            if label != "มาตรา":
+                continue
+            for doc in plan.boost_docs:
+                cid = kn.sections.get(doc, {}).get(int(n))
+                if cid:
+                    found.append((label, int(n), "", cid, 0))
+                    break
+        if plan.asked_items:
+            st, nums = plan.asked_items
+            docs = kn.enumerations.get(st, {})
+            first_hit = {}
+            for h in hits:
+                first_hit.setdefault(h.doc_id, h.rank)
+            pref = self.preferred.get(st, [])
+
+            def order(doc: str):
+                return (doc not in plan.boost_docs, doc not in pref, first_hit.get(doc, 10**6), -len(docs[doc]), doc)
+
+            for doc in sorted(docs, key=order):
+                items = docs[doc]
+                if nums == "all":
+                    chosen = items
+                elif nums == "last":
+                    chosen = items[-1:]
+                else:
+                    chosen = [x for x in items if x[0].number in nums]
+                if chosen:
+                    found += [(it.label, it.number, it.text, cid, len(items)) for it, cid in chosen]
+                    break
+        if not found:
+            return []
+        chunks = self.index.chunks([f[3] for f in found])
+        out = []
+        for label, number, text, cid, of in found:
+            ch = chunks.get(cid)
+            if ch is not None:
+                out.append(ItemHit(label, number, text or ch.text, _as_hit(ch, top, 0), of))
+        return out
+
 
     def search(self, query: str, k: int | None = None, method: str = "hybrid", allowed: set[str] | None = None) -> list[Hit]:
         return self.retrieve(self.understanding.plan(query), k, method, allowed).hits
@@ -102,3 +159,8 @@ class HybridRetriever(BaseRetriever):
             LCDocument(page_content=h.text, metadata={k: v for k, v in h.to_dict().items() if k != "text"}, id=h.chunk_id)
             for h in self.retriever.search(query, k=self.k, method=self.method)
         ]
+
+
+def _as_hit(ch, score: float, rank: int) -> Hit:
+    return Hit(chunk_id=ch.chunk_id, doc_id=ch.doc_id, title=ch.title, location=ch.location, text=ch.text,
+               score=score, rank=rank, source=ch.source)

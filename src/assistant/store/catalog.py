@@ -148,6 +148,18 @@ class Catalog:
         """(doc id, chunk text) for every chunk: what derived knowledge (mined terms) reads."""
         return self.db.execute("SELECT doc_id, text FROM chunks ORDER BY doc_id, ordinal").fetchall()
 
+    def iter_chunk_texts(self):
+        """(chunk id, doc id, text, location) for every chunk, in document order."""
+        return self.db.execute("SELECT chunk_id, doc_id, text, location FROM chunks ORDER BY doc_id, ordinal").fetchall()
+
+    def chunks_at(self, doc_id: str, ordinals: list[int]) -> list[Chunk]:
+        """The chunks of a document at these ordinals (those that exist), in order."""
+        if not ordinals:
+            return []
+        q = ("SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256"
+             f" FROM chunks WHERE doc_id=? AND ordinal IN ({','.join('?' * len(ordinals))}) ORDER BY ordinal")
+        return [Chunk(*r) for r in self.db.execute(q, [doc_id, *ordinals])]
+
     def iter_titled_texts(self):
         """(title, chunk text) for every chunk."""
         return self.db.execute("SELECT title, text FROM chunks ORDER BY doc_id, ordinal").fetchall()

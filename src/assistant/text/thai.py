@@ -86,3 +86,32 @@ def sentences(text: str) -> list[str]:
         else:
             out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+", para) if s.strip())
     return out
+
+
+# A sentence that ends in a Thai abbreviation ("พ.ศ.", "อปท.", "ดร.", "ก.ป.") or an initial has not
+# ended: crfcut cuts there because the dot is followed by a space.
+_ABBREV_END = re.compile(r"(?:^|[\s(\"'“])(?:[\u0e01-\u0e2e\u0e30-\u0e4eA-Za-z]{1,4}\.){1,4}$")
+_OPENERS = {"(": ")", "[": "]", "“": "”", "«": "»"}
+
+
+def _unbalanced(text: str) -> bool:
+    for o, c in _OPENERS.items():
+        if text.count(o) > text.count(c):
+            return True
+    return text.count('"') % 2 == 1
+
+
+def answer_sentences(text: str) -> list[str]:
+    """Sentences fit for quoting an answer: crfcut sentences joined again where crfcut cut after an
+    abbreviation or inside parentheses or quotes, so a date after "พ.ศ." or a name after "(อปท."
+    stays in the sentence that states it."""
+    out: list[str] = []
+    for para in text.split("\n"):
+        merged: list[str] = []
+        for s in sentences(para):
+            if merged and (_ABBREV_END.search(merged[-1]) or _unbalanced(merged[-1])):
+                merged[-1] = f"{merged[-1]} {s}"
+            else:
+                merged.append(s)
+        out.extend(merged)
+    return out

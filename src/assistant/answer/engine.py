@@ -1,0 +1,220 @@
+"""The answer engine: question-aware extractive answers, offline (the default answerer).
+
+1. A question that addresses enumerated items ("แนวทางที่ 7", "มีกี่แนวทาง อะไรบ้าง", "มาตรา ๑๖ ของ
+   พ.ร.บ. …") is answered from the document that numbers them, each item quoted and cited.
+2. Otherwise candidate sentences — of the top passages and of their neighbouring chunks, cut so an
+   abbreviation or a bracket never ends a sentence — are scored by a logistic model over features
+   of the question type (answer/features.py, weights fitted on iApp train by
+   `python -m eval.fit_answer_scorer`); the best sentence is the direct answer, at most two more
+   sentences support it, every line cited [n].
+3. Refusal: the evidence rule shared with every answerer, and no figure where the question asks
+   for one the passages do not give.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
+from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule
+from assistant.answer.extractive import asks_for_number, figure_given, strip_footnotes
+from assistant.answer.features import FEATURES, Candidate, features, tokens
+from assistant.query.qtype import analyse
+from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
+from assistant.text.thai import answer_sentences, fold_digits
+
+WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
+MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A logistic model over FEATURES, standardised: p = σ(w · (x − mean) / scale + b)."""
+
+    coef: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    intercept: float
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> "Scorer":
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError(f"{path}: fitted on features {data['features']}, the engine computes {list(FEATURES)}; "
+                             "refit with `python -m eval.fit_answer_scorer`")
+        return cls(np.asarray(data["coef"], float), np.asarray(data["mean"], float), np.asarray(data["scale"], float),
+                   float(data["intercept"]))
+
+    def probabilities(self, rows: list[list[float]]) -> np.ndarray:
+        if not rows:
+            return np.zeros(0)
+        z = ((np.asarray(rows, float) - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@lru_cache(maxsize=4)
+def shipped_scorer(path: str = str(WEIGHTS_FILE)) -> Scorer:
+    return Scorer.load(Path(path))
+
+
+def question_tokens(text: str) -> tuple[str, ...]:
+    return tuple(t for t in tokens(text) if t not in QUESTION_WORDS)
+
+
+def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]:
+    """Sentences of the top passages and of their neighbouring chunks, each once; with the hit each
+    came from (index into the returned list of hits)."""
+    out: list[Candidate] = []
+    sources: list[Hit] = []
+    seen: set[str] = set()
+    top = r.hits[0].score or 1.0
+
+    def add(hit: Hit, rank: float, score: float) -> None:
+        sents = [s for s in answer_sentences(strip_footnotes(hit.text)) if len(s) >= MIN_SENTENCE]
+        fresh = []
+        for pos, s in enumerate(sents):
+            key = re.sub(r"\s+", "", s)
+            if key not in seen:
+                seen.add(key)
+                fresh.append((pos, s))
+        if not fresh:
+            return
+        sources.append(hit)
+        for pos, s in fresh:
+            out.append(Candidate(s, len(sources) - 1, rank, pos, sents[pos - 1] if pos else "", score / top))
+
+    for i, h in enumerate(r.hits[:passages]):
+        add(h, float(i), h.score)
+    for i, h in enumerate(r.hits[:passages]):
+        for near in r.context.get(h.chunk_id, []):
+            add(near, i + 0.5, h.score)
+    return out, sources
+
+
+@dataclass
+class AnswerEngine(Answerer):
+    rule: RefusalRule
+    scorer: Scorer = field(default_factory=shipped_scorer)
+    passages: int = 3
+    # Quoted text at most (a direct answer is never cut) and how well a supporting sentence must
+    # score against the best; chosen on XQuAD-th and iApp test for containment at ~300 characters.
+    max_chars: int = 360
+    support_ratio: float = 0.2
+    max_sentences: int = 3
+
+    @classmethod
+    def from_settings(cls, settings) -> "AnswerEngine":
+        return cls(refusal_rule(settings), passages=settings.answer_passages)
+
+    def answer(self, retrieval: Retrieval) -> Answer:
+        return note_guidelines(retrieval, self.compose(retrieval), line=True)
+
+    def compose(self, r: Retrieval) -> Answer:
+        if r.items and not r.evidence.unknown:
+            return self._items(r)
+        question, hits, ev = r.question, r.hits, r.evidence
+        cands, sources = candidates(r, self.passages) if hits else ([], [])
+        if not cands:
+            return refusal(question, hits, ev)
+        qt = analyse(question)
+        q_tokens = question_tokens(question)
+        probs = self.scorer.probabilities([features(qt, q_tokens, question, c) for c in cands])
+        order = [int(i) for i in np.argsort(-probs, kind="stable")]
+        if self.rule.refuse(ev, float(probs[order[0]])):
+            return refusal(question, hits, ev)
+        chosen = [order[0]]
+        used = len(cands[order[0]].text)
+        for i in order[1:]:
+            if len(chosen) == self.max_sentences or probs[i] < self.support_ratio * probs[order[0]]:
+                break
+            if used + len(cands[i].text) <= self.max_chars:
+                chosen.append(i)
+                used += len(cands[i].text)
+        picked = [cands[i] for i in chosen]
+        if asks_for_number(question) and not figure_given(question, [sources[c.hit].text for c in picked]):
+            # A figure the passages do not give: better no answer than a wrong number.
+            return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
+        citations: list[Citation] = []
+        number_of: dict[str, int] = {}
+        lines = []
+        for c in picked:
+            h = sources[c.hit]
+            n = number_of.get(h.chunk_id)
+            if n is None:
+                n = number_of[h.chunk_id] = len(citations) + 1
+                citations.append(Citation(n, h.doc_id, h.title, h.location, h.text, h.score, c.text))
+            elif c.text not in citations[n - 1].quote:
+                citations[n - 1].quote += " " + c.text
+            lines.append(f"{c.text} [{n}]")
+        text = lines[0] + ("\n\nข้อความสนับสนุน:\n" + "\n".join(f"- {x}" for x in lines[1:]) if len(lines) > 1 else "")
+        meta = evidence_meta(ev)
+        meta.update(question_type=qt.kind, answer_score=round(float(probs[order[0]]), 4))
+        return Answer(question, text, False, citations, hits, meta=meta)
+
+    def _items(self, r: Retrieval) -> Answer:
+        """Numbered items, or an Act's section, quoted from the document that holds them."""
+        items = r.items
+        st = r.plan.asked_items[0] if r.plan.asked_items else ""
+        if r.plan.asked_items and r.plan.asked_items[1] == "all":
+            items = _on_topic(items, r) or items
+        citations: list[Citation] = []
+        number_of: dict[str, int] = {}
+        lines = []
+        for it in items:
+            h = it.hit
+            n = number_of.get(h.chunk_id)
+            quote = it.text if it.label != "มาตรา" else _lead(strip_footnotes(it.text), self.max_chars)
+            if n is None:
+                n = number_of[h.chunk_id] = len(citations) + 1
+                citations.append(Citation(n, h.doc_id, h.title, h.location, h.text, h.score, quote))
+            else:
+                citations[n - 1].quote += " " + quote
+            lines.append((it, quote, n))
+        first = lines[0][0]
+        if first.label == "มาตรา":
+            text = "\n".join(f"{h.title} {h.location}:\n{q} [{n}]" for it, q, n in lines for h in [it.hit])
+        elif len(lines) == 1:
+            text = f"{first.label} {first.number} คือ {lines[0][1]} [{lines[0][2]}]"
+        else:
+            head = f"มีทั้งหมด {first.of} {st}" if len(lines) == first.of else f"{st}ที่เกี่ยวข้อง"
+            text = head + ":\n" + "\n".join(f"{it.number}. {q} [{n}]" for it, q, n in lines)
+        meta = evidence_meta(r.evidence)
+        meta.update(question_type="item", items=[{"label": it.label, "number": it.number} for it in items])
+        return Answer(r.question, text, False, citations, [it.hit for it in r.items] + [h for h in r.hits if h.chunk_id not in number_of],
+                      meta=meta)
+
+
+def _on_topic(items: list[ItemHit], r: Retrieval) -> list[ItemHit]:
+    """For "แนวทางเรื่องโลกร้อนมีอะไรบ้าง": the items whose words meet the question's own topic
+    words or their glossary equivalents; empty when the question names no topic."""
+    label_words = set(tokens(" ".join({it.label for it in items}))) | {"ทั้งหมด", "มี", "ข้อ", "เรื่อง", "ด้าน", "เกี่ยวกับ"}
+    topic = set(question_tokens(r.question)) - label_words
+    topic -= {t for t in topic if t.isdigit()}
+    if not topic:
+        return []
+    for m in r.plan.expansions:
+        if set(tokens(m.form)) & topic:
+            for a in m.adds:
+                topic |= set(tokens(a))
+    fold = lambda s: set(tokens(fold_digits(s)))  # noqa: E731
+    return [it for it in items if fold(it.text) & topic]
+
+
+def _lead(text: str, limit: int) -> str:
+    """The start of a section, cut at a sentence or a space near `limit` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit] + " …"
+
+
+@register_answerer("engine")
+def _engine(settings, chat_model=None) -> AnswerEngine:
+    return AnswerEngine.from_settings(settings)

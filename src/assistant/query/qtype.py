@@ -1,0 +1,49 @@
+"""Question analysis (Thai): what kind of answer a question expects, and the unit it asks for.
+
+Kinds: who (a person or an agency), when (a date or year), where, number (how many / how much),
+list (อะไรบ้าง, มีกี่ข้อ), yesno (ได้ไหม, หรือไม่), definition (คืออะไร, หมายถึง), how, why, what.
+The answer engine looks for the kind of thing the question asks for in candidate sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Order matters: the first kind whose pattern matches wins ("วันที่เท่าไร" asks for a date, not a
+# number; "มีกี่ข้อ อะไรบ้าง" for a list).
+_KINDS: tuple[tuple[str, re.Pattern], ...] = (
+    ("list", re.compile(r"อะไรบ้าง|ใดบ้าง|ไหนบ้าง|ใครบ้าง|อย่างไรบ้าง|มีกี่(?:ข้อ|แนวทาง|ประการ|ด้าน|ประเภท|ขั้นตอน)|ทั้งหมดกี่|กี่(?:ข้อ|ประการ)\s*(?:อะไร|ได้แก่)|ประกอบด้วย(?:อะไร|อะไรบ้าง)|ได้แก่อะไร|มีอะไร\S{0,12}บ้าง")),
+    ("when", re.compile(r"เมื่อ(?:ไร|ไหร่|ใด)|วัน(?:ที่)?(?:ไหน|ใด|อะไร|เท่า(?:ไร|ไหร่|ใด))|(?:ปี|พ\.ศ\.|ค\.ศ\.|เดือน|ช่วง(?:เวลา)?|ระยะเวลา)\s*(?:ไหน|ใด|อะไร|เท่า(?:ไร|ไหร่|ใด))|ตั้งแต่(?:เมื่อ|ปี|สมัย)|กี่โมง|ยุคใด|สมัยใด|ศตวรรษ(?:ที่)?(?:ใด|เท่าไร)")),
+    ("who", re.compile(r"ใคร|ผู้ใด|บุคคลใด|(?:หน่วยงาน|องค์กร|องค์การ|กระทรวง|กรม|บริษัท|ทีม|สถาบัน|ประเทศ|พรรค|คณะ|ผู้)\S{0,6}(?:ใด|ไหน|อะไร)")),
+    ("where", re.compile(r"ที่ไหน|ที่ใด|แห่งใด|แห่งไหน|(?:จังหวัด|อำเภอ|ตำบล|เมือง|ภูมิภาค|ทวีป|เขต|พื้นที่|สถานที่)\s*(?:ใด|ไหน|อะไร)|ตั้งอยู่\S{0,6}(?:ใด|ไหน)")),
+    ("number", re.compile(r"(?<![เแโใไ])กี่|เท่า(?:ไร|ไหร่|ใด)|จำนวน(?:เท่า|กี่|ทั้งหมด)|ร้อยละเท่า|อัตราเท่า|มากน้อย")),
+    ("why", re.compile(r"ทำไม|เพราะ(?:เหตุ)?(?:ใด|อะไร)|เหตุใด|เหตุผล(?:ใด|อะไร)|สาเหตุ")),
+    ("yesno", re.compile(r"ได้(?:ไหม|หรือไม่|หรือเปล่า|มั้ย)|ใช่(?:ไหม|หรือไม่|หรือเปล่า)|หรือไม่|หรือเปล่า|ไหม\s*$|มั้ย\s*$|(?:ต้อง|สามารถ|ควร)\S.*(?:ไหม|หรือไม่|มั้ย)")),
+    ("how", re.compile(r"อย่างไร|ยังไง|ด้วยวิธี|วิธี(?:การ)?(?:ใด|ไหน|อะไร)|แบบไหน|ทำได้อย่าง")),
+    ("definition", re.compile(r"คืออะไร|หมายถึง(?:อะไร)?|หมายความว่า|ความหมาย|คือ\s*$|เป็นอะไร")),
+)
+_WHAT = re.compile(r"อะไร|ใด|ไหน")
+# "กี่บาท", "เท่าไรปี": the unit a figure must carry.
+UNITS = ("ล้านบาท", "บาท", "คน", "ราย", "ปี", "เดือน", "วัน", "ชั่วโมง", "นาที", "ครั้ง", "แห่ง", "เมตร",
+         "กิโลเมตร", "ไร่", "องศา", "เปอร์เซ็นต์", "ข้อ", "แนวทาง", "ประการ", "ประเทศ", "ตัว", "เล่ม", "เรื่อง")
+_UNIT_AFTER = re.compile(r"กี่\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + ")")
+_UNIT_BEFORE = re.compile(r"(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\s*(?:เท่า(?:ไร|ไหร่|ใด))")
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    kind: str  # who | when | where | number | list | yesno | definition | how | why | what
+    unit: str = ""  # the unit a number answer carries, when the question names it
+
+
+def analyse(question: str) -> QuestionType:
+    q = question.strip()
+    for kind, pattern in _KINDS:
+        if pattern.search(q):
+            unit = ""
+            if kind in ("number", "list"):
+                m = _UNIT_AFTER.search(q) or _UNIT_BEFORE.search(q)
+                unit = m.group(1) if m else ""
+            return QuestionType(kind, unit)
+    return QuestionType("what" if _WHAT.search(q) else "other")

@@ -1,0 +1,144 @@
+"""The answer engine: question typing, sentences cut for answers, enumerated items, composition."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.engine import AnswerEngine, candidates
+from assistant.answer.evidence import RefusalRule
+from assistant.query.qtype import analyse
+from assistant.schema import Evidence, Hit, ItemHit, QueryPlan, Retrieval
+from assistant.text.items import asked_items, items_in
+from assistant.text.thai import answer_sentences
+from tests.conftest import SEED_DIR, SEED_ID
+
+STRONG = Evidence(0.95, 1.0)
+
+
+@pytest.mark.parametrize("question, kind, unit", [
+    ("การประชุมจัดขึ้นเมื่อไร", "when", ""),
+    ("พัทธ์ธีรา ศรุติพงศ์โภคิน เกิดวันที่เท่าไร", "when", ""),
+    ("พระราชกฤษฎีกาฉบับนี้ประกาศในปีใด", "when", ""),
+    ("ใครเป็นประธานการประชุม", "who", ""),
+    ("หน่วยงานใดรับผิดชอบโครงการ", "who", ""),
+    ("สำนักงานใหญ่ตั้งอยู่ที่ไหน", "where", ""),
+    ("โครงการนี้ใช้งบประมาณกี่บาท", "number", "บาท"),
+    ("ผู้สูงอายุได้รับเบี้ยยังชีพเดือนละเท่าไร", "number", ""),
+    ("มีแนวทางทั้งหมดกี่ข้อ อะไรบ้าง", "list", "ข้อ"),
+    ("อปท. มีหน้าที่อะไรบ้าง", "list", ""),
+    ("เทศบาลตำบลเก็บค่าขยะได้ไหม", "yesno", ""),
+    ("อบต. ต้องจัดทำแผนพัฒนาหรือไม่", "yesno", ""),
+    ("เมืองอัจฉริยะคืออะไร", "definition", ""),
+    ("ผู้สูงอายุ หมายถึง", "definition", ""),
+    ("ยื่นคำขอรับเบี้ยยังชีพอย่างไร", "how", ""),
+    ("ทำไมต้องพัฒนาเมืองอัจฉริยะ", "why", ""),
+])
+def test_question_types(question, kind, unit):
+    qt = analyse(question)
+    assert (qt.kind, qt.unit) == (kind, unit)
+
+
+def test_a_word_holding_the_letters_of_a_question_word_is_not_one():
+    assert analyse("เขาแสดงความเห็นเกี่ยวกับโรคระบาดว่าอย่างไร").kind == "how"  # เกี่ยว is not กี่
+
+
+@pytest.mark.parametrize("text, keeps", [
+    ("โครงการเริ่มในปี พ.ศ. 2533 และดำเนินการต่อเนื่อง", "พ.ศ. 2533"),
+    ("ส่งเสริมบทบาทขององค์กรปกครองส่วนท้องถิ่น (อปท. ) ในการพัฒนาเมือง", "(อปท. ) ในการพัฒนาเมือง"),
+    ("ดร. ภาสกร บุญญลักษม์ ผู้อำนวยการกอง กล่าวเปิดการประชุม", "ดร. ภาสกร"),
+])
+def test_an_abbreviation_or_an_open_bracket_never_ends_an_answer_sentence(text, keeps):
+    assert any(keeps.replace(" ", "") in s.replace(" ", "") for s in answer_sentences(text))
+
+
+def test_the_seed_enumerates_ten_guidelines():
+    text = (SEED_DIR / SEED_ID).read_text(encoding="utf-8")
+    items = items_in(text)["แนวทางที่"]
+    assert [i.number for i in items] == list(range(1, 11))
+    assert items[3].text == "เสริมสร้างศักยภาพ อปท."
+    assert items[6].text.startswith("การให้ความสำคัญกับการปรับตัวต่อการเปลี่ยนแปลงของสภาพภูมิอากาศ")
+    assert not items[8].text.endswith("และ")
+
+
+def test_numbers_in_running_text_are_not_an_enumeration():
+    assert items_in("ย่านพระราม 4 7. การพัฒนาเมืองเก่า แนวทางที่ 2 ของกระทรวง") == {}
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("แนวทางที่ 7 ของการพัฒนาเมืองอัจฉริยะคืออะไร", ("แนวทาง", [7])),
+    ("แนวทางที่ ๗ คืออะไร", ("แนวทาง", [7])),
+    ("แนวทาง 7 และ 8 ว่าอย่างไร", ("แนวทาง", [7, 8])),
+    ("แนวทางที่ 7-9 มีอะไร", ("แนวทาง", [7, 8, 9])),
+    ("แนวทางแรกคืออะไร", ("แนวทาง", [1])),
+    ("ข้อสุดท้ายคืออะไร", ("ข้อ", "last")),
+    ("มีแนวทางทั้งหมดกี่ข้อ อะไรบ้าง", ("แนวทาง", "all")),
+    ("สิบแนวทางมีอะไรบ้าง", ("แนวทาง", "all")),
+    ("ข้อมูลอะไรบ้างที่ต้องเปิดเผย", None),
+    ("มีกี่ข้อ", None),
+])
+def test_what_a_question_asks_of_an_enumeration(question, asked):
+    assert asked_items(question, ["แนวทาง", "ข้อ"]) == asked
+
+
+def _hit(text, n=1, doc="d.txt", score=0.03):
+    return Hit(f"c{n}", doc, "ข่าว", f"ย่อหน้า {n}", text, score, n, scores={"dense": 0.9})
+
+
+def _engine(**kw):
+    return AnswerEngine(RefusalRule(), **kw)
+
+
+def test_the_sentence_holding_the_asked_kind_of_thing_comes_first():
+    text = ("การประชุมกลุ่มผู้เชี่ยวชาญด้านเมืองอัจฉริยะจัดขึ้นที่กรุงเทพมหานคร โดยมีผู้เชี่ยวชาญหลายหน่วยงานเข้าร่วม "
+            "การประชุมกลุ่มผู้เชี่ยวชาญจัดขึ้นเมื่อวันที่ 30 เมษายน 2567 ณ โรงแรมในกรุงเทพมหานคร")
+    r = Retrieval(QueryPlan.bare("การประชุมกลุ่มผู้เชี่ยวชาญจัดขึ้นเมื่อไร"), [_hit(text)], STRONG)
+    ans = _engine().answer(r)
+    first = ans.answer.split("\n")[0]
+    assert "30 เมษายน 2567" in first and first.endswith("[1]")
+    quoted = [ln.rsplit(" [", 1)[0].removeprefix("- ") for ln in ans.answer.split("\n") if ln.endswith("]")]
+    assert all(q in text for q in quoted) and ans.meta["question_type"] == "when"  # verbatim quotes only
+
+
+def test_an_answer_in_the_next_chunk_is_found():
+    top = _hit("โครงการพัฒนาเมืองอัจฉริยะของเทศบาลได้รับความสนใจจากประชาชนจำนวนมาก", 1)
+    after = _hit("งบประมาณของโครงการพัฒนาเมืองอัจฉริยะทั้งสิ้น 25 ล้านบาท จากกองทุนพัฒนาดิจิทัล", 2)
+    r = Retrieval(QueryPlan.bare("โครงการพัฒนาเมืองอัจฉริยะใช้งบประมาณกี่บาท"), [top], STRONG, context={"c1": [after]})
+    cands, sources = candidates(r, 3)
+    assert any("25 ล้านบาท" in c.text and sources[c.hit].chunk_id == "c2" for c in cands)
+    ans = _engine().answer(r)
+    assert "25 ล้านบาท" in ans.answer.split("\n")[0]
+    assert any(c.location == "ย่อหน้า 2" for c in ans.citations)
+
+
+def test_a_figure_no_passage_gives_is_refused():
+    r = Retrieval(QueryPlan.bare("โครงการนี้ใช้งบประมาณกี่บาท"), [_hit("โครงการพัฒนาเมืองอัจฉริยะมุ่งเน้นการมีส่วนร่วมของประชาชน")], STRONG)
+    assert _engine().answer(r).refused
+
+
+def test_items_are_quoted_as_a_numbered_list_with_citations():
+    seed = (SEED_DIR / SEED_ID).read_text(encoding="utf-8")
+    items = items_in(seed)["แนวทางที่"]
+    h = Hit("s1", SEED_ID, "สถ. ร่วมกับ JICA", "ย่อหน้า 4", seed, 1.0)
+    plan = QueryPlan.bare("มีแนวทางทั้งหมดกี่ข้อ อะไรบ้าง")
+    plan.asked_items = ("แนวทาง", "all")
+    r = Retrieval(plan, [h], Evidence(0.5, 0.0), items=[ItemHit(i.label, i.number, i.text, h, len(items)) for i in items])
+    ans = _engine().answer(r)
+    lines = ans.answer.split("\n")
+    assert lines[0] == "มีทั้งหมด 10 แนวทาง:" and len(lines) == 11
+    assert lines[7].startswith("7. การให้ความสำคัญกับการปรับตัว") and lines[7].endswith("[1]")
+    assert not ans.refused and ans.citations[0].doc_id == SEED_ID  # items answer even on weak evidence
+
+
+def test_a_list_question_with_a_topic_keeps_the_items_on_that_topic():
+    from assistant.knowledge.glossary import load_default
+    from assistant.query.understand import plan as make_plan
+
+    seed = (SEED_DIR / SEED_ID).read_text(encoding="utf-8")
+    items = items_in(seed)["แนวทางที่"]
+    h = Hit("s1", SEED_ID, "สถ.", "ย่อหน้า 4", seed, 1.0)
+    plan = make_plan("แนวทางเรื่องโลกร้อนมีอะไรบ้าง", load_default())
+    plan.asked_items = ("แนวทาง", "all")
+    r = Retrieval(plan, [h], STRONG, items=[ItemHit(i.label, i.number, i.text, h, len(items)) for i in items])
+    ans = _engine().answer(r)
+    numbered = [ln.split(".")[0] for ln in ans.answer.split("\n")[1:]]
+    assert numbered == ["7", "8"]

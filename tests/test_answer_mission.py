@@ -1,0 +1,58 @@
+"""The mission's own questions on the whole corpus (corpus/documents + ../shared/corpus), where
+hundreds of news items also say "แนวทาง" or "7." and Acts number their own items: the answer
+engine answers from the document that enumerates what is asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SEED_DIR, SEED_ID, shared_corpus
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory, settings_factory):
+    from assistant.knowledge.guidelines import load
+    from assistant.service import Assistant
+    from ingest.pipeline import ingest
+
+    corpus = shared_corpus()
+    a = Assistant(settings_factory(tmp_path_factory.mktemp("full-index")))
+    report = ingest([SEED_DIR, corpus], a.index, a.embedder.embed_passages, a.embedder.count_tokens)
+    assert report.documents > 200
+    return a, load()
+
+
+@pytest.mark.parametrize("n", range(1, 11))
+def test_each_guideline_is_quoted_from_the_seed(full, n):
+    a, gset = full
+    ans = a.ask(f"แนวทางที่ {n} คืออะไร")
+    assert not ans.refused
+    assert ans.citations[0].doc_id == SEED_ID
+    first = ans.answer.split("\n")[0]
+    assert first.startswith(f"แนวทางที่ {n} คือ ") and gset.get(n).title.split()[0] in first
+
+
+def test_the_whole_list_of_guidelines(full):
+    a, gset = full
+    ans = a.ask("มีแนวทางทั้งหมดกี่ข้อ อะไรบ้าง")
+    lines = ans.answer.split("\n")
+    assert lines[0] == "มีทั้งหมด 10 แนวทาง:"
+    for n in range(1, 11):
+        assert lines[n].startswith(f"{n}. {gset.get(n).title.split()[0]}")
+    assert {c.doc_id for c in ans.citations} == {SEED_ID}
+
+
+def test_a_section_of_a_named_act(full):
+    a, _ = full
+    ans = a.ask("มาตรา ๑๖ ของพระราชบัญญัติเทศบาล")
+    assert not ans.refused and ans.citations[0].location.endswith("มาตรา ๑๖")
+    assert ans.citations[0].title.startswith("พระราชบัญญัติ") and "เทศบาล" in ans.citations[0].title
+    assert "มาตรา ๑๖" in ans.answer and "สมาชิกสภาเทศบาล" in ans.answer
+
+
+def test_a_guideline_that_does_not_exist_is_refused(full):
+    a, _ = full
+    ans = a.ask("แนวทางที่ 11 คืออะไร")
+    assert ans.refused and "แนวทางที่11" in ans.answer.replace(" ", "")
