@@ -26,5 +26,42 @@
     if (href.startsWith("#tpa-c-")) id = href.slice(1);
     else if (a.dataset.turn && a.dataset.n) id = `tpa-c-${a.dataset.turn}-${a.dataset.n}`;
     if (id && /^tpa-c-\d+-\d+$/.test(id)) reveal(id);
+    if (a.dataset.turn && a.dataset.n) openViewer(a.dataset.turn, a.dataset.n);
   }, true);
+
+  // The evidence viewer (ui/viewer.py): a card's "เปิดในเอกสาร" button or an [n] marker asks the
+  // server for "turn:n" through a hidden textbox and button, the only way page HTML can start a
+  // Gradio event. Focus stays where the officer clicked.
+  const openViewer = (turn, n) => {
+    const box = document.querySelector("#tpa-viewer-req textarea, #tpa-viewer-req input");
+    const go = document.getElementById("tpa-viewer-go");
+    if (!box || !go || !/^\d+$/.test(turn) || !/^\d+$/.test(n)) return;
+    box.value = `${turn}:${n}`;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => go.click(), 0);  // after the textbox has told Gradio its new value
+  };
+  document.addEventListener("click", (ev) => {
+    const b = ev.target && ev.target.closest ? ev.target.closest(".tpa-open") : null;
+    if (!b) return;
+    ev.preventDefault();
+    openViewer(b.dataset.turn || "", b.dataset.n || "");
+  }, true);
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Escape") return;
+    const close = document.getElementById("tpa-viewer-close");
+    if (close && close.offsetParent !== null) close.click();
+  });
+  // Scroll the viewer's text to the passage in focus whenever a new view arrives (data-seq
+  // changes on every render), inside the panel only: the page itself must not jump.
+  let shown = "";
+  new MutationObserver(() => {
+    const v = document.querySelector("#tpa-viewer .tpa-viewer[data-seq]");
+    if (!v || v.dataset.seq === shown) return;
+    const scroller = v.querySelector(".tpa-v-text");
+    const cur = v.querySelector(".tpa-v-current");
+    if (!scroller || !cur) return;
+    shown = v.dataset.seq;
+    scroller.scrollTop = Math.max(0, cur.offsetTop - scroller.offsetTop - scroller.clientHeight / 4);
+    v.classList.add("tpa-v-ready");
+  }).observe(document.body, { childList: true, subtree: true });
 }
