@@ -34,15 +34,26 @@ class Question:
         return bool(self.gold_doc_ids)
 
 
+def question_from(raw: dict, split: str = "") -> Question:
+    """A question row (a dict in the evaluation format; other keys are ignored)."""
+    if not isinstance(raw, dict):
+        raise TypeError("not a JSON object")
+    names = Question.__dataclass_fields__
+    q = Question(**{k: v for k, v in raw.items() if k in names and k != "split"}, split=split or raw.get("split", ""))
+    if not (isinstance(q.qid, str) and q.qid and isinstance(q.question, str) and q.question.strip()):
+        raise ValueError("needs a non-empty 'qid' and 'question'")
+    if not all(isinstance(x, list) for x in (q.gold_doc_ids, q.evidence, q.answer_keys)):
+        raise ValueError("'gold_doc_ids', 'evidence' and 'answer_keys' must be lists")
+    return q
+
+
 def load_questions(path: Path, split: str = "") -> list[Question]:
     rows = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
-            names = Question.__dataclass_fields__
-            rows.append(Question(**{k: v for k, v in raw.items() if k in names}, split=split or raw.get("split", "")))
+            rows.append(question_from(json.loads(line), split))
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a question row ({exc})") from None
     return rows
@@ -125,6 +136,24 @@ def answer_all(questions: list[Question], hybrid_hits: dict, rule: RefusalRule, 
             )
         )
     return out
+
+
+def judge(q: Question, ans, k: int = 5) -> dict:
+    """Automatic verdicts on one answer from `Assistant.ask`, by the rules the scores above use:
+    retrieval hit = a relevant passage (gold document + evidence) in the top k hits; answer keys
+    present = `contains_key` on the answer text; a question without gold documents should be
+    refused, except feedback rows still waiting for review (kind "needs_review"): None = not judged."""
+    rels = [M.relevant(h.doc_id, h.text, q.gold_doc_ids, q.evidence) for h in ans.hits]
+    rank = next((i for i, x in enumerate(rels, 1) if x), None)
+    should_refuse = None if q.kind == "needs_review" else not q.in_scope
+    return {
+        "hit_rank": rank if q.in_scope else None,
+        "retrieval_hit": (rank is not None and rank <= k) if q.in_scope else None,
+        "keys_present": M.contains_key(ans.answer, q.answer_keys) if q.answer_keys else None,
+        "refused": bool(ans.refused),
+        "should_refuse": should_refuse,
+        "refusal_ok": None if should_refuse is None else bool(ans.refused) == should_refuse,
+    }
 
 
 def calibrate(questions: list[Question], hybrid_hits: dict) -> tuple[RefusalRule, dict]:
