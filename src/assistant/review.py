@@ -187,7 +187,7 @@ class ReviewStore:
 
     def import_rows(self, rows: list[dict], reviewer: str = "") -> dict:
         """Verdicts back from an exported file (JSONL or CSV, edited by hand or in a spreadsheet):
-        rows need run_id, qid and verdict (comment optional). Returns counts; unknown rows are listed."""
+        rows need run_id, qid and verdict (comment optional). Returns counts; rows refused are listed."""
         n, unknown = 0, []
         for row in rows:
             try:
@@ -201,8 +201,8 @@ class ReviewStore:
                 continue
             try:
                 self.set_verdict(run_id, qid, verdict, comment, str(row.get("reviewer") or reviewer))
-            except ReviewError:
-                unknown.append(f"{run_id}/{qid}")
+            except ReviewError as exc:  # no such question, or not a verdict: say which and why
+                unknown.append(f"{run_id}/{qid}: {exc}")
                 continue
             n += 1
         return {"verdicts": n, "unknown": unknown}
