@@ -37,6 +37,9 @@ def test_window_headings_and_navigation(act):
     assert '<mark class="tpa-quote">ข้อความเฉพาะของมาตรา 31</mark>' in html
     assert html.count("<mark") == 1  # only the cited passage carries the highlight
     assert '<h4 class="tpa-v-chapter">หมวด 3</h4>' in html and '<h4 class="tpa-v-chapter">หมวด 4</h4>' in html
+    titled = replace(v, passages=[replace(p, text=p.text + " หมวด 4 การกำกับดูแล") if p.ordinal == 29 else p
+                                  for p in v.passages])
+    assert '<h4 class="tpa-v-chapter">หมวด 4 การกำกับดูแล</h4>' in view_html(titled)
     assert "ก่อนหน้านี้อีก 18 ช่วง" in html and "ต่อจากนี้อีก 17 ช่วง" in html
     # navigation stops at both ends; the cited passage stays cited
     end = viewer.move(state, 100)

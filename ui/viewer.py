@@ -20,6 +20,7 @@ import base64
 import hashlib
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,20 @@ class View:
     passages: list[Chunk]
     page: PageView | None = None
     notes: list[str] = field(default_factory=list)
+
+
+_CHAPTER_LINE = re.compile(r"((?:หมวด|ส่วนที่)\s*[0-9๐-๙]+)\s+(\S[^\n]{0,80})$")
+
+
+def _chapter_titles(passages: list[Chunk]) -> dict[str, str]:
+    """"หมวด 2" → "หมวด 2 คณะกรรมการ…": an Act's chapter line ends the passage before its first
+    มาตรา (the loader splits at มาตรา), so the window itself holds the titles it needs."""
+    out = {}
+    for c in passages:
+        m = _CHAPTER_LINE.search(c.text.rstrip())
+        if m:
+            out[" ".join(m.group(1).split())] = f"{m.group(1)} {m.group(2).strip()}"
+    return out
 
 
 def _chapter(location: str) -> str:
@@ -157,34 +172,55 @@ class Viewer:
         return pv
 
 
-def _pieces(quote: str) -> list[str]:
-    """What to search for when the whole quote is not found on the page as one run (a PDF's text
-    layer breaks lines, and the indexed text was normalised): its sentences, then runs of words."""
-    out = []
-    try:
-        from assistant.text.thai import sentences
+def _page_chars(page) -> tuple[str, list[tuple[int, object]]]:
+    """The page's text without whitespace, and for each character its (line number, box). The
+    indexed text was unwrapped and normalised (lines joined, with or without a space), so the
+    quote is matched against this squashed text rather than searched as a phrase."""
+    import pymupdf
 
-        out += [s.strip() for s in sentences(quote) if len(s.strip()) >= 6]
-    except Exception:  # noqa: BLE001 (a box is a nicety; never fail the view over it)
-        pass
-    words = quote.split()
-    out += [" ".join(words[i : i + 3]) for i in range(0, len(words), 3)]
-    return [p for p in dict.fromkeys(out) if len(p) >= 4]
+    text, boxes, line_no = [], [], 0
+    for block in page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_TEXT).get("blocks", []):
+        for line in block.get("lines", []):
+            line_no += 1
+            for span in line.get("spans", []):
+                for ch in span.get("chars", []):
+                    c = ch["c"]
+                    if c.isspace():
+                        continue
+                    box = pymupdf.Rect(ch["bbox"])
+                    if c == "\u0e32" and text and text[-1] == "\u0e4d":  # NIKHAHIT + SARA AA, as written by old producers
+                        text[-1], boxes[-1] = "\u0e33", (line_no, boxes[-1][1] | box)
+                        continue
+                    text.append(c)
+                    boxes.append((line_no, box))
+    return "".join(text), boxes
 
 
-def find_boxes(page, quote: str) -> list:
-    """Rectangles of the quote on a PyMuPDF page: the whole quote if the text layer has it in one
-    run, else each piece that is found."""
-    quote = " ".join(quote.split())
-    if not quote:
-        return []
-    rects = page.search_for(quote)
-    if rects:
-        return rects
-    found = []
-    for piece in _pieces(quote):
-        found += [r for r in page.search_for(piece) if not any(r.intersects(f) for f in found)]
-    return found
+def find_boxes(page, quote: str, min_run: int = 6) -> list:
+    """Rectangles of the quote on a PyMuPDF page, one per line it covers. The quote (whitespace
+    removed) is matched greedily: the longest stretch the page has, then the rest, so a quote that
+    runs over a line break, or that the loader's repairs changed in a few characters, is still
+    boxed where it matches."""
+    from ui.render import _longest_prefix_in
+
+    text, boxes = _page_chars(page)
+    rest = "".join(unicodedata.normalize("NFC", quote).split())
+    hit: set[int] = set()
+    last = 0
+    while len(rest) >= min_run:
+        n = _longest_prefix_in(text, rest)
+        if n < min_run:
+            rest = rest[1:]
+            continue
+        at = text.find(rest[:n], last)
+        at = text.find(rest[:n]) if at < 0 else at
+        hit.update(range(at, at + n))
+        last, rest = at + n, rest[n:]
+    lines: dict[int, object] = {}
+    for i in sorted(hit):
+        line, box = boxes[i]
+        lines[line] = lines[line] | box if line in lines else box
+    return list(lines.values())
 
 
 def _render_page(path: Path, number: int, quote: str, passage: str) -> PageView:
@@ -246,7 +282,7 @@ def view_html(v: View | None, seq: int = 0) -> str:
     where = cited.location if cited is not None else ""
     head = (
         f'<header class="tpa-v-head"><div class="tpa-v-title">{render.esc(v.title)}</div>'
-        f'<div class="tpa-v-meta">'
+        f'<div class="tpa-meta tpa-v-meta">'
         + (f'<span class="tpa-n">[{int(s.n)}]</span> ' if s.n else "")
         + (f'<span class="tpa-loc">ที่ตั้ง: {render.esc(where)}</span>' if where else "")
         + f'<span class="tpa-doc">{render.esc(v.doc_id)}</span>'
@@ -256,6 +292,7 @@ def view_html(v: View | None, seq: int = 0) -> str:
     if v.passages and v.passages[0].ordinal > 0:
         parts.append(f'<p class="tpa-v-more">… ก่อนหน้านี้อีก {v.passages[0].ordinal:,} ช่วง</p>')
     chapter, location = None, None
+    titles = _chapter_titles(v.passages)
     for i, c in enumerate(v.passages):
         nxt = v.passages[i + 1] if i + 1 < len(v.passages) else None
         if c.ordinal == s.cited:  # the cited passage whole, so its highlight matches the card's
@@ -266,10 +303,11 @@ def view_html(v: View | None, seq: int = 0) -> str:
             body = render.esc_lines(c.text[start:end].strip())
         ch = _chapter(c.location)
         if ch and ch != chapter:
-            parts.append(f'<h4 class="tpa-v-chapter">{render.esc(ch)}</h4>')
+            parts.append(f'<h4 class="tpa-v-chapter">{render.esc(titles.get(ch, ch))}</h4>')
         chapter = ch or chapter
         loc = c.location[len(ch):].strip() if ch else c.location
         cls = "tpa-v-passage" + (" tpa-v-target" if c.ordinal == s.cited else "") + (" tpa-v-current" if c.ordinal == s.current else "")
+        # the passage's place (มาตรา / หน้า / ย่อหน้า) whenever it changes from the passage before
         label = f'<div class="tpa-v-loc">{render.esc(loc)}</div>' if loc and c.location != location else ""
         location = c.location
         parts.append(f'<section class="{cls}" id="tpa-v-p-{c.ordinal}" data-ordinal="{c.ordinal}">{label}'

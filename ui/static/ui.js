@@ -26,7 +26,8 @@
     if (href.startsWith("#tpa-c-")) id = href.slice(1);
     else if (a.dataset.turn && a.dataset.n) id = `tpa-c-${a.dataset.turn}-${a.dataset.n}`;
     if (id && /^tpa-c-\d+-\d+$/.test(id)) reveal(id);
-    if (a.dataset.turn && a.dataset.n) openViewer(a.dataset.turn, a.dataset.n);
+    const m = /^tpa-c-(\d+)-(\d+)$/.exec(id);  // the chat's sanitizer may drop data-* attributes
+    if (m) openViewer(m[1], m[2]);
   }, true);
 
   // The evidence viewer (ui/viewer.py): a card's "เปิดในเอกสาร" button or an [n] marker asks the
