@@ -409,32 +409,38 @@ def test_upload_behind_login_becomes_searchable(page, server, tmp_path):
     assert ids and ids[0] == UPLOAD_SAFE
 
 
-def test_upload_endpoint_refuses_sessions_without_login(server):
-    """The login is checked on the server: calling the upload event directly, with a user name
-    in the payload where the session state goes, is refused and nothing is stored."""
-    url, index, _ = server
+def _call_event(url: str, elem_id: str, data: list, session: str) -> dict:
+    """Start the click event of the button `elem_id` the way a hand-made request would, with
+    `data` where the inputs go (session state included); returns the final queue message."""
     cfg = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
-    button = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id") == "tpa-ingest")
+    button = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id") == elem_id)
     fn = next(i for i, d in enumerate(cfg["dependencies"]) if any(t[0] == button for t in d["targets"]))
-    boundary = "tpaboundary"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="evil.txt"\r\n'
-            "Content-Type: text/plain\r\n\r\n").encode() + "เอกสารของผู้บุกรุก ไม่ควรถูกนำเข้า".encode() + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(url + "gradio_api/upload", data=body,
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    path = json.loads(urllib.request.urlopen(req, timeout=30).read())[0]
-    payload = {"data": [[{"path": path, "orig_name": "evil.txt", "meta": {"_type": "gradio.FileData"}}], USER],
-               "fn_index": fn, "trigger_id": button, "session_hash": "attacker0001", "event_data": None}
+    payload = {"data": data, "fn_index": fn, "trigger_id": button, "session_hash": session, "event_data": None}
     req = urllib.request.Request(url + "gradio_api/queue/join", data=json.dumps(payload).encode(),
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=30).read()
-    with urllib.request.urlopen(url + "gradio_api/queue/data?session_hash=attacker0001", timeout=60) as stream:
+    with urllib.request.urlopen(url + f"gradio_api/queue/data?session_hash={session}", timeout=60) as stream:
         events = []
         for line in stream:
             if line.startswith(b"data:"):
                 events.append(json.loads(line[5:]))
                 if events[-1].get("msg") == "process_completed":
                     break
-    done = events[-1]
+    return events[-1]
+
+
+def test_upload_endpoint_refuses_sessions_without_login(server):
+    """The login is checked on the server: calling the upload event directly, with a user name
+    in the payload where the session state goes, is refused and nothing is stored."""
+    url, index, _ = server
+    boundary = "tpaboundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="evil.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n").encode() + "เอกสารของผู้บุกรุก ไม่ควรถูกนำเข้า".encode() + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url + "gradio_api/upload", data=body,
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    path = json.loads(urllib.request.urlopen(req, timeout=30).read())[0]
+    done = _call_event(url, "tpa-ingest", [[{"path": path, "orig_name": "evil.txt", "meta": {"_type": "gradio.FileData"}}],
+                                           USER], "attacker0001")
     assert done["msg"] == "process_completed" and not done["success"], done
     assert "เข้าสู่ระบบ" in json.dumps(done, ensure_ascii=False)
     stored = [p.name for p in (index / "uploads").iterdir()] if (index / "uploads").exists() else []
@@ -501,8 +507,7 @@ def test_viewer_opens_act_at_the_cited_section(page):
     # the [n] marker of the same citation opens it too
     pg.click("#tpa-viewer-close")
     pg.wait_for_selector("#tpa-viewer", state="hidden")
-    n = card.get_attribute("data-n")
-    pg.locator(f'#tpa-chat a.tpa-ref[data-n="{n}"]').last.click()
+    pg.locator(f'#tpa-chat a.tpa-ref[href="#{card.get_attribute("id")}"]').last.click()
     pg.wait_for_selector("#tpa-viewer .tpa-viewer.tpa-v-ready")
     assert pg.locator("#tpa-viewer .tpa-v-target .tpa-v-loc").inner_text() == "มาตรา 5"
 
@@ -575,6 +580,31 @@ def test_review_tab_only_for_reviewers(page):
     pg.wait_for_timeout(1000)
     assert pg.get_by_role("tab", name="ตรวจคำตอบ").count() == 0
     assert pg.locator("#tpa-rv-table").count() == 0 or not pg.locator("#tpa-rv-table").is_visible()
+
+
+def test_review_events_refuse_sessions_that_are_not_a_reviewer(server):
+    """The role is checked on the server: a session that has not logged in as a reviewer, whatever
+    user name its payload carries where the session state goes, can neither start nor export a run."""
+    url, index, _ = server
+    before = _runs(index)
+    for user, session in ((REVIEWER, "attacker0002"), (USER, "attacker0003")):
+        # (no set named: the dropdown's own check of its choices must not be what refuses it)
+        done = _call_event(url, "tpa-rv-start", [user, None, None, "all", "all"], session)
+        assert done["msg"] == "process_completed" and not done["success"], done
+        assert "ผู้ตรวจคำตอบ" in json.dumps(done, ensure_ascii=False)
+    done = _call_event(url, "tpa-rv-export-csv", [REVIEWER, None], "attacker0004")
+    assert not done["success"] and "ผู้ตรวจคำตอบ" in json.dumps(done, ensure_ascii=False)
+    assert _runs(index) == before
+
+
+def _runs(index: Path) -> int:
+    if not (index / "feedback.sqlite").exists():
+        return 0
+    db = sqlite3.connect(index / "feedback.sqlite")
+    n = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name='review_runs'").fetchone()[0] and \
+        db.execute("SELECT COUNT(*) FROM review_runs").fetchone()[0]
+    db.close()
+    return n
 
 
 def _rv_row(pg, qid: str):

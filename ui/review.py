@@ -251,7 +251,7 @@ def table_html(items: list[dict], kind: str = "all", flt: str = "all") -> str:
             f'<tr data-qid="{render.esc(it["qid"])}" data-verdict="{render.esc(it["verdict"])}">'
             f'<td class="tpa-rv-qid">{render.esc(it["qid"])}<div class="tpa-rv-kind">{render.esc(KIND_TH.get(it["kind"], it["kind"]))}</div></td>'
             f'<td>{render.esc(it["question"])}</td>'
-            f'<td class="tpa-rv-answer"><details><summary>{"ปฏิเสธ" if a.get("refused") else "คำตอบ"}</summary>{answer}</details>'
+            f'<td class="tpa-rv-answer">{"<b>ปฏิเสธ:</b> " if a.get("refused") else ""}<div class="tpa-rv-text">{answer}</div>'
             f'<ul class="tpa-rv-cites">{cites}</ul></td>'
             f'<td class="tpa-rv-expected">{expected}</td>'
             f'<td>{_mark(a.get("retrieval_hit"))}{f" <small>อันดับ {int(rank)}</small>" if rank else ""}</td>'
@@ -379,7 +379,7 @@ def tab(ctx, user_state) -> None:
         with gr.Row():
             exp_jsonl = gr.Button("ส่งออก JSONL", elem_id="tpa-rv-export-jsonl")
             exp_csv = gr.Button("ส่งออก CSV", elem_id="tpa-rv-export-csv")
-            exported = gr.File(label="ไฟล์ที่ส่งออก", interactive=False, elem_id="tpa-rv-exported", height=80)
+            exported = gr.File(label="ไฟล์ที่ส่งออก", interactive=False, elem_id="tpa-rv-exported", visible=False)
         with gr.Accordion("เทียบสองรอบ (ข้อใดเปลี่ยนไป)", open=False, elem_id="tpa-rv-compare-box"):
             with gr.Row():
                 run_a = gr.Dropdown([], label="รอบก่อน", elem_id="tpa-rv-a")
@@ -403,21 +403,24 @@ def tab(ctx, user_state) -> None:
         return (gr.Tab(visible=True), gr.update(choices=sets, value=sets[0][1] if sets else None),
                 gr.update(choices=runs, value=latest), gr.update(choices=runs), gr.update(choices=runs), s, t, p, html, files)
 
-    def on_start(user, key, upload):
+    def on_start(user, key, upload, kind, flt):
         allowed(user)
         try:
             name, rows = load_set(key or "", upload, ctx.feedback)
             run_id = runner.start(name, key or "", user, rows)
         except ReviewError as exc:
             raise gr.Error(str(exc))
-        yield progress_html(store.run(run_id)), gr.update(choices=run_choices(), value=run_id), gr.skip()
+        yield progress_html(store.run(run_id)), gr.update(choices=run_choices(), value=run_id), gr.skip(), gr.skip(), gr.skip()
         while True:  # the run goes on in its thread; this only reports it
             time.sleep(0.5)
             run = store.run(run_id)
-            yield progress_html(run), gr.skip(), gr.skip()
             if run["status"] != "running":
                 break
-        yield progress_html(store.run(run_id)), gr.update(choices=run_choices(), value=run_id), gr.update(choices=q_choices(run_id), value=None)
+            yield progress_html(run), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        # the run id was chosen above, so no change event refreshes the table: the last update
+        # carries it, with the finished progress bar, so whoever sees "done" sees the answers
+        s, t, p = show_run(user, run_id, kind, flt)
+        yield p, gr.update(choices=run_choices(), value=run_id), gr.update(choices=q_choices(run_id), value=None), s, t
 
     def on_run(user, run_id, kind, flt):
         s, t, p = show_run(user, run_id, kind, flt)
@@ -446,7 +449,7 @@ def tab(ctx, user_state) -> None:
         if not run_id:
             raise gr.Error("กรุณาเลือกรอบการตรวจก่อน")
         out = Path(tempfile.mkdtemp(prefix="tpa-review-")) / f"review-run-{int(run_id)}.{fmt}"
-        return str(write_export(store.export_rows(int(run_id)), out))
+        return gr.update(value=str(write_export(store.export_rows(int(run_id)), out)), visible=True)
 
     def on_compare(user, a, b):
         allowed(user)
@@ -456,7 +459,8 @@ def tab(ctx, user_state) -> None:
     kw = dict(api_visibility="private", concurrency_id="review", concurrency_limit=4)
     user_state.change(on_user, [user_state], [review_tab, set_pick, run_pick, run_a, run_b, summary, table, progress, report,
                                               plots], **kw)
-    start.click(on_start, [user_state, set_pick, set_file], [progress, run_pick, q_pick], api_visibility="private",
+    start.click(on_start, [user_state, set_pick, set_file, kind_pick, flt_pick], [progress, run_pick, q_pick, summary, table],
+                api_visibility="private",
                 concurrency_id="review-run", concurrency_limit=2, show_progress="hidden")
     for trig in (run_pick, kind_pick, flt_pick):
         trig.change(on_run, [user_state, run_pick, kind_pick, flt_pick], [summary, table, progress, q_pick], **kw)
