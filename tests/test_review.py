@@ -126,3 +126,31 @@ def test_reviewer_role_in_the_users_file(tmp_path):
     path.write_text(json.dumps({"x": {"password": "p", "role": "admin"}}), encoding="utf-8")
     with pytest.raises(UsersFileError):
         load_users(users_file=path, env={})
+
+
+def test_table_filters_summary_and_two_runs_compared(tmp_path):
+    from ui.review import compare_html, run_summary, table_html
+
+    store = ReviewStore.for_index(tmp_path)
+    runs = [store.new_run(f"รอบ {i}", "project:dev", "ratana", QS, 1) for i in (1, 2)]
+    answers = {runs[0]: ({"retrieval_hit": False, "keys_present": False, "refused": False, "should_refuse": False},
+                         {"refused": False, "should_refuse": True, "refusal_ok": False}),
+               runs[1]: ({"retrieval_hit": True, "keys_present": True, "refused": False, "should_refuse": False},
+                         {"refused": False, "should_refuse": True, "refusal_ok": False})}
+    for run, (a1, a2) in answers.items():
+        store.record(run, "a1", answer=f"คำตอบรอบ {run} <b>ตัวหนา</b>", citations=[], auto=a1, seconds=0.3)
+        store.record(run, "a2", answer="ตอบทั้งที่ควรปฏิเสธ", citations=[], auto=a2, seconds=0.1)
+        store.finish(run)
+    store.set_verdict(runs[1], "a2", "should_refuse", "ไม่ควรตอบ")
+    a, b = store.items(runs[0]), store.items(runs[1])
+    s = run_summary(b)
+    assert s["retrieval_hit"] == (1, 1) and s["refused_ok"] == (0, 1) and s["verdicts"]["should_refuse"] == 1
+    assert s["unjudged"] == 1
+    assert table_html(b, flt="should_refuse").count("<tr data-qid") == 1
+    assert table_html(b, flt="unjudged").count('data-qid="a1"') == 1
+    assert table_html(a, flt="miss").count("<tr data-qid") == 1 and table_html(b, flt="miss").count("<tr data-qid") == 0
+    assert table_html(b, kind="out_of_scope").count("<tr data-qid") == 1
+    assert "&lt;b&gt;ตัวหนา&lt;/b&gt;" in table_html(b) and "<b>ตัวหนา" not in table_html(b)
+    diff = compare_html(store.run(runs[0]), a, store.run(runs[1]), b)
+    assert "เปลี่ยน 2 ข้อ" in diff and 'data-qid="a1"' in diff and "ค้นพบ, คำสำคัญ" in diff and "ผลตัดสิน" in diff
+    store.close()

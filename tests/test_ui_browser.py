@@ -662,10 +662,16 @@ def test_reviewer_runs_a_set_records_a_verdict_and_exports_it(browser, server, t
     row = _rv_row(pg, "r2")
     assert row.get_attribute("data-verdict") == "partly"
     assert "ถูกบางส่วน" in row.inner_text() and "ควรระบุว่าเป็นมาตรา 5" in row.inner_text()
-    _choose(pg, "tpa-rv-filter", "ถูกบางส่วน")
-    pg.wait_for_function("document.querySelectorAll('#tpa-rv-table tr[data-qid]').length === 1")
     pg.wait_for_timeout(300)
     pg.screenshot(path=str(ROOT / "docs" / "review.png"), full_page=True)
+    _choose(pg, "tpa-rv-filter", "ถูกบางส่วน")
+    pg.wait_for_function("document.querySelectorAll('#tpa-rv-table tr[data-qid]').length === 1")
+    assert _rv_row(pg, "r2").count() == 1
+    # the latest committed evaluation report, with its plots
+    pg.locator("#tpa-rv-report-box").get_by_text("รายงานการประเมินล่าสุด").click()
+    pg.wait_for_function("document.querySelector('#tpa-rv-report').innerText.includes('eval/reports/')")
+    assert "Recall@5" in pg.locator("#tpa-rv-report").inner_text()
+    expect(pg.locator("#tpa-rv-plots img").first).to_be_visible()
     pg.click("#tpa-rv-export-csv")
     link = pg.locator("#tpa-rv-exported a[href]").first
     link.wait_for()

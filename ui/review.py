@@ -215,6 +215,13 @@ def _mark(v) -> str:
     return '<span class="tpa-auto tpa-yes">ใช่</span>' if v else '<span class="tpa-auto tpa-no">ไม่</span>'
 
 
+_RIGHT = {True: "tpa-yes", False: "tpa-no"}  # a refusal cell is coloured by whether the refusal was right
+
+
+def _yes_no(v) -> str:
+    return "–" if v is None else ("ใช่" if v else "ไม่")
+
+
 def _matches(it: dict, kind: str, flt: str) -> bool:
     a = it["auto"] or {}
     if kind not in ("", "all", None) and it["kind"] != kind:
@@ -256,7 +263,8 @@ def table_html(items: list[dict], kind: str = "all", flt: str = "all") -> str:
             f'<td class="tpa-rv-expected">{expected}</td>'
             f'<td>{_mark(a.get("retrieval_hit"))}{f" <small>อันดับ {int(rank)}</small>" if rank else ""}</td>'
             f'<td>{_mark(a.get("keys_present"))}</td>'
-            f'<td>{_mark(a.get("refused"))} / {_mark(a.get("should_refuse"))}</td>'
+            f'<td class="tpa-rv-refusal {_RIGHT.get(a.get("refusal_ok"), "")}">{_yes_no(a.get("refused"))} / '
+            f'{_yes_no(a.get("should_refuse"))}</td>'
             f'<td class="tpa-rv-verdict">{render.esc(verdict) or "<i>ยังไม่ตัดสิน</i>"}'
             f'<div class="tpa-rv-comment">{render.esc(it["comment"])}</div></td></tr>'
         )
