@@ -154,3 +154,38 @@ def test_table_filters_summary_and_two_runs_compared(tmp_path):
     diff = compare_html(store.run(runs[0]), a, store.run(runs[1]), b)
     assert "เปลี่ยน 2 ข้อ" in diff and 'data-qid="a1"' in diff and "ค้นพบ, คำสำคัญ" in diff and "ผลตัดสิน" in diff
     store.close()
+
+
+def test_runs_of_ended_processes_are_marked_interrupted(tmp_path):
+    import socket
+
+    store = ReviewStore.for_index(tmp_path)
+    mine = store.new_run("ของกระบวนการนี้", "x", "r", QS, 1)
+    ended = store.new_run("ของกระบวนการที่จบแล้ว", "x", "r", QS, 1)
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    store.db.execute("UPDATE review_runs SET owner=? WHERE run_id=?", (f"{socket.gethostname()}:{done.stdout.strip()}", ended))
+    assert store.interrupted() == 1
+    assert store.run(mine)["status"] == "running" and store.run(ended)["status"] == "interrupted"
+    store.close()
+
+
+def test_question_sets_include_feedback_and_uploads(tmp_path):
+    from assistant.feedback import DOWN, UP, FeedbackStore
+    from ui.review import load_set, question_sets
+
+    fb = FeedbackStore(tmp_path / "feedback.sqlite")
+    fb.record(question="แนวทางที่ 2 คืออะไร", answer="แนวทางที่ 2 ... [1]", rating=UP, index_generation=1,
+              citations=[{"n": 1, "doc_id": "seed.txt", "quote": "แนวทางที่ 2", "text": "..."}])
+    fb.record(question="ตอบผิดข้อนี้", answer="...", rating=DOWN, citations=[], index_generation=1)
+    keys = [k for _, k in question_sets(fb)]
+    assert {"project:dev", "project:test", "feedback", "upload"} <= set(keys) and "project:support_pairs" not in keys
+    name, rows = load_set("feedback", feedback=fb)
+    assert name == "feedback" and [(r["kind"], r["gold_doc_ids"]) for r in rows] == [("paraphrase", ["seed.txt"]),
+                                                                                      ("needs_review", [])]
+    assert len(load_set("project:dev")[1]) == 40
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"qid": "x"}\n', encoding="utf-8")
+    for key, upload in (("upload", None), ("upload", str(bad)), ("project:../../x", None), ("", None)):
+        with pytest.raises(ReviewError):
+            load_set(key, upload)
+    fb.close()

@@ -78,7 +78,7 @@ PDF_PAGES = [
      "ขบวนรถรางชาร์จไฟจากแผงโซลาร์บนหลังคาสถานีทุกแห่ง"],
 ]
 PDF_QUESTION = "เส้นทางรถรางพลังแสงอาทิตย์มีความยาวทั้งหมดกี่กิโลเมตร"
-PDF_LINE_Y = (72, 30)  # first baseline and line step, in points, on an A4 page (842 pt high)
+PDF_LINE_Y = (80, 34)  # first baseline and line step, in points, on an A4 page (842 pt high)
 METRICS: dict[str, object] = {}
 # The checkout's own packages first (src/ holds `assistant`), whatever the venv has installed.
 PYPATH = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
@@ -104,7 +104,7 @@ def _make_pdf(path: Path) -> Path:
         page = doc.new_page()  # A4
         y0, step = PDF_LINE_Y
         for i, line in enumerate(page_lines):
-            page.insert_text((60, y0 + step * i), line, fontfile=str(thai_font()), fontname="thai", fontsize=13)
+            page.insert_text((60, y0 + step * i), line, fontfile=str(thai_font()), fontname="thai", fontsize=18)
     doc.save(path)
     return path
 
@@ -526,14 +526,14 @@ def test_viewer_draws_the_quote_on_the_pdf_page(page):
     assert pg.evaluate("document.querySelector('#tpa-viewer img.tpa-v-page').naturalWidth") > 300
     assert "23 กิโลเมตร" in " ".join(v.locator(".tpa-v-target mark.tpa-quote").all_inner_texts())
     # boxes over the quoted lines of page 2 and over no other line (line i's baseline sits
-    # y0 + i * step points down the 842-point page; a box's top is under 24 points above it)
+    # y0 + i * step points down the 842-point page; a box's top is less than a line step above it)
     tops = [float(b.get_attribute("style").split("top:")[1].split("%")[0]) for b in fig.locator(".tpa-v-box").all()]
     y0, step = PDF_LINE_Y
     marked = "".join("".join(v.locator(".tpa-v-target mark.tpa-quote").all_inner_texts()).split())
 
     def boxed(i):
         base = 100 * (y0 + step * i) / 842
-        return any(base - 100 * 24 / 842 < t < base for t in tops)
+        return any(base - 100 * step / 842 < t < base for t in tops)
 
     def quoted(line):  # some ten characters of the line are highlighted in the text
         sq = "".join(line.split())

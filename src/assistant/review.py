@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -34,7 +36,8 @@ CREATE TABLE IF NOT EXISTS review_runs (
     total INTEGER NOT NULL,
     done INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL DEFAULT 'running',
-    index_generation INTEGER
+    index_generation INTEGER,
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS review_items (
     run_id INTEGER NOT NULL REFERENCES review_runs(run_id),
@@ -105,8 +108,8 @@ class ReviewStore:
         with self._lock:
             self.db.execute("BEGIN")
             cur = self.db.execute(
-                "INSERT INTO review_runs(created_at, name, source, reviewer, total, index_generation) VALUES (?,?,?,?,?,?)",
-                (time.time(), name, source, reviewer, len(questions), index_generation))
+                "INSERT INTO review_runs(created_at, name, source, reviewer, total, index_generation, owner) "
+                "VALUES (?,?,?,?,?,?,?)", (time.time(), name, source, reviewer, len(questions), index_generation, _owner()))
             run_id = int(cur.lastrowid)
             self.db.executemany(
                 "INSERT INTO review_items(run_id, qid, ordinal, question, kind, difficulty, gold_doc_ids, evidence, "
@@ -133,9 +136,16 @@ class ReviewStore:
             self.db.execute("UPDATE review_runs SET status=?, finished_at=? WHERE run_id=?", (status, time.time(), run_id))
 
     def interrupted(self) -> int:
-        """Runs left 'running' by a process that has ended: marked so, they stay readable."""
+        """Runs left 'running' by a process of this machine that has ended are marked so (they stay
+        readable). Several app processes may share an index: a live one's run is left alone."""
+        host = socket.gethostname()
+        n = 0
         with self._lock:
-            return self.db.execute("UPDATE review_runs SET status='interrupted' WHERE status='running'").rowcount
+            for run_id, owner in self.db.execute("SELECT run_id, owner FROM review_runs WHERE status='running'").fetchall():
+                h, _, pid = owner.rpartition(":")
+                if h == host and pid.isdigit() and not _alive(int(pid)):
+                    n += self.db.execute("UPDATE review_runs SET status='interrupted' WHERE run_id=?", (run_id,)).rowcount
+        return n
 
     def runs(self) -> list[dict]:
         with self._lock:
@@ -260,6 +270,20 @@ def write_export(rows: list[dict], out: Path) -> Path:
     else:
         out.write_text(to_jsonl(rows), encoding="utf-8")
     return out
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _dump(v) -> str:
