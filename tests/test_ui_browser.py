@@ -71,14 +71,14 @@ ACT_SECTIONS = [
 ]
 ACT_QUESTION = "คณะกรรมการสวนสาธารณะลอยน้ำแห่งชาติมีใครเป็นประธานกรรมการ"
 PDF_DOC = "solar-tram-report.pdf"
-PDF_PAGES = [
-    ["รายงานโครงการรถรางพลังแสงอาทิตย์ เทศบาลนครตัวอย่าง", "ส่วนที่หนึ่ง ความเป็นมาของโครงการและผู้เกี่ยวข้อง"],
-    ["ส่วนที่สอง รายละเอียดของเส้นทาง", "สถานีต้นทางอยู่ที่ตลาดเทศบาลและมีที่จอดรถสำหรับผู้โดยสาร",
-     "เส้นทางรถรางพลังแสงอาทิตย์มีความยาวทั้งหมด 23 กิโลเมตร และมีสถานีจอด 17 สถานี",
-     "ขบวนรถรางชาร์จไฟจากแผงโซลาร์บนหลังคาสถานีทุกแห่ง"],
+PDF_PAGES = [  # (baseline in points down the A4 page, 842 pt high; text): a wider step starts a paragraph
+    [(80, "รายงานโครงการรถรางพลังแสงอาทิตย์ เทศบาลนครตัวอย่าง"), (108, "ส่วนที่หนึ่ง ความเป็นมาของโครงการและผู้เกี่ยวข้อง")],
+    [(80, "ส่วนที่สอง รายละเอียดของเส้นทาง"), (108, "สถานีต้นทางอยู่ที่ตลาดเทศบาลและมีที่จอดรถสำหรับผู้โดยสาร"),
+     (136, "ทุกสถานีมีทางลาดสำหรับผู้สูงอายุและรถเข็น"),
+     (192, "เส้นทางรถรางพลังแสงอาทิตย์มีความยาวทั้งหมด 23 กิโลเมตร"),
+     (248, "ขบวนรถรางชาร์จไฟจากแผงโซลาร์บนหลังคาสถานีทุกแห่ง"), (276, "และมีสถานีจอดรถรางทั้งหมด 17 สถานี")],
 ]
 PDF_QUESTION = "เส้นทางรถรางพลังแสงอาทิตย์มีความยาวทั้งหมดกี่กิโลเมตร"
-PDF_LINE_Y = (80, 34)  # first baseline and line step, in points, on an A4 page (842 pt high)
 METRICS: dict[str, object] = {}
 # The checkout's own packages first (src/ holds `assistant`), whatever the venv has installed.
 PYPATH = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
@@ -102,9 +102,8 @@ def _make_pdf(path: Path) -> Path:
     doc = pymupdf.open()
     for page_lines in PDF_PAGES:
         page = doc.new_page()  # A4
-        y0, step = PDF_LINE_Y
-        for i, line in enumerate(page_lines):
-            page.insert_text((60, y0 + step * i), line, fontfile=str(thai_font()), fontname="thai", fontsize=18)
+        for y, line in page_lines:
+            page.insert_text((60, y), line, fontfile=str(thai_font()), fontname="thai", fontsize=14)
     doc.save(path)
     return path
 
@@ -525,23 +524,21 @@ def test_viewer_draws_the_quote_on_the_pdf_page(page):
     expect(img).to_be_visible()
     assert pg.evaluate("document.querySelector('#tpa-viewer img.tpa-v-page').naturalWidth") > 300
     assert "23 กิโลเมตร" in " ".join(v.locator(".tpa-v-target mark.tpa-quote").all_inner_texts())
-    # boxes over the quoted lines of page 2 and over no other line (line i's baseline sits
-    # y0 + i * step points down the 842-point page; a box's top is less than a line step above it)
+    # boxes over the quoted lines of page 2 and over no other line (a box's top lies within 24
+    # points above its line's baseline; lines are at least 28 points apart)
     tops = [float(b.get_attribute("style").split("top:")[1].split("%")[0]) for b in fig.locator(".tpa-v-box").all()]
-    y0, step = PDF_LINE_Y
     marked = "".join("".join(v.locator(".tpa-v-target mark.tpa-quote").all_inner_texts()).split())
 
-    def boxed(i):
-        base = 100 * (y0 + step * i) / 842
-        return any(base - 100 * step / 842 < t < base for t in tops)
+    def boxed(y):
+        return any(100 * (y - 24) / 842 < t < 100 * y / 842 for t in tops)
 
     def quoted(line):  # some ten characters of the line are highlighted in the text
         sq = "".join(line.split())
         return any(sq[j : j + 10] in marked for j in range(len(sq) - 9))
 
-    for i, line in enumerate(PDF_PAGES[1]):
-        assert boxed(i) == quoted(line), (i, line, tops, marked)
-    assert boxed(next(i for i, t in enumerate(PDF_PAGES[1]) if "23 กิโลเมตร" in t))
+    for y, line in PDF_PAGES[1]:
+        assert boxed(y) == quoted(line), (y, line, tops, marked)
+    assert boxed(next(y for y, t in PDF_PAGES[1] if "23 กิโลเมตร" in t))
     pg.wait_for_timeout(300)
     pg.screenshot(path=str(ROOT / "docs" / "viewer.png"))
 
