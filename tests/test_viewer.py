@@ -93,12 +93,12 @@ def test_pdf_page_only_for_the_indexed_file(tmp_path):
         # a quote split across what the text layer holds: its pieces are still found
         assert find_boxes(d[0], "บรรทัดแรกของรายงาน ระยะทางทั้งหมด 23 กิโลเมตร")
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    info, chunks, _ = synthetic_act(1)
+    _, chunks, _ = synthetic_act(1)
     chunk = replace(chunks[0], location="หน้า 1", source=str(path), doc_sha256=sha, text="ระยะทางทั้งหมด 23 กิโลเมตร")
     viewer = Viewer(SimpleNamespace(catalog=None))
     pv = viewer.page(chunk, "ระยะทางทั้งหมด 23 กิโลเมตร")
     assert pv.png.startswith(b"\x89PNG") and len(pv.boxes) == 1 and not pv.note
-    left, top, width, height = pv.boxes[0]
+    left, top, width, _ = pv.boxes[0]
     assert 0.05 < left < 0.15 and 0.3 < top < 0.36 and width > 0.1
     changed = replace(chunk, doc_sha256="0" * 64)  # the file on disk is not the one indexed
     assert viewer.page(changed, "x").png == b"" and "เปลี่ยนไป" in viewer.page(changed, "x").note
