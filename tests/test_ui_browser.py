@@ -642,7 +642,8 @@ def test_reviewer_runs_a_set_records_a_verdict_and_exports_it(browser, server, t
     assert cells("r3")[6] == "ใช่ / ใช่"  # refused, should refuse
     assert "3/3" in pg.locator("#tpa-rv-summary").inner_text()
 
-    _choose(pg, "tpa-rv-q", "r2 ·")
+    _rv_row(pg, "r2").locator("td").nth(1).click()  # a row chooses its question for the verdict form
+    pg.wait_for_function("document.querySelector('#tpa-rv-q input').value.startsWith('r2 ·')")
     pg.locator("#tpa-rv-verdict label", has_text="ถูกบางส่วน").click()
     pg.locator("#tpa-rv-comment textarea").fill("ถูกแต่ควรระบุว่าเป็นมาตรา 5 ด้วย")
     pg.click("#tpa-rv-save")

@@ -375,7 +375,7 @@ def tab(ctx, user_state) -> None:
         summary = gr.HTML("", elem_id="tpa-rv-summary", js_on_load=None)
         with gr.Group(elem_id="tpa-rv-judge"):
             with gr.Row(equal_height=False):
-                q_pick = gr.Dropdown([], label="คำถามที่จะบันทึกผลตัดสิน", elem_id="tpa-rv-q", scale=4)
+                q_pick = gr.Dropdown([], label="คำถามที่จะบันทึกผลตัดสิน (หรือคลิกแถวในตาราง)", elem_id="tpa-rv-q", scale=4)
                 verdict = gr.Radio([(VERDICT_TH[v], v) for v in VERDICTS], label="ผลตัดสินของผู้ตรวจ",
                                    elem_id="tpa-rv-verdict", scale=3)
             with gr.Row():
@@ -384,6 +384,8 @@ def tab(ctx, user_state) -> None:
                 save = gr.Button("บันทึกผลตัดสิน", variant="primary", elem_id="tpa-rv-save", scale=1)
             saved = gr.Markdown("", elem_id="tpa-rv-saved")
         table = gr.HTML("", elem_id="tpa-rv-table", js_on_load=None)
+        pick_req = gr.Textbox(visible="hidden", elem_id="tpa-rv-pick", show_label=False)  # a row clicked (ui.js)
+        pick_go = gr.Button(visible="hidden", elem_id="tpa-rv-pick-go")
         with gr.Row():
             exp_jsonl = gr.Button("ส่งออก JSONL", elem_id="tpa-rv-export-jsonl")
             exp_csv = gr.Button("ส่งออก CSV", elem_id="tpa-rv-export-csv")
@@ -439,6 +441,11 @@ def tab(ctx, user_state) -> None:
         it = next((it for it in store.items(int(run_id)) if it["qid"] == qid), None) if run_id and qid else None
         return (it["verdict"] or None, it["comment"]) if it else (None, "")
 
+    def on_pick(user, run_id, qid):
+        allowed(user)
+        known = {q for _, q in q_choices(run_id)}
+        return gr.update(value=qid) if qid in known else gr.skip()
+
     def on_save(user, run_id, qid, v, text, kind, flt):
         allowed(user)
         if not run_id or not qid:
@@ -473,6 +480,7 @@ def tab(ctx, user_state) -> None:
     for trig in (run_pick, kind_pick, flt_pick):
         trig.change(on_run, [user_state, run_pick, kind_pick, flt_pick], [summary, table, progress, q_pick], **kw)
     q_pick.change(on_q, [user_state, run_pick, q_pick], [verdict, comment], **kw)
+    pick_go.click(on_pick, [user_state, run_pick, pick_req], q_pick, **kw)
     save.click(on_save, [user_state, run_pick, q_pick, verdict, comment, kind_pick, flt_pick], [saved, summary, table], **kw)
     exp_jsonl.click(lambda u, r: on_export(u, r, "jsonl"), [user_state, run_pick], exported, **kw)
     exp_csv.click(lambda u, r: on_export(u, r, "csv"), [user_state, run_pick], exported, **kw)

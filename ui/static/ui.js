@@ -30,17 +30,31 @@
     if (m) openViewer(m[1], m[2]);
   }, true);
 
-  // The evidence viewer (ui/viewer.py): a card's "เปิดในเอกสาร" button or an [n] marker asks the
-  // server for "turn:n" through a hidden textbox and button, the only way page HTML can start a
-  // Gradio event. Focus stays where the officer clicked.
-  const openViewer = (turn, n) => {
-    const box = document.querySelector("#tpa-viewer-req textarea, #tpa-viewer-req input");
-    const go = document.getElementById("tpa-viewer-go");
-    if (!box || !go || !/^\d+$/.test(turn) || !/^\d+$/.test(n)) return;
-    box.value = `${turn}:${n}`;
+  // Page HTML (cards, chat messages, the review table) starts a Gradio event by writing a value
+  // into a hidden textbox and clicking a hidden button: the only way it can reach the server.
+  const send = (boxId, goId, value) => {
+    const box = document.querySelector(`#${boxId} textarea, #${boxId} input`);
+    const go = document.getElementById(goId);
+    if (!box || !go) return;
+    box.value = value;
     box.dispatchEvent(new Event("input", { bubbles: true }));
     setTimeout(() => go.click(), 0);  // after the textbox has told Gradio its new value
   };
+  // The evidence viewer (ui/viewer.py): a card's "เปิดในเอกสาร" button or an [n] marker asks for
+  // "turn:n". Focus stays where the officer clicked.
+  const openViewer = (turn, n) => {
+    if (/^\d+$/.test(turn) && /^\d+$/.test(n)) send("tpa-viewer-req", "tpa-viewer-go", `${turn}:${n}`);
+  };
+  // The review tab (ui/review.py): a click on a question's row chooses it for the verdict form.
+  document.addEventListener("click", (ev) => {
+    const row = ev.target && ev.target.closest ? ev.target.closest("#tpa-rv-table tr[data-qid]") : null;
+    if (!row || ev.target.closest("a, summary, button")) return;
+    document.querySelectorAll("#tpa-rv-table tr.tpa-rv-picked").forEach((r) => r.classList.remove("tpa-rv-picked"));
+    row.classList.add("tpa-rv-picked");
+    send("tpa-rv-pick", "tpa-rv-pick-go", row.dataset.qid);
+    const form = document.getElementById("tpa-rv-judge");
+    if (form) form.scrollIntoView({ behavior: "smooth", block: "center" });
+  }, true);
   document.addEventListener("click", (ev) => {
     const b = ev.target && ev.target.closest ? ev.target.closest(".tpa-open") : null;
     if (!b) return;
