@@ -660,6 +660,17 @@ def test_reviewer_runs_a_set_records_a_verdict_and_exports_it(browser, server, t
     row = _rv_row(pg, "r2")
     assert row.get_attribute("data-verdict") == "partly"
     assert "ถูกบางส่วน" in row.inner_text() and "ควรระบุว่าเป็นมาตรา 5" in row.inner_text()
+    # a verdict imported on the command line meanwhile (labelled offline) shows after รีเฟรช
+    run_id = int(pg.locator("#tpa-rv-summary .tpa-rv-sum").get_attribute("data-run"))
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text(json.dumps({"run_id": run_id, "qid": "r1", "verdict": "correct", "comment": "ตรวจจากไฟล์"},
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    r = subprocess.run(_cli("review", "import", str(edited), "--index", str(index)), capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": PYPATH}, timeout=120)
+    assert r.returncode == 0 and json.loads(r.stdout)["verdicts"] == 1, r.stdout + r.stderr
+    assert _rv_row(pg, "r1").get_attribute("data-verdict") == ""
+    pg.click("#tpa-rv-refresh")
+    pg.wait_for_function("document.querySelector('#tpa-rv-table tr[data-qid=\"r1\"]').dataset.verdict === 'correct'")
     pg.wait_for_timeout(300)
     pg.screenshot(path=str(ROOT / "docs" / "review.png"), full_page=True)
     _choose(pg, "tpa-rv-filter", "ถูกบางส่วน")
@@ -681,6 +692,7 @@ def test_reviewer_runs_a_set_records_a_verdict_and_exports_it(browser, server, t
     rows = {r["qid"]: r for r in csv.DictReader(io.StringIO(body))}
     assert set(rows) == {"r1", "r2", "r3"}
     assert rows["r2"]["verdict"] == "partly" and rows["r2"]["comment"] == "ถูกแต่ควรระบุว่าเป็นมาตรา 5 ด้วย"
+    assert rows["r1"]["verdict"] == "correct" and rows["r3"]["verdict"] == ""
     assert rows["r2"]["retrieval_hit"] == "True" and rows["r3"]["should_refuse"] == "True"
     assert not p.dialogs and not p.outside, (p.dialogs, p.outside)
     p.close()
@@ -691,7 +703,8 @@ def test_reviewer_runs_a_set_records_a_verdict_and_exports_it(browser, server, t
                        text=True, env={**os.environ, "PYTHONPATH": PYPATH}, timeout=120)
     assert r.returncode == 0, r.stderr
     labelled = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-    assert [(x["qid"], x["verdict"], x["gold_doc_ids"]) for x in labelled] == [("r2", "partly", [ACT_DOC])]
+    assert [(x["qid"], x["verdict"], x["gold_doc_ids"]) for x in labelled] == [("r1", "correct", [SEED_ID]),
+                                                                            ("r2", "partly", [ACT_DOC])]
 
 
 def test_timings_in_browser(page):

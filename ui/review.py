@@ -372,6 +372,8 @@ def tab(ctx, user_state) -> None:
             kind_pick = gr.Dropdown([("ทุกประเภท", "all"), *((v, k) for k, v in KIND_TH.items())], value="all",
                                     label="ประเภทคำถาม", elem_id="tpa-rv-kind", scale=2)
             flt_pick = gr.Dropdown(FILTERS, value="all", label="กรองตามผล", elem_id="tpa-rv-filter", scale=2)
+            # a run started from another page (or before a reload) is not followed live: this re-reads it
+            refresh = gr.Button("รีเฟรช", elem_id="tpa-rv-refresh", scale=1, min_width=80)
         summary = gr.HTML("", elem_id="tpa-rv-summary", js_on_load=None)
         with gr.Group(elem_id="tpa-rv-judge"):
             with gr.Row(equal_height=False):
@@ -479,6 +481,8 @@ def tab(ctx, user_state) -> None:
                 concurrency_id="review-run", concurrency_limit=2, show_progress="hidden")
     for trig in (run_pick, kind_pick, flt_pick):
         trig.change(on_run, [user_state, run_pick, kind_pick, flt_pick], [summary, table, progress, q_pick], **kw)
+    refresh.click(lambda u: gr.update(choices=run_choices()) if users.is_reviewer(u) else gr.skip(), [user_state], run_pick,
+                  **kw).then(on_run, [user_state, run_pick, kind_pick, flt_pick], [summary, table, progress, q_pick], **kw)
     q_pick.change(on_q, [user_state, run_pick, q_pick], [verdict, comment], **kw)
     pick_go.click(on_pick, [user_state, run_pick, pick_req], q_pick, **kw)
     save.click(on_save, [user_state, run_pick, q_pick, verdict, comment, kind_pick, flt_pick], [saved, summary, table], **kw)
