@@ -58,6 +58,7 @@ load: setup
 # indexes go to var/bench). QUICK=1: the smoke run CI uses (seed only, 1k chunks, ~1 min).
 bench: setup
 	$(BIN)/python -m eval.bench $(if $(QUICK),--quick) --shared $(SHARED)
+	$(BIN)/python -m eval.bench_viewer
 
 # A Chroma server for several app processes: `assistant serve|ingest|search --chroma-url
 # http://$(HOST):$(CHROMA_PORT)` (or ASSISTANT_CHROMA_URL). docs/scaling.md.

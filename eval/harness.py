@@ -39,6 +39,21 @@ class Question:
         return bool(self.gold_doc_ids)
 
 
+def question_from(raw: dict, split: str = "") -> Question:
+    """A question row (a dict in the evaluation format; other keys are ignored)."""
+    if not isinstance(raw, dict):
+        raise TypeError("not a JSON object")
+    names = Question.__dataclass_fields__
+    q = Question(**{k: v for k, v in raw.items() if k in names and k != "split"}, split=split or raw.get("split", ""))
+    if not (isinstance(q.qid, str) and q.qid and isinstance(q.question, str) and q.question.strip()):
+        raise ValueError("needs a non-empty 'qid' and 'question'")
+    if not all(isinstance(x, list) for x in (q.gold_doc_ids, q.evidence, q.answer_keys)):
+        raise ValueError("'gold_doc_ids', 'evidence' and 'answer_keys' must be lists")
+    # The blind set names the seed `seed/<file>`; an index of corpus/documents names it by file name.
+    q.gold_doc_ids = [g.removeprefix("seed/") for g in q.gold_doc_ids]
+    return q
+
+
 def load_questions(path: Path, split: str = "", blind: bool = False) -> list[Question]:
     """`blind`: rows of ../shared/eval/domain_dev (kind = topic, difficulty = kind)."""
     rows = []
@@ -46,11 +61,7 @@ def load_questions(path: Path, split: str = "", blind: bool = False) -> list[Que
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
-            names = Question.__dataclass_fields__
-            row = Question(**{k: v for k, v in raw.items() if k in names}, split=split or raw.get("split", ""))
-            # The blind set names the seed `seed/<file>`; an index of corpus/documents names it by file name.
-            row.gold_doc_ids = [g.removeprefix("seed/") for g in row.gold_doc_ids]
+            row = question_from(json.loads(line), split)
             if blind:
                 row.blind, row.topic = True, row.kind
                 if row.kind != "out_of_scope":
@@ -144,6 +155,24 @@ def answer_all(questions: list[Question], hybrid_hits: dict, rule: RefusalRule, 
             )
         )
     return out
+
+
+def judge(q: Question, ans, k: int = 5) -> dict:
+    """Automatic verdicts on one answer from `Assistant.ask`, by the rules the scores above use:
+    retrieval hit = a relevant passage (gold document + evidence) in the top k hits; answer keys
+    present = `contains_key` on the answer text; a question without gold documents should be
+    refused, except feedback rows still waiting for review (kind "needs_review"): None = not judged."""
+    rels = [M.relevant(h.doc_id, h.text, q.gold_doc_ids, q.evidence, q.blind) for h in ans.hits]
+    rank = next((i for i, x in enumerate(rels, 1) if x), None)
+    should_refuse = None if q.kind == "needs_review" else not q.in_scope
+    return {
+        "hit_rank": rank if q.in_scope else None,
+        "retrieval_hit": (rank is not None and rank <= k) if q.in_scope else None,
+        "keys_present": M.contains_key(ans.answer, q.answer_keys, every=q.blind) if q.answer_keys else None,
+        "refused": bool(ans.refused),
+        "should_refuse": should_refuse,
+        "refusal_ok": None if should_refuse is None else bool(ans.refused) == should_refuse,
+    }
 
 
 def summarize_retrieval(questions: list[Question], results: dict[str, list[Retrieved]]) -> dict:

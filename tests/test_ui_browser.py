@@ -47,7 +47,65 @@ UPLOAD_TEXT = """โครงการสวนลอยฟ้ากุ้งม
 เทศบาลตำบลหนองปลาหมอจัดทำโครงการสวนลอยฟ้ากุ้งมังกร เพื่อเก็บน้ำฝนบนหลังคาตลาดสดและนำไปรดผักของชุมชน
 โครงการสวนลอยฟ้ากุ้งมังกรใช้งบประมาณ 4,321,000 บาท และมีเซนเซอร์วัดความชื้นดิน 27 จุดส่งข้อมูลให้ศูนย์ข้อมูลเมือง
 """
+REVIEWER, REVIEWER_PASSWORD = "ratana", "ผู้ตรวจ-รหัส-77"
+# For the evidence viewer: an Act long enough to have chapters and neighbours, and a PDF whose
+# cited sentence sits at a known height of its second page.
+ACT_DOC = "act-floating-parks.txt"
+ACT_SECTIONS = [
+    ("หมวด 1 บททั่วไป", [
+        "พระราชบัญญัตินี้เรียกว่า \"พระราชบัญญัติการจัดการสวนสาธารณะลอยน้ำ พ.ศ. 2599\"",
+        "พระราชบัญญัตินี้ให้ใช้บังคับเมื่อพ้นกำหนดหนึ่งร้อยแปดสิบวันนับแต่วันประกาศในราชกิจจานุเบกษา",
+        "ในพระราชบัญญัตินี้ สวนสาธารณะลอยน้ำ หมายความว่า พื้นที่สีเขียวที่สร้างบนแพหรือทุ่นลอยในแหล่งน้ำสาธารณะ",
+        "ให้รัฐมนตรีว่าการกระทรวงมหาดไทยรักษาการตามพระราชบัญญัตินี้ และมีอำนาจออกกฎกระทรวงเพื่อปฏิบัติการ",
+    ]),
+    ("หมวด 2 คณะกรรมการสวนสาธารณะลอยน้ำ", [
+        "ให้มีคณะกรรมการสวนสาธารณะลอยน้ำแห่งชาติ ประกอบด้วยอธิบดีกรมทรัพยากรน้ำเป็นประธานกรรมการ "
+        "และผู้แทนองค์กรปกครองส่วนท้องถิ่นจำนวนห้าคนเป็นกรรมการ",
+        "คณะกรรมการมีอำนาจหน้าที่กำหนดมาตรฐานความปลอดภัยของทุ่นลอยและอนุมัติแผนการดูแลสวนลอยน้ำรายปี",
+        "กรรมการผู้ทรงคุณวุฒิมีวาระการดำรงตำแหน่งคราวละสามปี และอาจได้รับแต่งตั้งอีกได้แต่ไม่เกินสองวาระ",
+    ]),
+    ("หมวด 3 การดูแลรักษา", [
+        "องค์กรปกครองส่วนท้องถิ่นต้องตรวจสอบสภาพทุ่นลอยของสวนสาธารณะลอยน้ำอย่างน้อยเดือนละหนึ่งครั้ง",
+        "ผู้ใดทิ้งมูลฝอยลงในสวนสาธารณะลอยน้ำ ต้องระวางโทษปรับไม่เกินห้าพันบาท",
+    ]),
+]
+ACT_QUESTION = "คณะกรรมการสวนสาธารณะลอยน้ำแห่งชาติมีใครเป็นประธานกรรมการ"
+PDF_DOC = "solar-tram-report.pdf"
+PDF_PAGES = [  # (baseline in points down the A4 page, 842 pt high; text): a wider step starts a paragraph
+    [(80, "รายงานโครงการรถรางพลังแสงอาทิตย์ เทศบาลนครตัวอย่าง"), (108, "ส่วนที่หนึ่ง ความเป็นมาของโครงการและผู้เกี่ยวข้อง")],
+    [(80, "ส่วนที่สอง รายละเอียดของเส้นทาง"), (108, "สถานีต้นทางอยู่ที่ตลาดเทศบาลและมีที่จอดรถสำหรับผู้โดยสาร"),
+     (136, "ทุกสถานีมีทางลาดสำหรับผู้สูงอายุและรถเข็น"),
+     (192, "เส้นทางรถรางพลังแสงอาทิตย์มีความยาวทั้งหมด 23 กิโลเมตร"),
+     (248, "ขบวนรถรางชาร์จไฟจากแผงโซลาร์บนหลังคาสถานีทุกแห่ง"), (276, "และมีสถานีจอดรถรางทั้งหมด 17 สถานี")],
+]
+PDF_QUESTION = "เส้นทางรถรางพลังแสงอาทิตย์มีความยาวทั้งหมดกี่กิโลเมตร"
 METRICS: dict[str, object] = {}
+# The checkout's own packages first (src/ holds `assistant`), whatever the venv has installed.
+PYPATH = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+
+
+def _act_text() -> str:
+    lines, n = ["พระราชบัญญัติการจัดการสวนสาธารณะลอยน้ำ", "พ.ศ. 2599", ""], 0
+    for chapter, sections in ACT_SECTIONS:
+        lines += [chapter, ""]
+        for body in sections:
+            n += 1
+            lines += [f"มาตรา {n} {body}", ""]
+    return "\n".join(lines)
+
+
+def _make_pdf(path: Path) -> Path:
+    import pymupdf
+
+    from tests.test_thai_pdf import thai_font
+
+    doc = pymupdf.open()
+    for page_lines in PDF_PAGES:
+        page = doc.new_page()  # A4
+        for y, line in page_lines:
+            page.insert_text((60, y), line, fontfile=str(thai_font()), fontname="thai", fontsize=14)
+    doc.save(path)
+    return path
 
 
 def _free_port() -> int:
@@ -75,17 +133,21 @@ def server(tmp_path_factory):
     docs.mkdir()
     shutil.copy(SEED_DIR / SEED_ID, docs / SEED_ID)
     (docs / XSS_DOC).write_text(XSS_HTML, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_UI_USER": USER, "ASSISTANT_UI_PASSWORD": PASSWORD,
+    (docs / ACT_DOC).write_text(_act_text(), encoding="utf-8")
+    _make_pdf(docs / PDF_DOC)
+    users = root / "users.json"  # the reviewer comes from a users file; the uploader from the environment
+    users.write_text(json.dumps({REVIEWER: {"password": REVIEWER_PASSWORD, "role": "reviewer"}}), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": PYPATH, "ASSISTANT_UI_USER": USER, "ASSISTANT_UI_PASSWORD": PASSWORD,
            "COLUMNS": "200"}
     env.pop("ASSISTANT_INDEX", None)
     r = subprocess.run(_cli("ingest", str(docs), "--index", str(index), "--json"), capture_output=True, text=True,
                        env=env, timeout=600)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["added"] == 2
+    assert json.loads(r.stdout)["added"] == 4
     port = _free_port()
     log = (root / "serve.log").open("w")
     t0 = time.perf_counter()
-    proc = subprocess.Popen(_cli("serve", "--index", str(index), "--port", str(port)), stdout=log,
+    proc = subprocess.Popen(_cli("serve", "--index", str(index), "--port", str(port), "--users", str(users)), stdout=log,
                             stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 300
@@ -220,6 +282,9 @@ def test_cited_answer_cards_and_marker_click(page, server):
     pg.wait_for_function(f"document.getElementById('tpa-c-1-{n}').classList.contains('tpa-active')")
     expect(target).to_be_in_viewport(ratio=0.5)  # intersection clipped by the panel's own scrolling
     assert pg.evaluate("document.activeElement && document.activeElement.id") == f"tpa-c-1-{n}"
+    pg.wait_for_selector("#tpa-viewer .tpa-viewer.tpa-v-ready")  # the marker opened the viewer too
+    pg.keyboard.press("Escape")
+    pg.wait_for_selector("#tpa-viewer", state="hidden")
 
     # a follow-up is searched with the earlier question; an earlier answer's marker reopens its card
     got2 = page.ask("แล้วแนวทางที่ 8 ล่ะ")
@@ -259,7 +324,7 @@ def test_thumbs_up_and_comment_are_stored(page, server):
     assert _db_rows(index)[-1]["comment"] == "ตอบถูกต้อง ควรแสดงแนวทางที่ 2 เป็นข้อแรก"
     out = index.parent / "feedback.jsonl"
     r = subprocess.run(_cli("feedback", "export", str(out), "--index", str(index)), capture_output=True, text=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+                       env={**os.environ, "PYTHONPATH": PYPATH}, timeout=120)
     assert r.returncode == 0, r.stderr
     q = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()][-1]
     assert q["kind"] == "paraphrase" and q["gold_doc_ids"] == [SEED_ID] and q["evidence"] and q["rating"] == "up"
@@ -343,36 +408,303 @@ def test_upload_behind_login_becomes_searchable(page, server, tmp_path):
     assert ids and ids[0] == UPLOAD_SAFE
 
 
-def test_upload_endpoint_refuses_sessions_without_login(server):
-    """The login is checked on the server: calling the upload event directly, with a user name
-    in the payload where the session state goes, is refused and nothing is stored."""
-    url, index, _ = server
+def _call_event(url: str, elem_id: str, data: list, session: str) -> dict:
+    """Start the click event of the button `elem_id` the way a hand-made request would, with
+    `data` where the inputs go (session state included); returns the final queue message."""
     cfg = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
-    button = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id") == "tpa-ingest")
+    button = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("elem_id") == elem_id)
     fn = next(i for i, d in enumerate(cfg["dependencies"]) if any(t[0] == button for t in d["targets"]))
-    boundary = "tpaboundary"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="evil.txt"\r\n'
-            "Content-Type: text/plain\r\n\r\n").encode() + "เอกสารของผู้บุกรุก ไม่ควรถูกนำเข้า".encode() + f"\r\n--{boundary}--\r\n".encode()
-    req = urllib.request.Request(url + "gradio_api/upload", data=body,
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    path = json.loads(urllib.request.urlopen(req, timeout=30).read())[0]
-    payload = {"data": [[{"path": path, "orig_name": "evil.txt", "meta": {"_type": "gradio.FileData"}}], USER],
-               "fn_index": fn, "trigger_id": button, "session_hash": "attacker0001", "event_data": None}
+    payload = {"data": data, "fn_index": fn, "trigger_id": button, "session_hash": session, "event_data": None}
     req = urllib.request.Request(url + "gradio_api/queue/join", data=json.dumps(payload).encode(),
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=30).read()
-    with urllib.request.urlopen(url + "gradio_api/queue/data?session_hash=attacker0001", timeout=60) as stream:
+    with urllib.request.urlopen(url + f"gradio_api/queue/data?session_hash={session}", timeout=60) as stream:
         events = []
         for line in stream:
             if line.startswith(b"data:"):
                 events.append(json.loads(line[5:]))
                 if events[-1].get("msg") == "process_completed":
                     break
-    done = events[-1]
+    return events[-1]
+
+
+def test_upload_endpoint_refuses_sessions_without_login(server):
+    """The login is checked on the server: calling the upload event directly, with a user name
+    in the payload where the session state goes, is refused and nothing is stored."""
+    url, index, _ = server
+    boundary = "tpaboundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="evil.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n").encode() + "เอกสารของผู้บุกรุก ไม่ควรถูกนำเข้า".encode() + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(url + "gradio_api/upload", data=body,
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    path = json.loads(urllib.request.urlopen(req, timeout=30).read())[0]
+    done = _call_event(url, "tpa-ingest", [[{"path": path, "orig_name": "evil.txt", "meta": {"_type": "gradio.FileData"}}],
+                                           USER], "attacker0001")
     assert done["msg"] == "process_completed" and not done["success"], done
     assert "เข้าสู่ระบบ" in json.dumps(done, ensure_ascii=False)
     stored = [p.name for p in (index / "uploads").iterdir()] if (index / "uploads").exists() else []
     assert "evil.txt" not in stored
+
+
+def _card_of(pg, doc_id: str):
+    """The first card of the newest turn citing `doc_id`."""
+    cards = pg.locator("#tpa-cards-box details[open] .tpa-card")
+    for i in range(cards.count()):
+        if cards.nth(i).locator(".tpa-doc").inner_text() == doc_id:
+            return cards.nth(i)
+    raise AssertionError(f"no card cites {doc_id}: {cards.all_inner_texts()}")
+
+
+def _open_viewer(pg, card) -> None:
+    seq = pg.evaluate("(document.querySelector('#tpa-viewer .tpa-viewer') || {dataset: {}}).dataset.seq || ''")
+    card.locator("button.tpa-open").click()
+    pg.wait_for_function("s => { const v = document.querySelector('#tpa-viewer .tpa-viewer.tpa-v-ready');"
+                         " return v && v.dataset.seq !== s; }", arg=seq)
+
+
+def _viewer_step(pg, button: str) -> None:
+    seq = pg.locator("#tpa-viewer .tpa-viewer").get_attribute("data-seq")
+    pg.click(button)
+    pg.wait_for_function("s => { const v = document.querySelector('#tpa-viewer .tpa-viewer');"
+                         " return v && v.dataset.seq !== s && v.classList.contains('tpa-v-ready'); }", arg=seq)
+
+
+def test_viewer_opens_act_at_the_cited_section(page):
+    pg = page.page
+    page.ask(ACT_QUESTION)
+    card = _card_of(pg, ACT_DOC)
+    card_mark = " ".join(card.locator("mark.tpa-quote").all_inner_texts())
+    assert "อธิบดีกรมทรัพยากรน้ำ" in card.locator(".tpa-passage").inner_text()
+    _open_viewer(pg, card)
+    v = pg.locator("#tpa-viewer .tpa-viewer")
+    assert "พระราชบัญญัติการจัดการสวนสาธารณะลอยน้ำ" in v.locator(".tpa-v-title").inner_text()
+    target = v.locator(".tpa-v-passage.tpa-v-target")
+    assert target.count() == 1 and "tpa-v-current" in target.get_attribute("class")
+    assert target.locator(".tpa-v-loc").inner_text() == "มาตรา 5"
+    assert "อธิบดีกรมทรัพยากรน้ำเป็นประธานกรรมการ" in target.inner_text()
+    # the same sentences highlighted as in the card, inside the outlined passage only
+    assert " ".join(target.locator("mark.tpa-quote").all_inner_texts()) == card_mark != ""
+    assert v.locator("mark.tpa-quote").count() == target.locator("mark.tpa-quote").count()
+    assert pg.evaluate("getComputedStyle(document.querySelector('.tpa-v-target')).borderTopStyle") == "solid"
+    # headings and neighbours: the chapter above, the sections before and after
+    chapters = v.locator(".tpa-v-chapter").all_inner_texts()
+    assert chapters == [chapter for chapter, _ in ACT_SECTIONS]  # "หมวด 2 คณะกรรมการสวนสาธารณะลอยน้ำ"
+    assert "ให้รัฐมนตรีว่าการกระทรวงมหาดไทยรักษาการ" in v.locator(".tpa-v-passage").nth(
+        int(target.get_attribute("data-ordinal")) - 1).inner_text()
+    expect(target).to_be_in_viewport()
+    _viewer_step(pg, "#tpa-viewer-next")
+    cur = v.locator(".tpa-v-current")
+    assert cur.locator(".tpa-v-loc").inner_text() == "มาตรา 6" and "มาตรฐานความปลอดภัยของทุ่นลอย" in cur.inner_text()
+    assert v.locator(".tpa-v-target mark.tpa-quote").count() >= 1  # the cited passage keeps its highlight
+    _viewer_step(pg, "#tpa-viewer-prev")
+    _viewer_step(pg, "#tpa-viewer-prev")
+    assert v.locator(".tpa-v-current .tpa-v-loc").inner_text() == "มาตรา 4"
+    _viewer_step(pg, "#tpa-viewer-back")
+    assert "tpa-v-target" in v.locator(".tpa-v-current").get_attribute("class")
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(ROOT / "docs" / "viewer-act.png"))
+    # the [n] marker of the same citation opens it too
+    pg.click("#tpa-viewer-close")
+    pg.wait_for_selector("#tpa-viewer", state="hidden")
+    pg.locator(f'#tpa-chat a.tpa-ref[href="#{card.get_attribute("id")}"]').last.click()
+    pg.wait_for_selector("#tpa-viewer .tpa-viewer.tpa-v-ready")
+    assert pg.locator("#tpa-viewer .tpa-v-target .tpa-v-loc").inner_text() == "มาตรา 5"
+
+
+def test_viewer_draws_the_quote_on_the_pdf_page(page):
+    pg = page.page
+    page.ask(PDF_QUESTION)
+    card = _card_of(pg, PDF_DOC)
+    assert card.locator(".tpa-loc").inner_text() == "ที่ตั้ง: หน้า 2"
+    _open_viewer(pg, card)
+    v = pg.locator("#tpa-viewer .tpa-viewer")
+    fig = v.locator("figure.tpa-v-pagebox")
+    assert fig.get_attribute("data-page") == "2"
+    img = fig.locator("img.tpa-v-page")
+    expect(img).to_be_visible()
+    assert pg.evaluate("document.querySelector('#tpa-viewer img.tpa-v-page').naturalWidth") > 300
+    assert "23 กิโลเมตร" in " ".join(v.locator(".tpa-v-target mark.tpa-quote").all_inner_texts())
+    # boxes over the quoted lines of page 2 and over no other line (a box's top lies within 24
+    # points above its line's baseline; lines are at least 28 points apart)
+    tops = [float(b.get_attribute("style").split("top:")[1].split("%")[0]) for b in fig.locator(".tpa-v-box").all()]
+    marked = "".join("".join(v.locator(".tpa-v-target mark.tpa-quote").all_inner_texts()).split())
+
+    def boxed(y):
+        return any(100 * (y - 24) / 842 < t < 100 * y / 842 for t in tops)
+
+    def quoted(line):  # some ten characters of the line are highlighted in the text
+        sq = "".join(line.split())
+        return any(sq[j : j + 10] in marked for j in range(len(sq) - 9))
+
+    for y, line in PDF_PAGES[1]:
+        assert boxed(y) == quoted(line), (y, line, tops, marked)
+    assert boxed(next(y for y, t in PDF_PAGES[1] if "23 กิโลเมตร" in t))
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(ROOT / "docs" / "viewer.png"))
+
+
+def test_viewer_shows_the_hostile_document_as_text(page):
+    pg = page.page
+    page.ask("โครงการตรวจสอบความปลอดภัยหน้าจอ")
+    _open_viewer(pg, _card_of(pg, XSS_DOC))
+    v = pg.locator("#tpa-viewer .tpa-viewer")
+    assert "คู่มือทดสอบความปลอดภัย <img src=x onerror=alert(3)>" in v.locator(".tpa-v-title").inner_text()
+    assert "<script>alert('xss-script')</script>" in v.inner_text()
+    assert "onerror=\"document.body.dataset.pwned='1'\"" in v.inner_text()
+    pg.wait_for_timeout(500)
+    assert pg.evaluate("document.body.dataset.pwned") is None
+    assert v.locator("img, script, a").count() == 0
+
+
+def _login(pg, user: str, password: str) -> None:
+    pg.get_by_role("tab", name="อัปโหลดเอกสาร").click()
+    pg.locator("#tpa-user").locator("input, textarea").first.fill(user)
+    pg.locator("#tpa-password").locator("input").first.fill(password)
+    pg.click("#tpa-login")
+    pg.wait_for_selector("#tpa-files", state="visible")
+
+
+def _choose(pg, elem_id: str, option: str) -> None:
+    """Pick an option of a Gradio dropdown by (part of) its label."""
+    pg.locator(f"#{elem_id} input").first.click()
+    pg.get_by_role("option").filter(has_text=option).first.click()
+
+
+def test_review_tab_only_for_reviewers(page):
+    pg = page.page
+    assert pg.get_by_role("tab", name="ตรวจคำตอบ").count() == 0  # anonymous
+    _login(pg, USER, PASSWORD)  # an uploader is not a reviewer
+    pg.wait_for_timeout(1000)
+    assert pg.get_by_role("tab", name="ตรวจคำตอบ").count() == 0
+    assert pg.locator("#tpa-rv-table").count() == 0 or not pg.locator("#tpa-rv-table").is_visible()
+
+
+def test_review_events_refuse_sessions_that_are_not_a_reviewer(server):
+    """The role is checked on the server: a session that has not logged in as a reviewer, whatever
+    user name its payload carries where the session state goes, can neither start nor export a run."""
+    url, index, _ = server
+    before = _runs(index)
+    for user, session in ((REVIEWER, "attacker0002"), (USER, "attacker0003")):
+        # (no set named: the dropdown's own check of its choices must not be what refuses it)
+        done = _call_event(url, "tpa-rv-start", [user, None, None, "all", "all"], session)
+        assert done["msg"] == "process_completed" and not done["success"], done
+        assert "ผู้ตรวจคำตอบ" in json.dumps(done, ensure_ascii=False)
+    done = _call_event(url, "tpa-rv-export-csv", [REVIEWER, None], "attacker0004")
+    assert not done["success"] and "ผู้ตรวจคำตอบ" in json.dumps(done, ensure_ascii=False)
+    assert _runs(index) == before
+
+
+def _runs(index: Path) -> int:
+    if not (index / "feedback.sqlite").exists():
+        return 0
+    db = sqlite3.connect(index / "feedback.sqlite")
+    n = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name='review_runs'").fetchone()[0] and \
+        db.execute("SELECT COUNT(*) FROM review_runs").fetchone()[0]
+    db.close()
+    return n
+
+
+def _rv_row(pg, qid: str):
+    return pg.locator(f'#tpa-rv-table tr[data-qid="{qid}"]')
+
+
+def test_reviewer_runs_a_set_records_a_verdict_and_exports_it(browser, server, tmp_path):
+    url, index, _ = server
+    qs = [
+        {"qid": "r1", "question": "แนวทางที่ 7 คืออะไร", "kind": "lexical", "difficulty": "easy",
+         "gold_doc_ids": [SEED_ID], "evidence": ["แนวทางที่ 7"], "answer_keys": ["สภาพภูมิอากาศ"]},
+        {"qid": "r2", "question": ACT_QUESTION, "kind": "paraphrase", "difficulty": "medium",
+         "gold_doc_ids": [ACT_DOC], "evidence": ["อธิบดีกรมทรัพยากรน้ำเป็นประธานกรรมการ"], "answer_keys": ["อธิบดีกรมทรัพยากรน้ำ"]},
+        {"qid": "r3", "question": "ทีมฟุตบอลใดชนะฟุตบอลโลกปี 2022", "kind": "out_of_scope", "difficulty": "easy",
+         "gold_doc_ids": [], "evidence": [], "answer_keys": []},
+    ]
+    qfile = tmp_path / "ชุดทดสอบผู้ตรวจ.jsonl"
+    qfile.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in qs), encoding="utf-8")
+    p = Page(browser, url)
+    pg = p.page
+    _login(pg, REVIEWER, REVIEWER_PASSWORD)
+    pg.get_by_role("tab", name="ตรวจคำตอบ").click()
+    _choose(pg, "tpa-rv-set", "ไฟล์ที่อัปโหลด")
+    pg.locator("#tpa-rv-file input[type=file]").set_input_files(str(qfile))
+    pg.wait_for_timeout(500)
+    pg.click("#tpa-rv-start")
+    pg.wait_for_selector('#tpa-rv-progress .tpa-rv-progress[data-status="running"], '
+                         '#tpa-rv-progress .tpa-rv-progress[data-status="done"]')
+    # the chat stays usable while the run goes on
+    pg.get_by_role("tab", name="ถาม-ตอบ").click()
+    got = p.ask("แนวทางที่ 2 ส่งเสริมเรื่องอะไร")
+    assert "tpa-ref" in got["html"]
+    pg.get_by_role("tab", name="ตรวจคำตอบ").click()
+    pg.wait_for_selector('#tpa-rv-progress .tpa-rv-progress[data-status="done"]', timeout=180_000)
+    pg.wait_for_function("document.querySelectorAll('#tpa-rv-table tr[data-qid]').length === 3")
+    cells = lambda qid: _rv_row(pg, qid).locator("td").all_inner_texts()  # noqa: E731
+    assert cells("r2")[4].startswith("ใช่") and cells("r2")[5] == "ใช่"  # found in the top 5, key present
+    assert cells("r3")[6] == "ใช่ / ใช่"  # refused, should refuse
+    assert "3/3" in pg.locator("#tpa-rv-summary").inner_text()
+
+    _rv_row(pg, "r2").locator("td").nth(1).click()  # a row chooses its question for the verdict form
+    pg.wait_for_function("document.querySelector('#tpa-rv-q input').value.startsWith('r2 ·')")
+    pg.locator("#tpa-rv-verdict label", has_text="ถูกบางส่วน").click()
+    pg.locator("#tpa-rv-comment textarea").fill("ถูกแต่ควรระบุว่าเป็นมาตรา 5 ด้วย")
+    pg.click("#tpa-rv-save")
+    pg.wait_for_function("document.querySelector('#tpa-rv-saved').innerText.includes('บันทึกแล้ว')")
+    assert _rv_row(pg, "r2").get_attribute("data-verdict") == "partly"
+    p.close()
+
+    # a new page (a reload): log in again, the latest run and its verdict are there
+    p = Page(browser, url)
+    pg = p.page
+    _login(pg, REVIEWER, REVIEWER_PASSWORD)
+    pg.get_by_role("tab", name="ตรวจคำตอบ").click()
+    pg.wait_for_function("document.querySelectorAll('#tpa-rv-table tr[data-qid]').length === 3")
+    row = _rv_row(pg, "r2")
+    assert row.get_attribute("data-verdict") == "partly"
+    assert "ถูกบางส่วน" in row.inner_text() and "ควรระบุว่าเป็นมาตรา 5" in row.inner_text()
+    # a verdict imported on the command line meanwhile (labelled offline) shows after รีเฟรช
+    run_id = int(pg.locator("#tpa-rv-summary .tpa-rv-sum").get_attribute("data-run"))
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text(json.dumps({"run_id": run_id, "qid": "r1", "verdict": "correct", "comment": "ตรวจจากไฟล์"},
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    r = subprocess.run(_cli("review", "import", str(edited), "--index", str(index)), capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": PYPATH}, timeout=120)
+    assert r.returncode == 0 and json.loads(r.stdout)["verdicts"] == 1, r.stdout + r.stderr
+    assert _rv_row(pg, "r1").get_attribute("data-verdict") == ""
+    pg.click("#tpa-rv-refresh")
+    pg.wait_for_function("document.querySelector('#tpa-rv-table tr[data-qid=\"r1\"]').dataset.verdict === 'correct'")
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(ROOT / "docs" / "review.png"), full_page=True)
+    _choose(pg, "tpa-rv-filter", "ถูกบางส่วน")
+    pg.wait_for_function("document.querySelectorAll('#tpa-rv-table tr[data-qid]').length === 1")
+    assert _rv_row(pg, "r2").count() == 1
+    # the latest committed evaluation report, with its plots
+    pg.locator("#tpa-rv-report-box").get_by_text("รายงานการประเมินล่าสุด").click()
+    pg.wait_for_function("document.querySelector('#tpa-rv-report').innerText.includes('eval/reports/')")
+    assert "Recall@5" in pg.locator("#tpa-rv-report").inner_text()
+    expect(pg.locator("#tpa-rv-plots img").first).to_be_visible()
+    pg.click("#tpa-rv-export-csv")
+    link = pg.locator("#tpa-rv-exported a[href]").first
+    link.wait_for()
+    assert link.inner_text().strip().endswith(".csv") or "review-run" in link.get_attribute("href")
+    body = pg.request.get(link.get_attribute("href")).body().decode("utf-8-sig")
+    import csv
+    import io
+
+    rows = {r["qid"]: r for r in csv.DictReader(io.StringIO(body))}
+    assert set(rows) == {"r1", "r2", "r3"}
+    assert rows["r2"]["verdict"] == "partly" and rows["r2"]["comment"] == "ถูกแต่ควรระบุว่าเป็นมาตรา 5 ด้วย"
+    assert rows["r1"]["verdict"] == "correct" and rows["r3"]["verdict"] == ""
+    assert rows["r2"]["retrieval_hit"] == "True" and rows["r3"]["should_refuse"] == "True"
+    assert not p.dialogs and not p.outside, (p.dialogs, p.outside)
+    p.close()
+
+    # the command line reads the same store
+    out = tmp_path / "labelled.jsonl"
+    r = subprocess.run(_cli("review", "export", str(out), "--judged-only", "--index", str(index)), capture_output=True,
+                       text=True, env={**os.environ, "PYTHONPATH": PYPATH}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    labelled = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [(x["qid"], x["verdict"], x["gold_doc_ids"]) for x in labelled] == [("r1", "correct", [SEED_ID]),
+                                                                            ("r2", "partly", [ACT_DOC])]
 
 
 def test_timings_in_browser(page):

@@ -21,6 +21,7 @@ from assistant.feedback import DOWN, NONE, UP, FeedbackStore
 from ingest.loaders import SUPPORTED
 from ui import fonts, render
 from ui.auth import Users
+from ui import review, viewer
 from ui.uploads import UploadError, UploadFolder, check_file
 
 log = logging.getLogger("assistant.ui")
@@ -389,6 +390,7 @@ def build(ctx: Context) -> gr.Blocks:
                         with gr.Row(elem_classes="tpa-example-row"):
                             for q in g.questions:
                                 example_buttons.append(gr.Button(q, size="sm", elem_classes="tpa-example"))
+                viewer.attach(ctx.assistant.index, turns)
 
             with gr.Tab("แนวทาง 10 ข้อ", id="guidelines") as guidelines_tab:
                 gr.Markdown(
@@ -460,6 +462,8 @@ def build(ctx: Context) -> gr.Blocks:
                         "(หรือ <code>--users FILE</code>) แล้วเริ่มระบบใหม่</div>",
                         elem_id="tpa-upload-disabled", js_on_load=None,
                     )
+            if ctx.users.enabled:  # the review tab shows itself to logged-in reviewers only
+                review.tab(ctx, user_state)
 
         # ---- events
         outs = [chat, turns, cards, box]

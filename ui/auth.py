@@ -4,6 +4,10 @@ The file (`--users FILE`, else `<index>/ui-users.json`) maps user names to passw
 or hashed as `pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>` (see `hash_password`):
 
     {"somchai": "pbkdf2_sha256$200000$9f...$4c...", "trainer": "a plain password"}
+
+A user may also carry a role: `{"ratana": {"password": "...", "role": "reviewer"}}`. Every user may
+upload; a reviewer also gets the review tab (ui/review.py). The environment's user takes its role
+from ASSISTANT_UI_ROLE.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 USERS_FILE = "ui-users.json"
+ROLES = ("uploader", "reviewer")
 _ITERATIONS = 200_000
 
 
@@ -45,6 +50,11 @@ def _matches(stored: str, given: str) -> bool:
 class Users:
     entries: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    roles: dict[str, str] = field(default_factory=dict)  # name → role; absent: "uploader"
+
+    def is_reviewer(self, user: str | None) -> bool:
+        """For a name already logged in (the session state): may it use the review tab?"""
+        return bool(user) and user in self.entries and self.roles.get(user) == "reviewer"
 
     @property
     def enabled(self) -> bool:
@@ -65,10 +75,12 @@ class Users:
 def load_users(index_dir: Path | None = None, users_file: Path | None = None, env: dict | None = None) -> Users:
     env = os.environ if env is None else env
     entries: dict[str, str] = {}
+    roles: dict[str, str] = {}
     sources = []
     user, pw = env.get("ASSISTANT_UI_USER", "").strip(), env.get("ASSISTANT_UI_PASSWORD", "")
     if user and pw:
         entries[user] = pw
+        roles[user] = _role(env.get("ASSISTANT_UI_ROLE", ""), "ASSISTANT_UI_ROLE")
         sources.append("env")
     path = Path(users_file) if users_file else (Path(index_dir) / USERS_FILE if index_dir else None)
     if path is not None and (users_file or path.exists()):
@@ -76,10 +88,22 @@ def load_users(index_dir: Path | None = None, users_file: Path | None = None, en
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UsersFileError(f"{path}: cannot read users ({exc})") from None
-        if isinstance(data, dict) and isinstance(data.get("users"), list):  # [{"user","password"}]
-            data = {u.get("user") or u.get("username"): u.get("password") for u in data["users"] if isinstance(u, dict)}
+        if isinstance(data, dict) and isinstance(data.get("users"), list):  # [{"user","password"[,"role"]}]
+            data = {u.get("user") or u.get("username"): u for u in data["users"] if isinstance(u, dict)}
+        if isinstance(data, dict):  # {"name": {"password", "role"}} → passwords, roles aside
+            for name, v in list(data.items()):
+                if isinstance(v, dict):
+                    roles[name] = _role(v.get("role", ""), f"{path}: {name}")
+                    data[name] = v.get("password")
         if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in data.items()):
             raise UsersFileError(f'{path}: expected {{"user name": "password", ...}}')
         entries.update(data)
         sources.append(str(path))
-    return Users(entries, ", ".join(sources))
+    return Users(entries, ", ".join(sources), roles)
+
+
+def _role(value, where: str) -> str:
+    role = str(value or "uploader").strip().lower()
+    if role not in ROLES:
+        raise UsersFileError(f"{where}: unknown role {value!r}; roles are {', '.join(ROLES)}")
+    return role

@@ -1,4 +1,4 @@
-"""`assistant serve` (the web UI) and `assistant feedback export FILE.jsonl`."""
+"""`assistant serve` (the web UI), `assistant feedback export FILE.jsonl` and `assistant review export|import`."""
 
 from __future__ import annotations
 
@@ -96,3 +96,77 @@ def register(app: typer.Typer) -> None:
             "rows": len(rows), "up": sum(r.rating == 1 for r in rows), "down": sum(r.rating == -1 for r in rows),
             "comments": sum(bool(r.comment) for r in rows),
         })
+
+    rv = typer.Typer(help="Reviewers' runs of question sets and their verdicts (the review tab).", no_args_is_help=True)
+    app.add_typer(rv, name="review")
+
+    def review_store(index):
+        from assistant.feedback import FILENAME
+        from assistant.review import ReviewStore
+
+        s = settings_from(index)
+        path = Path(s.index_dir) / FILENAME
+        if not path.exists():
+            fail(f"{path}: no review runs yet")
+        return ReviewStore(path)
+
+    @rv.command("export")
+    def review_export(
+        out: Path = typer.Argument(..., help="file to write: .jsonl (evaluation question format) or .csv"),
+        run: Optional[int] = typer.Option(None, "--run", help="run id (default: the latest run)"),
+        judged_only: bool = typer.Option(False, "--judged-only", help="only questions with a reviewer's verdict"),
+        index: Optional[Path] = IndexOpt,
+    ):
+        """Write a run's questions with answers, automatic verdicts and the reviewers' verdicts: rows
+        {qid, question, kind, difficulty, gold_doc_ids, evidence, answer_keys} + run_id, answer, cited,
+        retrieval_hit, keys_present, refused, should_refuse, verdict, comment, reviewer."""
+        from assistant.review import ReviewError, write_export
+
+        store = review_store(index)
+        runs = store.runs()
+        run_id = run if run is not None else (runs[0]["run_id"] if runs else None)
+        try:
+            if run_id is None:
+                raise ReviewError("no review runs yet")
+            rows = store.export_rows(run_id)
+        except ReviewError as exc:
+            fail(str(exc))
+        finally:
+            store.close()
+        if judged_only:
+            rows = [r for r in rows if r["verdict"]]
+        write_export(rows, out)
+        print_json({"run_id": run_id, "out": str(out), "rows": len(rows), "judged": sum(bool(r["verdict"]) for r in rows)})
+
+    @rv.command("import")
+    def review_import(
+        file: Path = typer.Argument(..., help="an exported .jsonl or .csv with verdicts filled in"),
+        reviewer: str = typer.Option("", help="name recorded for rows that carry none"),
+        index: Optional[Path] = IndexOpt,
+    ):
+        """Store the verdicts (correct | partly | wrong | should_refuse) and comments of an exported
+        file, matched by run_id and qid; exit 1 when a row matches no question of a run."""
+        from assistant.review import ReviewError, read_rows
+
+        store = review_store(index)
+        try:
+            got = store.import_rows(read_rows(file), reviewer)
+        except (ReviewError, OSError) as exc:
+            fail(str(exc))
+        finally:
+            store.close()
+        print_json({"file": str(file), **got})
+        if got["unknown"]:
+            raise typer.Exit(1)
+
+    @rv.command("runs")
+    def review_runs(index: Optional[Path] = IndexOpt):
+        """The review runs: id, set, status, answered/total, verdicts recorded."""
+        store = review_store(index)
+        out = []
+        for r in store.runs():
+            items = store.items(r["run_id"])
+            out.append({k: r[k] for k in ("run_id", "name", "status", "done", "total", "reviewer", "index_generation")}
+                       | {"verdicts": sum(bool(i["verdict"]) for i in items)})
+        store.close()
+        print_json(out)

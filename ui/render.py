@@ -250,7 +250,9 @@ def card_html(c: dict, turn: int) -> str:
         f'<div class="tpa-meta">'
         + (f'<span class="tpa-loc">ที่ตั้ง: {esc(loc)}</span>' if loc else "")
         + f'<span class="tpa-doc">{esc(c.get("doc_id", ""))}</span>'
-        f'<span class="tpa-score" title="คะแนนความเกี่ยวข้องจากการค้นหา">คะแนน {score_txt}</span></div>'
+        f'<span class="tpa-score" title="คะแนนความเกี่ยวข้องจากการค้นหา">คะแนน {score_txt}</span>'
+        f'<button type="button" class="tpa-open" data-turn="{int(turn)}" data-n="{n}" '
+        f'title="เปิดเอกสารต้นฉบับที่ข้อความนี้">เปิดในเอกสาร</button></div>'
         f'<blockquote class="tpa-passage">{highlight(c.get("text", ""), c.get("quote", ""))}</blockquote>'
         "</article>"
     )

@@ -26,5 +26,57 @@
     if (href.startsWith("#tpa-c-")) id = href.slice(1);
     else if (a.dataset.turn && a.dataset.n) id = `tpa-c-${a.dataset.turn}-${a.dataset.n}`;
     if (id && /^tpa-c-\d+-\d+$/.test(id)) reveal(id);
+    const m = /^tpa-c-(\d+)-(\d+)$/.exec(id);  // the chat's sanitizer may drop data-* attributes
+    if (m) openViewer(m[1], m[2]);
   }, true);
+
+  // Page HTML (cards, chat messages, the review table) starts a Gradio event by writing a value
+  // into a hidden textbox and clicking a hidden button: the only way it can reach the server.
+  const send = (boxId, goId, value) => {
+    const box = document.querySelector(`#${boxId} textarea, #${boxId} input`);
+    const go = document.getElementById(goId);
+    if (!box || !go) return;
+    box.value = value;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => go.click(), 0);  // after the textbox has told Gradio its new value
+  };
+  // The evidence viewer (ui/viewer.py): a card's "เปิดในเอกสาร" button or an [n] marker asks for
+  // "turn:n". Focus stays where the officer clicked.
+  const openViewer = (turn, n) => {
+    if (/^\d+$/.test(turn) && /^\d+$/.test(n)) send("tpa-viewer-req", "tpa-viewer-go", `${turn}:${n}`);
+  };
+  // The review tab (ui/review.py): a click on a question's row chooses it for the verdict form.
+  document.addEventListener("click", (ev) => {
+    const row = ev.target && ev.target.closest ? ev.target.closest("#tpa-rv-table tr[data-qid]") : null;
+    if (!row || ev.target.closest("a, summary, button")) return;
+    document.querySelectorAll("#tpa-rv-table tr.tpa-rv-picked").forEach((r) => r.classList.remove("tpa-rv-picked"));
+    row.classList.add("tpa-rv-picked");
+    send("tpa-rv-pick", "tpa-rv-pick-go", row.dataset.qid);
+    const form = document.getElementById("tpa-rv-judge");
+    if (form) form.scrollIntoView({ behavior: "smooth", block: "center" });
+  }, true);
+  document.addEventListener("click", (ev) => {
+    const b = ev.target && ev.target.closest ? ev.target.closest(".tpa-open") : null;
+    if (!b) return;
+    ev.preventDefault();
+    openViewer(b.dataset.turn || "", b.dataset.n || "");
+  }, true);
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Escape") return;
+    const close = document.getElementById("tpa-viewer-close");
+    if (close && close.offsetParent !== null) close.click();
+  });
+  // Scroll the viewer's text to the passage in focus whenever a new view arrives (data-seq
+  // changes on every render), inside the panel only: the page itself must not jump.
+  let shown = "";
+  new MutationObserver(() => {
+    const v = document.querySelector("#tpa-viewer .tpa-viewer[data-seq]");
+    if (!v || v.dataset.seq === shown) return;
+    const scroller = v.querySelector(".tpa-v-text");
+    const cur = v.querySelector(".tpa-v-current");
+    if (!scroller || !cur) return;
+    shown = v.dataset.seq;
+    scroller.scrollTop = Math.max(0, cur.offsetTop - scroller.offsetTop - scroller.clientHeight / 4);
+    v.classList.add("tpa-v-ready");
+  }).observe(document.body, { childList: true, subtree: true });
 }

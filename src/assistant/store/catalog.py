@@ -144,6 +144,27 @@ class Catalog:
             got = self.chunks(ids)
         return [got[i] for i in ids]
 
+    # ---- reads for the evidence viewer: a window of one document, without reading all of it
+    _CHUNK_COLS = "chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256"
+
+    def chunk_count(self, doc_id: str) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM chunks WHERE doc_id=?", (doc_id,)).fetchone()[0])
+
+    def chunk_range(self, doc_id: str, first: int, last: int) -> list[Chunk]:
+        """Chunks with first <= ordinal <= last, in order (the (doc_id, ordinal) index serves it)."""
+        q = f"SELECT {self._CHUNK_COLS} FROM chunks WHERE doc_id=? AND ordinal BETWEEN ? AND ? ORDER BY ordinal"
+        return [Chunk(*r) for r in self.db.execute(q, (doc_id, int(first), int(last)))]
+
+    def find_ordinal(self, doc_id: str, text: str, quote: str = "") -> int | None:
+        """The ordinal of the chunk whose text is `text` (what a citation carries); else the first
+        chunk containing `quote`; else None."""
+        row = self.db.execute("SELECT ordinal FROM chunks WHERE doc_id=? AND text=? ORDER BY ordinal LIMIT 1",
+                              (doc_id, text)).fetchone()
+        if row is None and quote:
+            row = self.db.execute("SELECT ordinal FROM chunks WHERE doc_id=? AND instr(text, ?) > 0 ORDER BY ordinal "
+                                  "LIMIT 1", (doc_id, quote)).fetchone()
+        return int(row[0]) if row else None
+
     def iter_texts(self):
         """(doc id, chunk text) for every chunk: what derived knowledge (mined terms) reads."""
         return self.db.execute("SELECT doc_id, text FROM chunks ORDER BY doc_id, ordinal").fetchall()
