@@ -69,7 +69,7 @@ def load_set(key: str, upload=None, feedback=None) -> tuple[str, list[dict]]:
                 raise ReviewError("ไม่พบชุดคำถามนี้")
             qs, name = load_questions(path), f"eval/questions/{path.name}"
         elif key == "shared:domain_dev":
-            qs, name = load_questions(SHARED_DEV), "../shared/eval/domain_dev/questions.jsonl"
+            qs, name = load_questions(SHARED_DEV, blind=True), "../shared/eval/domain_dev/questions.jsonl"
         elif key == "feedback":
             from assistant.feedback import NONE, as_eval_question
 
