@@ -71,8 +71,23 @@ class Assistant:
         query = rewrite(question, history)
         return query, ("rule" if query != question.strip() else "none")
 
+    def check_index(self) -> list:
+        """Raise IndexDamaged (assistant.store.health) rather than answer from half an index:
+        a catalog that cannot be read, vectors missing, a vector store gone. Returns the
+        problems that do not stop answers (a keyword index that is rebuilt when searched)."""
+        import sqlite3
+
+        from assistant.store.health import IndexDamaged
+
+        try:
+            return self.index.require_healthy()
+        except sqlite3.DatabaseError as exc:
+            raise IndexDamaged(self.settings.index_dir, f"the catalog cannot be read ({exc})",
+                               f"`assistant doctor --index {self.settings.index_dir}`") from None
+
     def search(self, query: str, k: int | None = None, method: str = "hybrid", guideline: int | None = None) -> list[Hit]:
         """`guideline`: only passages tagged with that guideline (1–10)."""
+        self.check_index()
         return self.retriever.search(query, k=k, method=method, allowed=self._allowed(guideline))
 
     def ask(
@@ -82,6 +97,7 @@ class Assistant:
         """`history`: the user's earlier questions in this chat, oldest first; `guideline`: answer
         only from passages tagged with that guideline."""
         t0 = time.perf_counter()
+        self.check_index()
         query, qp, hits, ev, how = self._prepare(question, k, method, history, guideline)
         ans = self.answerer.answer(qp.text, hits, ev)
         return self._finish(ans, question, qp, how, t0)
@@ -92,6 +108,7 @@ class Assistant:
         """For the UI: yields the answer text verified so far (a growing str; generative answers
         only), then the final Answer — the same one `ask` returns."""
         t0 = time.perf_counter()
+        self.check_index()
         query, qp, hits, ev, how = self._prepare(question, k, method, history)
         stream = getattr(self.answerer, "stream", None)
         if stream is None:
