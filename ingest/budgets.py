@@ -25,7 +25,7 @@ class Limits:
     max_zip_members: int = 2000
     max_html_depth: int = 256
     max_line_chars: int = 32_000
-    file_seconds: float = 300.0
+    file_seconds: float = 120.0
 
     @classmethod
     def from_settings(cls, s) -> "Limits":

@@ -76,18 +76,20 @@ def pack(units: list[str], budget: int, count: TokenCounter, overlap: int = 1) -
 # are separate points: each starts a unit, so a chunk boundary never cuts one in half.
 _ENUM = re.compile(r"\s(?=(?:แนวทางที่|ข้อที่|ข้อ|ด้านที่|ประการที่)\s?[0-9๐-๙]+\s|\([0-9๐-๙]{1,2}\)\s?[\u0e01-\u0e4e])")
 _LETTERS = re.compile(r"[\u0e01-\u0e4eA-Za-z]")
+_SPACE = re.compile(r"\s")
 
 
 def units(text: str, max_line: int = MAX_LINE_CHARS) -> list[str]:
     """Sentences (crfcut) as slices of the original text, split further at enumerations;
     each keeps the whitespace that followed it. A line over `max_line` characters is split on
-    that window before crfcut reads it."""
+    that window before crfcut reads it; a window without any space is not given to crfcut at
+    all (Thai ends sentences with a space, so it could only return the window whole, slowly)."""
     out: list[str] = []
-    for para in (w for line in text.split("\n") for w in windows(line, max_line)):
+    for para, windowed in ((w, len(ws) > 1) for line in text.split("\n") for ws in [windows(line, max_line)] for w in ws):
         checkpoint("sentence splitting")
         cursor = 0
         spans = []
-        for sent in sentences(para):
+        for sent in (sentences(para) if not windowed or _SPACE.search(para) else [para]):
             at = para.find(sent, cursor)
             if at < 0:
                 continue
