@@ -35,7 +35,7 @@ from assistant.store.health import IndexDamaged, catalog_problem, inspect_catalo
 from assistant.store.keyword import KeywordIndex
 from assistant.schema import Chunk, Document
 from assistant.text.thai import index_tokens
-from assistant.store.vectors import VectorStore
+from assistant.store.vectors import VectorStore, forget_clients
 
 FORMAT_VERSION = "1"
 # Testing hook: ASSISTANT_CRASH_AT=before-commit|after-commit makes a writer SIGKILL itself there,
@@ -138,6 +138,7 @@ class Index:
                     f"`assistant doctor --fix --index {self.root}` (sets it aside and re-embeds)", part="vectors") from None
             aside = chroma_dir.with_name(f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
             os.replace(chroma_dir, aside)
+            forget_clients()
             self.vectors = VectorStore(chroma_dir, None, collection, model=self.model_fingerprint)
         self._health_key: tuple | None = None
         self._health: list[Problem] = []
