@@ -55,7 +55,7 @@ def test_api_endpoints(api):
     assert status == 200 and ans["answer"] and ans["hits"] and {"refused", "citations", "question"} <= set(ans)
     assert request(api, "POST", "/api/ask", {"question": ""})[0] == 422
     assert request(api, "POST", "/api/ask", {"nothing": 1})[0] == 422
-    assert request(api, "GET", "/api/search?q=x&method=magic")[0] == 400
+    assert request(api, "GET", "/api/search?q=x&method=magic")[0] == 422  # assistant.validate: 4xx, Thai message
 
 
 def test_twenty_concurrent_clients_without_errors(api):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 
+from fastapi import Request  # at module level: the endpoints' string annotations resolve here
+
 from assistant.config import Settings
 
 # Thai messages for failures that are not about one field.
@@ -27,7 +29,7 @@ _TH_INTERNAL = "ขออภัย ระบบขัดข้อง กรุ�
 
 
 def create_app(assistant):
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import Response
     from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -128,7 +130,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, ready=N
     from assistant.service import Assistant
 
     a = Assistant(settings)
-    a.search("ทดสอบ", k=1)  # load the model and the keyword index now, not on the first request
+    from assistant.store.health import IndexDamaged
+
+    try:
+        a.search("ทดสอบ", k=1)  # load the model and the keyword index now, not on the first request
+    except IndexDamaged as exc:  # serve anyway: every request says 503 and why, until it is fixed
+        import sys
+
+        sys.stderr.write(f"warning: {exc}\n")
     app = create_app(a)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
@@ -137,6 +146,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, ready=N
     else:
         import sys
 
-        sys.stderr.write(f"API ready on http://{host}:{port} ({len(a.index.documents())} documents)\n")
+        sys.stderr.write(f"API ready on http://{host}:{port}\n")
         sys.stderr.flush()
     server.run()
