@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def server(tmp_path_factory):
     docs.mkdir()
     shutil.copy(SEED_DIR / SEED_ID, docs / SEED_ID)
     (docs / XSS_DOC).write_text(XSS_HTML, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ASSISTANT_UI_USER": USER, "ASSISTANT_UI_PASSWORD": PASSWORD,
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]), "ASSISTANT_UI_USER": USER, "ASSISTANT_UI_PASSWORD": PASSWORD,
            "COLUMNS": "200"}
     env.pop("ASSISTANT_INDEX", None)
     r = subprocess.run(_cli("ingest", str(docs), "--index", str(index), "--json"), capture_output=True, text=True,
@@ -344,7 +345,8 @@ def test_upload_behind_login_becomes_searchable(page, server, tmp_path):
 
 
 def test_upload_endpoint_refuses_sessions_without_login(server):
-    """The login is checked on the server: calling the upload event directly, with a user name
+    """Gradio's upload route takes no file from a session that has not logged in (403, Thai);
+    and the login is checked on the server: calling the upload event directly, with a user name
     in the payload where the session state goes, is refused and nothing is stored."""
     url, index, _ = server
     cfg = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
@@ -355,7 +357,16 @@ def test_upload_endpoint_refuses_sessions_without_login(server):
             "Content-Type: text/plain\r\n\r\n").encode() + "เอกสารของผู้บุกรุก ไม่ควรถูกนำเข้า".encode() + f"\r\n--{boundary}--\r\n".encode()
     req = urllib.request.Request(url + "gradio_api/upload", data=body,
                                  headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    path = json.loads(urllib.request.urlopen(req, timeout=30).read())[0]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=30)
+    assert refused.value.code == 403 and "เข้าสู่ระบบ" in refused.value.read().decode()
+    # A file already in Gradio's cache (put there by hand: the route would not take it).
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder()) / "tpa-test"
+    cache.mkdir(parents=True, exist_ok=True)
+    path = str(cache / "evil.txt")
+    Path(path).write_text("เอกสารของผู้บุกรุก ไม่ควรถูกนำเข้า", encoding="utf-8")
     payload = {"data": [[{"path": path, "orig_name": "evil.txt", "meta": {"_type": "gradio.FileData"}}], USER],
                "fn_index": fn, "trigger_id": button, "session_hash": "attacker0001", "event_data": None}
     req = urllib.request.Request(url + "gradio_api/queue/join", data=json.dumps(payload).encode(),
