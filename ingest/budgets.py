@@ -15,17 +15,20 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.config import Settings
 from ingest.errors import LoadError
+
+_D = Settings  # the defaults live in config.py; Limits() without settings uses them
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_bytes: int = 50_000_000
-    max_unzipped_bytes: int = 50_000_000
-    max_zip_members: int = 2000
-    max_html_depth: int = 256
-    max_line_chars: int = 32_000
-    file_seconds: float = 120.0
+    max_bytes: int = _D.max_file_mb * 1_000_000
+    max_unzipped_bytes: int = _D.max_unzipped_mb * 1_000_000
+    max_zip_members: int = _D.max_zip_members
+    max_html_depth: int = _D.max_html_depth
+    max_line_chars: int = _D.max_line_chars
+    file_seconds: float = _D.file_seconds
 
     @classmethod
     def from_settings(cls, s) -> "Limits":

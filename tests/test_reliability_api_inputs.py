@@ -14,28 +14,14 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
-from tests.reliability import ingest_seed, run_cli
+from tests.reliability import run_cli, running_api
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from assistant.config import load_settings
-    from assistant.service import Assistant
-    from eval.load import start_api, wait_healthy
-
-    index_dir = tmp_path_factory.mktemp("api-inputs") / "index"
-    a = Assistant(load_settings(index_dir=index_dir))
-    ingest_seed(a)
-    a.index.close()
-    proc, url = start_api(index_dir)
-    try:
-        wait_healthy(url, proc, timeout=600)
-        yield url, index_dir
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+    yield from running_api(tmp_path_factory, "api-inputs")
 
 
 def send(url: str, method: str, path: str, body: bytes | None = None, timeout: float = 120) -> tuple[int, dict]:

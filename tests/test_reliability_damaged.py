@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability import doctor, ingest_seed, run_cli, search_state
+from tests.reliability import closed_seed_index, copy_index, doctor, run_cli, search_state
 
 pytestmark = pytest.mark.slow
 
@@ -20,28 +20,19 @@ QUESTION = "แนวทางที่ 7 คืออะไร"
 
 
 def _open(index_dir: Path):
-    from assistant.config import load_settings
-    from assistant.service import Assistant
+    from tests.test_reliability_index import open_assistant
 
-    return Assistant(load_settings(index_dir=index_dir))
+    return open_assistant(index_dir)
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("damaged-src") / "index"
-    a = _open(index_dir)
-    ingest_seed(a)
-    answers = search_state(a)
-    a.index.close()
-    return index_dir, answers
+    return closed_seed_index(tmp_path_factory, "damaged-src")
 
 
 @pytest.fixture
 def copy(built, tmp_path):
-    src, answers = built
-    dst = tmp_path / "index"
-    shutil.copytree(src, dst)
-    return dst, answers
+    return copy_index(built, tmp_path)
 
 
 def _vector_count(index_dir: Path) -> int:

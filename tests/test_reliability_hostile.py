@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability import catalog_state, ingest_seed, run_cli
+from tests.reliability import catalog_state, run_cli, seeded_index
 
 pytestmark = pytest.mark.slow
 
@@ -23,13 +23,7 @@ THAI = "มาตรา ๑๖ ให้เทศบาลตำบลบ้า�
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    from assistant.config import load_settings
-    from assistant.service import Assistant
-
-    index_dir = tmp_path_factory.mktemp("hostile-index")
-    a = Assistant(load_settings(index_dir=index_dir))
-    ingest_seed(a)
-    return a, index_dir
+    return seeded_index(tmp_path_factory, "hostile-index")
 
 
 def _ingest(a, paths, **limits):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SEED_ID
-from tests.reliability import catalog_state, cli_env, doctor, ingest_seed, run_cli, search_state
+from tests.reliability import catalog_state, cli_env, doctor, run_cli, search_state, seeded_index
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +26,7 @@ THAI = "มาตรา ๑๖ ให้เทศบาลตำบลบ้า�
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     """An index of the seed document, and how it answers before any bad input arrives."""
-    from assistant.config import load_settings
-    from assistant.service import Assistant
-
-    index_dir = tmp_path_factory.mktemp("inputs-index")
-    a = Assistant(load_settings(index_dir=index_dir))
-    ingest_seed(a)
-    return a, index_dir
+    return seeded_index(tmp_path_factory, "inputs-index")
 
 
 def _intact(a, index_dir, before_catalog, before_search):
