@@ -38,7 +38,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{kind} holds {members} files, over the {limit} limit",
         "ไฟล์ {kind} มีไฟล์ภายใน {members} ไฟล์ เกินขีดจำกัด {limit} ไฟล์",
     ),
-    "zip_corrupt": ("{kind} is a damaged zip container ({why})", "ไฟล์ {kind} เสียหาย (โครงสร้าง zip อ่านไม่ได้)"),
     "html_too_deep": (
         "HTML nests {depth} levels deep, over the {limit} limit",
         "HTML ซ้อนกันลึก {depth} ชั้น เกินขีดจำกัด {limit} ชั้น",

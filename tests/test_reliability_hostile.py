@@ -265,3 +265,22 @@ def test_a_new_format_is_one_reader_and_one_table_entry(seeded, tmp_path):
         LOADERS.pop(".tsvq")
         a.index.remove(["faq.tsvq"])
     assert ".tsvq" not in SUPPORTED
+
+
+def test_the_upload_tab_shows_loader_reasons_in_thai(seeded, tmp_path):
+    """The officer reads the reason in Thai, from the reason code (a corrupt PDF used to show
+    MuPDF's English message)."""
+    from ui.app import Context, make_handlers
+    from ui.auth import Users
+
+    a, _ = seeded
+    ctx = Context(a, Users({"a": "b"}))
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.7\n" + random.Random(7).randbytes(4000))
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_bytes(f"{THAI}\n".encode("utf-8") + f"{THAI}\n".encode("cp874"))
+    html, *_ = make_handlers(ctx)["upload"]([str(bad), str(mixed)], "a", progress=lambda *args, **kw: None)
+    from ingest.errors import message
+
+    assert message("pdf_corrupt")[1] in html and "ไฟล์ใช้รหัสอักขระปนกัน" in html
+    assert "corrupt" not in html and "mixed encodings" not in html
