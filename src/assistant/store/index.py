@@ -464,14 +464,17 @@ class Index:
                 found.append(Problem(f"the vector store {self.root / 'chroma'} is missing",
                                      f"`assistant doctor --fix --index {self.root}`", True))
             else:
+                self._fresh_vectors()  # another process's commit: count what it wrote, not a stale client
                 with self.catalog.reading():
                     gen = self.generation
                     n_chunks = self.catalog.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
                 with self._vec_rw.shared():
                     n_vectors = self.vectors.count()
-                # A commit by another process between the two counts proves nothing; the next
-                # call (the signature changed) looks again.
-                if n_vectors < n_chunks and self.generation == gen and not any(p.blocking for p in found):
+                # A commit by another process after the client was opened, or between the two
+                # counts, proves nothing (the client has not seen its vectors); the next call
+                # (the signature changed) looks again.
+                current = self._chroma_url is not None or self._vectors_seen[0] == gen
+                if n_vectors < n_chunks and current and self.generation == gen and not any(p.blocking for p in found):
                     found.append(Problem(
                         f"{n_chunks - n_vectors} of {n_chunks} chunk(s) have no vector (the vector store lost them)",
                         f"`assistant doctor --fix --index {self.root}` (re-embeds them)", True))
