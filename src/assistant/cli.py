@@ -207,7 +207,9 @@ def guidelines(
     counts: dict[int, int] = {}
     tags = None
     if (s.index_dir / "catalog.sqlite").exists():
-        tags = get_assistant(s).guideline_tags
+        a = get_assistant(s)
+        warn_index(a.check_index())  # IndexDamaged: one line from main(), exit 1
+        tags = a.guideline_tags
         counts = tags.counts()
     if number is None:
         rows = [{"number": g.number, "title": g.title, "description": g.description,
