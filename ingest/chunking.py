@@ -8,6 +8,12 @@ from typing import Callable
 
 from assistant.schema import Chunk, Document, Section
 from assistant.text.thai import sentences, words
+from ingest.budgets import Limits, checkpoint, windows
+
+# Sentence splitting (crfcut) of one very long line costs far more than its length; a line over
+# this is cut on a fixed window first (budgets.windows). The shared corpus's longest paragraph
+# is about 30,000 characters, so real documents never reach it.
+MAX_LINE_CHARS = Limits.max_line_chars
 
 TokenCounter = Callable[[str], int]
 
@@ -70,16 +76,20 @@ def pack(units: list[str], budget: int, count: TokenCounter, overlap: int = 1) -
 # are separate points: each starts a unit, so a chunk boundary never cuts one in half.
 _ENUM = re.compile(r"\s(?=(?:แนวทางที่|ข้อที่|ข้อ|ด้านที่|ประการที่)\s?[0-9๐-๙]+\s|\([0-9๐-๙]{1,2}\)\s?[\u0e01-\u0e4e])")
 _LETTERS = re.compile(r"[\u0e01-\u0e4eA-Za-z]")
+_SPACE = re.compile(r"\s")
 
 
-def units(text: str) -> list[str]:
+def units(text: str, max_line: int = MAX_LINE_CHARS) -> list[str]:
     """Sentences (crfcut) as slices of the original text, split further at enumerations;
-    each keeps the whitespace that followed it."""
+    each keeps the whitespace that followed it. A line over `max_line` characters is split on
+    that window before crfcut reads it; a window without any space is not given to crfcut at
+    all (Thai ends sentences with a space, so it could only return the window whole, slowly)."""
     out: list[str] = []
-    for para in text.split("\n"):
+    for para, windowed in ((w, len(ws) > 1) for line in text.split("\n") for ws in [windows(line, max_line)] for w in ws):
+        checkpoint("sentence splitting")
         cursor = 0
         spans = []
-        for sent in sentences(para):
+        for sent in (sentences(para) if not windowed or _SPACE.search(para) else [para]):
             at = para.find(sent, cursor)
             if at < 0:
                 continue
@@ -114,16 +124,17 @@ def _merge_paragraphs(sections: list[Section]) -> list[Section]:
     return out
 
 
-def chunk_document(doc: Document, budget: int = 128, count: TokenCounter = approx_tokens, overlap: int = 1) -> list[Chunk]:
+def chunk_document(doc: Document, budget: int = 128, count: TokenCounter = approx_tokens, overlap: int = 1,
+                   max_line: int = MAX_LINE_CHARS) -> list[Chunk]:
     chunks: list[Chunk] = []
     seen: set[str] = set()
     full = doc.text
     offset = 0
     for section in doc.sections if not all(_paragraph_run(s.location) for s in doc.sections) else [None]:
         if section is None:  # a plain-paragraph document: pack across paragraphs, track which
-            plan = _paragraph_pieces(doc.sections, budget, count, overlap)
+            plan = _paragraph_pieces(doc.sections, budget, count, overlap, max_line)
         else:
-            plan = [(p, section.location) for p in _section_pieces(section.text, budget, count, overlap)]
+            plan = [(p, section.location) for p in _section_pieces(section.text, budget, count, overlap, max_line)]
         for piece, location in plan:
             if len(_LETTERS.findall(piece)) < 8:  # "-", page numbers, view counters
                 continue
@@ -153,18 +164,20 @@ def chunk_document(doc: Document, budget: int = 128, count: TokenCounter = appro
     return chunks
 
 
-def _section_units(text: str, budget: int, count: TokenCounter) -> list[str]:
+def _section_units(text: str, budget: int, count: TokenCounter, max_line: int = MAX_LINE_CHARS) -> list[str]:
     out = []
-    for u in units(text):
+    for u in units(text, max_line):
+        checkpoint("chunking")
         out.extend(_split_long(u, budget, count) if count(u) > budget else [u])
     return out
 
 
-def _section_pieces(text: str, budget: int, count: TokenCounter, overlap: int) -> list[str]:
-    return pack(_section_units(text, budget, count), budget, count, overlap)
+def _section_pieces(text: str, budget: int, count: TokenCounter, overlap: int, max_line: int = MAX_LINE_CHARS) -> list[str]:
+    return pack(_section_units(text, budget, count, max_line), budget, count, overlap)
 
 
-def _paragraph_pieces(sections: list[Section], budget: int, count: TokenCounter, overlap: int) -> list[tuple[str, str]]:
+def _paragraph_pieces(sections: list[Section], budget: int, count: TokenCounter, overlap: int,
+                      max_line: int = MAX_LINE_CHARS) -> list[tuple[str, str]]:
     """Pack units across paragraphs; each piece is located by the paragraphs it spans."""
     tagged: list[tuple[str, int]] = []
     seen: set[str] = set()
@@ -173,7 +186,7 @@ def _paragraph_pieces(sections: list[Section], budget: int, count: TokenCounter,
             continue
         seen.add(sec.text)
         number = int(sec.location.split()[-1]) if sec.location.split()[-1].isdigit() else 0
-        units_ = _section_units(sec.text, budget, count)
+        units_ = _section_units(sec.text, budget, count, max_line)
         if units_:
             units_[-1] = units_[-1].rstrip() + "\n"
         tagged.extend((u, number) for u in units_)

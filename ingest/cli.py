@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -36,15 +37,53 @@ class LazyEmbedder:
 
 
 def open_index(s):
-    """The index for settings `s`, checked against the model's fingerprint without loading it."""
+    """The index for settings `s`, checked against the model's fingerprint without loading it,
+    and refused (IndexDamaged, one line from `assistant`'s main) when damaged: an ingest into
+    half an index would bury the damage under new documents."""
+    from assistant.cli import warn_index
     from assistant.model.embedding import fingerprint_for
     from assistant.store.index import Index
 
-    return Index(s.index_dir, s.chroma_url, fingerprint_for(s)), LazyEmbedder(s)
+    idx = Index(s.index_dir, s.chroma_url, fingerprint_for(s))
+    warn_index(idx.require_healthy())
+    return idx, LazyEmbedder(s)
+
+
+def print_report(report, idx, as_json: bool) -> None:
+    from rich.markup import escape
+
+    from assistant.options import console, print_json
+
+    if as_json:
+        print_json({
+            "ok": report.ok,
+            "files": report.files, "documents": report.documents, "added": len(report.added),
+            "replaced": len(report.replaced), "unchanged": len(report.unchanged),
+            "chunks_added": report.chunks_added, "chunks_embedded": report.chunks_embedded,
+            "failures": [f.__dict__ for f in report.failures],
+            "row_errors": [r.__dict__ for r in report.row_errors],
+            "warnings": report.warnings,
+            "generation": idx.generation,
+            "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
+        })
+        return
+    console.print(
+        f"{report.files} file(s), {report.documents} document(s): {len(report.added)} added, "
+        f"{len(report.replaced)} replaced, {len(report.unchanged)} unchanged; "
+        f"{report.chunks_added} chunk(s) added, {report.chunks_embedded} embedded"
+    )
+    for f in report.failures:
+        console.print(f"[red]failed:[/red] {escape(f.path)}: {escape(f.reason)}")
+    for r in report.row_errors:
+        console.print(f"[yellow]bad row:[/yellow] {escape(r.path)}:{r.line}: {escape(r.reason)}")
+    for w in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(w)}")
 
 
 def register(app: typer.Typer) -> None:
-    from assistant.options import ChromaOpt, IndexOpt, ModelOpt, console, print_json, settings_from
+    from rich.markup import escape
+
+    from assistant.options import ChromaOpt, IndexOpt, ModelOpt, console, fail, settings_from
 
     @app.command()
     def ingest(
@@ -61,9 +100,9 @@ def register(app: typer.Typer) -> None:
         """Read documents into the index. Unchanged files are skipped; changed files replace
         their chunks; unreadable files are reported and skipped (exit status 1). A killed run
         leaves the index as it was after its last committed batch; running it again finishes."""
-        from rich.markup import escape
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from ingest.budgets import Limits
         from ingest.pipeline import ingest as run_ingest
 
         s = settings_from(index, model, chroma_url, chunk_tokens=chunk_tokens, max_file_mb=max_file_mb)
@@ -84,30 +123,50 @@ def register(app: typer.Typer) -> None:
             report = run_ingest(
                 paths, idx, emb.embed_passages, emb.count_tokens,
                 chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences,
-                max_bytes=s.max_file_mb * 1_000_000, batch_chunks=batch_chunks, progress=progress,
+                limits=Limits.from_settings(s), batch_chunks=batch_chunks, progress=progress,
             )
-        if as_json:
-            print_json({
-                "ok": report.ok,
-                "files": report.files, "documents": report.documents, "added": len(report.added),
-                "replaced": len(report.replaced), "unchanged": len(report.unchanged),
-                "chunks_added": report.chunks_added, "chunks_embedded": report.chunks_embedded,
-                "failures": [f.__dict__ for f in report.failures],
-                "row_errors": [r.__dict__ for r in report.row_errors],
-                "warnings": report.warnings,
-                "generation": idx.generation,
-                "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
-            })
-        else:
-            console.print(
-                f"{report.files} file(s), {report.documents} document(s): {len(report.added)} added, "
-                f"{len(report.replaced)} replaced, {len(report.unchanged)} unchanged; "
-                f"{report.chunks_added} chunk(s) added, {report.chunks_embedded} embedded"
-            )
-            for f in report.failures:
-                console.print(f"[red]failed:[/red] {escape(f.path)}: {escape(f.reason)}")
-            for r in report.row_errors:
-                console.print(f"[yellow]bad row:[/yellow] {escape(r.path)}:{r.line}: {escape(r.reason)}")
-            for w in report.warnings:
-                console.print(f"[yellow]warning:[/yellow] {escape(w)}")
+        print_report(report, idx, as_json)
+        raise typer.Exit(0 if report.ok else 1)
+
+    @app.command()
+    def rebuild(
+        paths: Optional[list[Path]] = typer.Argument(None, help="files or folders to ingest (default: the sources the catalog or its backup recorded)"),
+        index: Optional[Path] = IndexOpt,
+        model: Optional[Path] = ModelOpt,
+        chroma_url: Optional[str] = ChromaOpt,
+        as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+    ):
+        """Rebuild a lost or damaged catalog by re-ingesting its sources into a fresh one. The old
+        catalog is set aside (catalog.damaged-*), never deleted; vectors already in Chroma are
+        reused by content hash, so only text that changed is embedded again."""
+        from assistant.model.embedding import fingerprint_for
+        from assistant.store import health
+        from assistant.store.index import Index
+        from ingest.budgets import Limits
+        from ingest.pipeline import ingest as run_ingest
+
+        s = settings_from(index, model, chroma_url)
+        root = s.index_dir
+        sources = [str(p) for p in paths or []]
+        for name in (health.CATALOG, health.BACKUP):
+            if not sources:
+                sources = health.inspect_catalog(root / name, quick_check=False).sources
+        if not sources:
+            fail(f"{root}: no recorded sources in the catalog or its backup; name them: `assistant rebuild PATH... --index {root}`", 2)
+        missing = [p for p in sources if not Path(p).exists()]
+        if missing:
+            fail(f"source(s) no longer there: {', '.join(missing)}; name the sources: `assistant rebuild PATH... --index {root}`", 2)
+        aside = health.set_aside(root / health.CATALOG)
+        shutil.rmtree(root / "keyword", ignore_errors=True)  # derived from the catalog; rebuilt
+        if aside:
+            console.print(f"the old catalog is kept as {aside}")
+        idx = Index(root, s.chroma_url, fingerprint_for(s), repair=True, rebuilding=True)
+        emb = LazyEmbedder(s)
+        report = run_ingest([Path(p) for p in sources], idx, emb.embed_passages, emb.count_tokens,
+                            chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences, limits=Limits.from_settings(s))
+        idx.backup_catalog()
+        print_report(report, idx, as_json)
+        check = idx.check()
+        for p in check["problems"]:
+            console.print(f"[yellow]note:[/yellow] {escape(p)}")
         raise typer.Exit(0 if report.ok else 1)

@@ -1,37 +1,44 @@
-"""Read files into Documents: txt, md, html, pdf, docx, jsonl, in UTF-8/UTF-16/TIS-620."""
+"""Read files into Documents: txt, md, html, pdf, docx, jsonl, in UTF-8/UTF-16/TIS-620.
+
+The formats are a table, suffix → reader (`LOADERS`): a reader takes a `Source` (the file's
+bytes, its doc id and the per-file budgets) and returns one `Loaded`. A new format is one
+function and one `register_loader` call; `SUPPORTED` is the table's keys."""
 
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import json
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from assistant.schema import Document, Section
 from assistant.text.thai import has_thai, normalize
+from ingest.budgets import ZIP_MAGIC, Limits, checkpoint, check_zip, html_depth
+from ingest.errors import LoadError, message
 
-SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", ".jsonl"}
-
-
-class LoadError(Exception):
-    """A file that cannot be ingested; the message says why, the path says which."""
-
-    def __init__(self, path: Path | str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = str(path)
-        self.reason = reason
+__all__ = ["LOADERS", "SUPPORTED", "LoadError", "Loaded", "RowError", "Source", "decode", "discover", "load_file", "register_loader"]
 
 
 @dataclass
 class RowError:
-    """A bad row in an otherwise good JSONL file."""
+    """A bad row in an otherwise good JSONL file; `reason` in English, `thai` for the UI."""
 
     path: str
     line: int
     reason: str
+    code: str = ""
+    thai: str = ""
+
+    @classmethod
+    def of(cls, path, line: int, code: str, **params) -> "RowError":
+        en, th = message(code, **params)
+        return cls(str(path), line, en, code, th)
 
 
 # ---------------------------------------------------------------- decoding
@@ -40,17 +47,17 @@ class RowError:
 def decode(data: bytes, path: Path | str = "") -> str:
     """Bytes → str for UTF-8 (with or without BOM), UTF-16 (with or without BOM) and TIS-620/cp874."""
     if not data.strip(b" \t\r\n\f\v"):
-        raise LoadError(path, "empty file")
+        raise LoadError(path, "empty")
     if data.startswith(codecs.BOM_UTF8):
         text = data[3:].decode("utf-8", errors="replace")
         if text.count("\ufffd") > max(3, len(text) // 1000):
-            raise LoadError(path, "not valid UTF-8 text (despite its UTF-8 byte-order mark)")
+            raise LoadError(path, "bad_utf8_bom")
         return _checked(text, path)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return _checked(data.decode("utf-16"), path)
         except UnicodeDecodeError:
-            raise LoadError(path, "not valid UTF-16 text (despite its byte-order mark)") from None
+            raise LoadError(path, "bad_utf16") from None
     if b"\x00" in data[:4096]:
         # UTF-16 without a BOM: the high byte of ASCII and Thai-block characters (0x00, 0x0E)
         # sits at odd offsets in little-endian, even offsets in big-endian.
@@ -63,27 +70,69 @@ def decode(data: bytes, path: Path | str = "") -> str:
             except UnicodeDecodeError:
                 continue
             if _plausible(text):
-                return text
-        raise LoadError(path, "binary data, not text")
+                return _checked(text, path)
+        # Not UTF-16: text with a stray NUL is named as such, anything else is binary.
+        if _plausible(_decode_8bit(data.replace(b"\x00", b"")) or ""):
+            raise LoadError(path, "nul_byte", offset=data.find(b"\x00"))
+        raise LoadError(path, "binary")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
+        mixed = _mixed_lines(data)
+        if mixed:
+            raise LoadError(path, "mixed_encoding", utf8=mixed[0], tis=mixed[1], first=mixed[2]) from None
         try:
             text = data.decode("cp874")  # superset of TIS-620
         except UnicodeDecodeError:
-            raise LoadError(path, "binary data, not text (not valid UTF-8, UTF-16 or TIS-620/cp874)") from None
+            raise LoadError(path, "binary", why=" (not valid UTF-8, UTF-16 or TIS-620/cp874)") from None
         if not has_thai(text):
-            raise LoadError(path, "not valid UTF-8, and not Thai in TIS-620/cp874")
+            raise LoadError(path, "not_thai")
         if not _plausible(text):
-            raise LoadError(path, "binary data, not text (not valid UTF-8; as TIS-620 it is not Thai text)")
+            raise LoadError(path, "binary", why=" (not valid UTF-8; as TIS-620 it is not Thai text)")
     return _checked(text, path)
+
+
+def _decode_8bit(data: bytes) -> str | None:
+    for enc in ("utf-8", "cp874"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _mixed_lines(data: bytes) -> tuple[int, int, int] | None:
+    """(UTF-8 lines, TIS-620 lines, first TIS-620 line) when a file mixes the two (lines pasted
+    from two sources), else None. Only ever run on a file that is not valid UTF-8."""
+    utf8 = tis = first = 0
+    for n, line in enumerate(data.split(b"\n"), 1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            text = line.decode("cp874")
+        except UnicodeDecodeError:
+            return None
+        if not has_thai(text):
+            return None
+        tis += 1
+        first = first or n
+    return (utf8, tis, first) if utf8 and tis else None
 
 
 def _checked(text: str, path: Path | str) -> str:
     if not _looks_like_text(text):
-        raise LoadError(path, "binary data, not text")
+        raise LoadError(path, "binary")
     if not text.strip():
-        raise LoadError(path, "empty file")
+        raise LoadError(path, "empty")
+    nul = text.find("\x00")
+    if nul >= 0:  # anywhere in the file, not only in the sample that _looks_like_text reads
+        raise LoadError(path, "nul_byte", offset=nul)
     return text
 
 
@@ -169,21 +218,87 @@ def _paragraph_sections(text: str) -> list[Section]:
     return [Section(p, f"ย่อหน้า {i}") for i, p in enumerate(paras, 1)]
 
 
-def read_text(path: Path, text: str) -> tuple[str, list[Section]]:
-    text = normalize(text)
-    title = _title_from_text(text, path.stem)
-    return title, split_act(text) or _paragraph_sections(text)
+# ---------------------------------------------------------------- the table
+
+
+@dataclass
+class Loaded:
+    """What a reader returns: the documents of one file, its bad rows and its warnings."""
+
+    documents: list[Document]
+    row_errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Source:
+    """One file handed to a reader: its bytes, its doc id and the per-file budgets."""
+
+    path: Path
+    doc_id: str
+    data: bytes
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def kind(self) -> str:
+        return self.path.suffix.lower().lstrip(".")
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def text(self) -> str:
+        """The bytes decoded (UTF-8, UTF-16, TIS-620), or LoadError naming why not."""
+        return decode(self.data, self.path)
+
+    def document(self, title: str, sections: list[Section], warnings: list[str] | None = None) -> Loaded:
+        """The usual result: one document of these sections (repeated paragraphs kept once)."""
+        sections = dedupe_paragraphs(sections)
+        if not any(s.text.strip() for s in sections):
+            raise LoadError(self.path, "no_text")
+        return Loaded([Document(self.doc_id, title, str(self.path), self.kind, sections, self.sha256)], [], warnings or [])
+
+
+Reader = Callable[[Source], Loaded]
+LOADERS: dict[str, Reader] = {}
+SUPPORTED = LOADERS.keys()  # a live view: a registered format is supported everywhere at once
+
+
+def register_loader(suffix: str | tuple[str, ...], reader: Reader | None = None):
+    """Add a format: `register_loader(".csv", read_csv)`, or as a decorator
+    `@register_loader((".csv", ".tsv"))`. A later registration of a suffix replaces the earlier."""
+    suffixes = (suffix,) if isinstance(suffix, str) else tuple(suffix)
+
+    def add(fn: Reader) -> Reader:
+        for suf in suffixes:
+            suf = suf.lower()
+            LOADERS[suf if suf.startswith(".") else "." + suf] = fn
+        return fn
+
+    return add(reader) if reader is not None else add
+
+
+# ---------------------------------------------------------------- per-format readers
+
+
+@register_loader(".txt")
+def read_text(src: Source) -> Loaded:
+    text = normalize(src.text())
+    title = _title_from_text(text, src.path.stem)
+    return src.document(title, split_act(text) or _paragraph_sections(text))
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$", re.M)
 
 
-def read_markdown(path: Path, text: str) -> tuple[str, list[Section]]:
-    text = normalize(text)
+
+@register_loader((".md", ".markdown"))
+def read_markdown(src: Source) -> Loaded:
+    text = normalize(src.text())
     heads = list(_MD_HEADING.finditer(text))
-    title = heads[0].group(2) if heads else _title_from_text(text, path.stem)
+    title = heads[0].group(2) if heads else _title_from_text(text, src.path.stem)
     if not heads:
-        return title, _paragraph_sections(text)
+        return src.document(title, _paragraph_sections(text))
     sections = []
     pre = text[: heads[0].start()].strip()
     if pre:
@@ -193,13 +308,19 @@ def read_markdown(path: Path, text: str) -> tuple[str, list[Section]]:
         body = _unwrap(body)
         if body:
             sections.append(Section(body, h.group(2)))
-    return title, sections
+    return src.document(title, sections)
 
 
-def read_html(path: Path, text: str) -> tuple[str, list[Section]]:
+@register_loader((".html", ".htm"))
+def read_html(src: Source) -> Loaded:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(text, "lxml")
+    path = src.path
+    soup = BeautifulSoup(src.text(), "lxml")
+    # Checked right after parsing (linear): the block walk below costs the square of the depth.
+    depth = html_depth(soup)
+    if depth > src.limits.max_html_depth:
+        raise LoadError(path, "html_too_deep", depth=depth, limit=src.limits.max_html_depth)
     for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe"]):
         if tag.name == "head":
             continue
@@ -216,6 +337,7 @@ def read_html(path: Path, text: str) -> tuple[str, list[Section]]:
     blocks = body.find_all(["h1", "h2", "h3", "h4", "p", "li", "td", "th", "pre", "blockquote", "div"])
     seen = set()
     for el in blocks:
+        checkpoint("html blocks")
         if el.name == "div" and el.find(["p", "div", "h1", "h2", "h3", "h4", "li", "table"]):
             continue
         if any(id(p) in seen for p in el.parents):
@@ -237,10 +359,11 @@ def read_html(path: Path, text: str) -> tuple[str, list[Section]]:
         flat = normalize(body.get_text("\n"))
         if flat:
             sections = _paragraph_sections(flat)
-    return title or path.stem, sections
+    return src.document(title or path.stem, sections)
 
 
-def read_pdf(path: Path, data: bytes) -> tuple[str, list[Section], list[str]]:
+@register_loader(".pdf")
+def read_pdf(src: Source) -> Loaded:
     """Pages become sections (location หน้า N). Thai extraction damage is repaired where the
     repair is deterministic (ingest.pdffix); a page that stays broken, or that has no text
     layer while others do, is named in the warnings."""
@@ -248,24 +371,26 @@ def read_pdf(path: Path, data: bytes) -> tuple[str, list[Section], list[str]]:
 
     from ingest import pdffix
 
+    path, data = src.path, src.data
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:  # pymupdf raises its own types for damaged files
-        raise LoadError(path, f"corrupt or unreadable PDF ({exc})") from None
+        raise LoadError(path, "pdf_corrupt", why=f" ({exc})") from None
     if doc.needs_pass:
-        raise LoadError(path, "encrypted PDF (password required)")
+        raise LoadError(path, "pdf_encrypted")
     if doc.page_count == 0:
-        raise LoadError(path, "corrupt or unreadable PDF (no pages)")
+        raise LoadError(path, "pdf_corrupt", why=" (no pages)")
     warnings = []
     if doc.is_repaired:
         # MuPDF rebuilds damaged files; one that ends early would lose its last pages silently.
         if b"%%EOF" not in data[-2048:]:
-            raise LoadError(path, "truncated PDF (the file ends before its %%EOF marker; copy it again)")
+            raise LoadError(path, "pdf_truncated")
         warnings.append(f"{path}: damaged PDF, repaired when read; check that every page is there")
     sections = []
     no_text = []
     try:
         for i, page in enumerate(doc, 1):
+            checkpoint(f"PDF page {i}")
             fixed = pdffix.repair(pdffix.page_text(page))
             text = normalize(fixed.text)
             if fixed.broken:
@@ -282,17 +407,18 @@ def read_pdf(path: Path, data: bytes) -> tuple[str, list[Section], list[str]]:
     except LoadError:
         raise
     except Exception as exc:
-        raise LoadError(path, f"corrupt PDF, failed at a page ({exc})") from None
+        raise LoadError(path, "pdf_corrupt", why=f", failed at a page ({exc})") from None
     if not sections:
-        raise LoadError(path, f"no text; needs OCR (no text layer in {doc.page_count} page(s), a scan?)")
+        raise LoadError(path, "pdf_no_text", why=f"no text layer in {doc.page_count} page(s), a scan?")
     if no_text:
         pages = ", ".join(map(str, no_text[:20])) + (" …" if len(no_text) > 20 else "")
         warnings.append(f"{path}: page(s) {pages}: no text; needs OCR (image only, not indexed)")
     title = normalize(doc.metadata.get("title") or "") or _title_from_text(sections[0].text, path.stem)
-    return title, sections, warnings
+    return src.document(title, sections, warnings)
 
 
-def read_docx(path: Path, data: bytes) -> tuple[str, list[Section]]:
+@register_loader(".docx")
+def read_docx(src: Source) -> Loaded:
     import io
 
     import docx
@@ -300,14 +426,15 @@ def read_docx(path: Path, data: bytes) -> tuple[str, list[Section]]:
     from docx.text.paragraph import Paragraph
 
     try:
-        d = docx.Document(io.BytesIO(data))
+        d = docx.Document(io.BytesIO(src.data))
     except Exception as exc:
-        raise LoadError(path, f"not a readable DOCX file ({exc.__class__.__name__})") from None
+        raise LoadError(src.path, "docx_unreadable", why=exc.__class__.__name__) from None
     sections: list[Section] = []
     heading = "ส่วนนำ"
     buf: list[str] = []
     title = normalize(d.core_properties.title or "")
     for block in d.element.body.iterchildren():
+        checkpoint("DOCX paragraphs")
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
             p = Paragraph(block, d)
@@ -334,34 +461,39 @@ def read_docx(path: Path, data: bytes) -> tuple[str, list[Section]]:
                     buf.append(" | ".join(cells))
     if buf:
         sections.append(Section("\n".join(buf), heading))
-    return title or path.stem, sections
+    return src.document(title or src.path.stem, sections)
 
 
-def read_jsonl(path: Path, text: str, doc_prefix: str) -> tuple[list[Document], list[RowError]]:
+@register_loader(".jsonl")
+def read_jsonl(src: Source) -> Loaded:
+    """One document per row {"id", "text", "title"?, ...}; bad rows are listed by line."""
+    path, doc_prefix = src.path, src.doc_id
     docs, errors = [], []
     seen = set()
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(src.text().splitlines(), 1):
         if not line.strip():
             continue
+        if lineno % 64 == 0:
+            checkpoint(f"JSONL line {lineno}")
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(RowError(str(path), lineno, f"invalid JSON ({exc.msg})"))
+            errors.append(RowError.of(path, lineno, "row_json", why=exc.msg))
             continue
         if not isinstance(row, dict):
-            errors.append(RowError(str(path), lineno, "row is not a JSON object"))
+            errors.append(RowError.of(path, lineno, "row_not_object"))
             continue
         body = row.get("text")
         rid = row.get("id", row.get("doc_id"))
         if not isinstance(body, str) or not body.strip():
-            errors.append(RowError(str(path), lineno, "missing or empty 'text'"))
+            errors.append(RowError.of(path, lineno, "row_no_text"))
             continue
         if rid is None or str(rid).strip() == "":
-            errors.append(RowError(str(path), lineno, "missing 'id'"))
+            errors.append(RowError.of(path, lineno, "row_no_id"))
             continue
         rid = str(rid)
         if rid in seen:
-            errors.append(RowError(str(path), lineno, f"duplicate id {rid!r}"))
+            errors.append(RowError.of(path, lineno, "row_duplicate", rid=rid))
             continue
         seen.add(rid)
         body = normalize(body)
@@ -380,59 +512,45 @@ def read_jsonl(path: Path, text: str, doc_prefix: str) -> tuple[list[Document], 
             )
         )
     if not docs and errors:
-        raise LoadError(path, f"no valid rows ({len(errors)} bad, first at line {errors[0].line}: {errors[0].reason})")
-    return docs, errors
+        raise LoadError(path, "jsonl_no_rows", why=f"{len(errors)} bad, first at line {errors[0].line}: {errors[0].reason}")
+    return Loaded(docs, errors, [])
 
 
 # ---------------------------------------------------------------- entry points
 
 
-@dataclass
-class Loaded:
-    documents: list[Document]
-    row_errors: list[RowError]
-    warnings: list[str]
-
-
-def load_file(path: Path, doc_id: str, max_bytes: int) -> Loaded:
-    """Read one file into Documents, or raise LoadError naming the file and the reason."""
+def load_file(path: Path, doc_id: str, max_bytes: int | None = None, limits: Limits | None = None,
+              follow_links: bool = True) -> Loaded:
+    """Read one file into Documents, or raise LoadError naming the file and the reason.
+    `follow_links=False` (files found in a folder): a file that became a link since it was
+    found is refused rather than read."""
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = Limits(**{**limits.__dict__, "max_bytes": max_bytes})
+    path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        raise LoadError(path, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
+    reader = LOADERS.get(suffix)
+    if reader is None:
+        raise LoadError(path, "unsupported", suffix=suffix or "(none)", supported=", ".join(sorted(SUPPORTED)))
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | (0 if follow_links else os.O_NOFOLLOW))
     except OSError as exc:
-        raise LoadError(path, f"cannot read ({exc.strerror})") from None
-    if size == 0:
-        raise LoadError(path, "empty file")
-    if size > max_bytes:
-        raise LoadError(path, f"file is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(path, f"cannot read ({exc.strerror})") from None
-    sha = hashlib.sha256(data).hexdigest()
-    warnings: list[str] = []
-    if suffix == ".jsonl":
-        docs, row_errors = read_jsonl(path, decode(data, path), doc_id)
-        return Loaded(docs, row_errors, warnings)
-    if suffix == ".pdf":
-        title, sections, warnings = read_pdf(path, data)
-    elif suffix == ".docx":
-        title, sections = read_docx(path, data)
-    else:
-        text = decode(data, path)
-        if suffix in (".html", ".htm"):
-            title, sections = read_html(path, text)
-        elif suffix in (".md", ".markdown"):
-            title, sections = read_markdown(path, text)
-        else:
-            title, sections = read_text(path, text)
-    sections = dedupe_paragraphs(sections)
-    if not any(s.text.strip() for s in sections):
-        raise LoadError(path, "no text found")
-    doc = Document(doc_id, title, str(path), suffix.lstrip("."), sections, sha)
-    return Loaded([doc], [], warnings)
+        if exc.errno == errno.ELOOP:
+            raise LoadError(path, "link_outside", target=os.path.realpath(path)) from None
+        raise LoadError(path, "unreadable", why=exc.strerror) from None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                raise LoadError(path, "empty")
+            if size > limits.max_bytes:
+                raise LoadError(path, "too_large", size_mb=size / 1e6, limit_mb=limits.max_bytes / 1e6)
+            data = fh.read()
+        except OSError as exc:
+            raise LoadError(path, "unreadable", why=exc.strerror) from None
+    if data.startswith(ZIP_MAGIC):  # DOCX, or any zip container: judged before a reader unpacks it
+        check_zip(path, data, limits, kind=suffix.lstrip(".") or "zip")
+    return reader(Source(path, doc_id, data, limits))
 
 
 REPEAT_MIN_CHARS = 30  # shorter repeats ("(ยกเลิก)", page headers) carry their place, keep them
@@ -469,15 +587,61 @@ def _skipped_in_folder(rel: Path) -> bool:
     return rel.stem.lower().startswith(_FOLDER_DOCS)
 
 
-def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def discover(
+    paths: list[Path],
+    on_skip: Callable[[LoadError], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+) -> Iterator[tuple[Path, str]]:
     """(file, doc id) pairs. A doc id is the path relative to the folder named on the command
-    line (a single file's id is its name). Folders recurse; unsupported files and folder
-    documentation in them are skipped."""
+    line (a single file's id is its name). Folders recurse without following links: a link to
+    a file outside the folder, or to any folder, is passed to `on_skip` as a LoadError and
+    skipped (an upload folder or a shared drive must not leak /etc/passwd). A named file may
+    be a link; it is resolved and `on_note` says to what. Unsupported files and folder
+    documentation are skipped silently."""
+    skip = on_skip or (lambda err: None)
+    note = on_note or (lambda msg: None)
     for root in paths:
         root = Path(root)
         if root.is_dir():
-            for f in sorted(p for p in root.rglob("*") if p.is_file()):
-                if f.suffix.lower() in SUPPORTED and not _skipped_in_folder(f.relative_to(root)):
-                    yield f, f.relative_to(root).as_posix()
+            real_root = root.resolve()
+            found = []
+            for folder, dirs, names in os.walk(root, followlinks=False):
+                for d in list(dirs):
+                    p = Path(folder) / d
+                    if p.is_symlink():
+                        dirs.remove(d)
+                        if not _skipped_in_folder(p.relative_to(root)):
+                            skip(LoadError(p, "link_folder", target=os.path.realpath(p)))
+                for name in names:
+                    f = Path(folder) / name
+                    rel = f.relative_to(root)
+                    if f.suffix.lower() not in SUPPORTED or _skipped_in_folder(rel):
+                        continue
+                    if f.is_symlink():
+                        target = Path(os.path.realpath(f))
+                        if not _inside(target, real_root):
+                            skip(LoadError(f, "link_outside", target=target))
+                            continue
+                        if not target.is_file():
+                            skip(LoadError(f, "link_folder", target=target))
+                            continue
+                        found.append((f, target, rel))  # a link within the folder: read its target
+                    elif f.is_file():
+                        found.append((f, f, rel))
+            for _, f, rel in sorted(found):  # the order rglob gave: by path
+                yield f, rel.as_posix()
         else:
-            yield root, root.name
+            if root.is_symlink():
+                target = Path(os.path.realpath(root))
+                note(f"{root}: symbolic link, read from {target}")
+                yield target, root.name
+            else:
+                yield root, root.name

@@ -9,14 +9,30 @@ from typing import Callable
 
 from assistant.store.index import Index
 from assistant.schema import Chunk, Document
+from ingest.budgets import Limits, file_clock
 from ingest.chunking import chunk_document
+from ingest.errors import message
 from ingest.loaders import LoadError, RowError, discover, load_file
 
 
 @dataclass
 class Failure:
+    """A file (or a document of it) not indexed: `reason` in English, `thai` for the UI, `code`
+    the reason's key in ingest.errors.MESSAGES."""
+
     path: str
     reason: str
+    code: str = ""
+    thai: str = ""
+
+    @classmethod
+    def of(cls, path, code: str, **params) -> "Failure":
+        en, th = message(code, **params)
+        return cls(str(path), en, code, th)
+
+    @classmethod
+    def from_error(cls, err: LoadError) -> "Failure":
+        return cls(err.path, err.reason, err.code, err.thai)
 
 
 @dataclass
@@ -50,18 +66,28 @@ def ingest(
     count_tokens: Callable[[str], int],
     chunk_tokens: int = 128,
     overlap: int = 1,
-    max_bytes: int = 50_000_000,
+    max_bytes: int | None = None,
     batch_chunks: int = 256,
     progress: Progress | None = None,
+    limits: Limits | None = None,
 ) -> IngestReport:
-    """Ingest files and folders. Unreadable files are reported and skipped; each batch of
+    """Ingest files and folders. Unreadable files, and files over a budget (`limits`: size,
+    unzipped size, HTML depth, line length, seconds), are reported and skipped; each batch of
     documents is written atomically (about `batch_chunks` chunks), so a failure or a kill never
-    harms what was indexed, and a re-run picks up where a killed run stopped."""
+    harms what was indexed, and a re-run picks up where a killed run stopped. Folders are
+    walked without following links out of them."""
     report = IngestReport()
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = Limits(**{**limits.__dict__, "max_bytes": max_bytes})
     for p in paths:
         if not Path(p).exists():
-            report.failures.append(Failure(str(p), "no such file or folder"))
-    files = [(f, d) for f, d in discover([p for p in paths if Path(p).exists()])]
+            report.failures.append(Failure.of(p, "not_found"))
+    present = [Path(p) for p in paths if Path(p).exists()]
+    if present:
+        index.record_sources(present)  # what `assistant rebuild` re-reads if the catalog is lost
+    skipped = lambda err: report.failures.append(Failure.from_error(err))  # noqa: E731
+    files = list(discover(present, on_skip=skipped, on_note=report.warnings.append))
     report.files = len(files)
     batch: list[tuple[Document, list[Chunk]]] = []
     pending = 0
@@ -95,7 +121,7 @@ def ingest(
             w = index.write(batch, timed_embed, on_vectors=lambda: tell("vectors", n_chunks, n_chunks))
         except Exception as exc:  # the index is as it was before this batch; say which documents
             for doc, _ in batch:
-                report.failures.append(Failure(doc.source, f"{doc.doc_id}: not indexed: {type(exc).__name__}: {exc}"))
+                report.failures.append(Failure.of(doc.source, "not_indexed", doc_id=doc.doc_id, why=f"{type(exc).__name__}: {exc}"))
             batch, pending = [], 0
             return
         finally:
@@ -109,35 +135,14 @@ def ingest(
         batch, pending = [], 0
 
     for i, (path, doc_id) in enumerate(files, 1):
-        t = time.perf_counter()
         try:
-            loaded = load_file(path, doc_id, max_bytes)
+            # One wall-clock budget for reading the file and chunking its documents.
+            with file_clock(path, limits.file_seconds):
+                prepared = _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, report)
         except LoadError as exc:
-            report.failures.append(Failure(exc.path, exc.reason))
-            continue
-        except Exception as exc:  # a loader bug or a library choking on a damaged file
-            report.failures.append(Failure(str(path), f"cannot read ({type(exc).__name__}: {exc})"))
-            continue
-        finally:
-            report.seconds["load"] += time.perf_counter() - t
-        report.row_errors += loaded.row_errors
-        report.warnings += loaded.warnings
-        for doc in loaded.documents:
-            report.documents += 1
-            if not index.needs_update(doc):
-                report.unchanged.append(doc.doc_id)
-                continue
-            t = time.perf_counter()
-            try:
-                chunks = chunk_document(doc, chunk_tokens, count_tokens, overlap)
-            except Exception as exc:
-                report.failures.append(Failure(str(path), f"{doc.doc_id}: cannot be chunked ({type(exc).__name__}: {exc})"))
-                continue
-            finally:
-                report.seconds["chunk"] += time.perf_counter() - t
-            if not chunks:
-                report.failures.append(Failure(str(path), f"{doc.doc_id}: no text to index"))
-                continue
+            report.failures.append(Failure.from_error(exc))
+            prepared = []
+        for doc, chunks in prepared:
             batch.append((doc, chunks))
             pending += len(chunks)
             if pending >= batch_chunks:
@@ -145,4 +150,44 @@ def ingest(
         tell("files", i, len(files))
     flush()
     report.seconds["write"] -= report.seconds["embed"]  # write time excludes the embedding inside it
+    if report.added or report.replaced:
+        index.backup_catalog()  # the copy `doctor --fix` restores if the catalog is lost
     return report
+
+
+def _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, report) -> list[tuple[Document, list[Chunk]]]:
+    """Load one file and chunk its documents that changed; failures go into the report (a
+    LoadError, such as the file's time budget running out, is left to the caller)."""
+    t = time.perf_counter()
+    try:
+        loaded = load_file(path, doc_id, limits=limits, follow_links=False)
+    except LoadError:
+        raise
+    except Exception as exc:  # a loader bug or a library choking on a damaged file
+        report.failures.append(Failure.of(path, "unreadable", why=f"{type(exc).__name__}: {exc}"))
+        return []
+    finally:
+        report.seconds["load"] += time.perf_counter() - t
+    report.row_errors += loaded.row_errors
+    report.warnings += loaded.warnings
+    out = []
+    for doc in loaded.documents:
+        report.documents += 1
+        if not index.needs_update(doc):
+            report.unchanged.append(doc.doc_id)
+            continue
+        t = time.perf_counter()
+        try:
+            chunks = chunk_document(doc, chunk_tokens, count_tokens, overlap, max_line=limits.max_line_chars)
+        except LoadError:
+            raise
+        except Exception as exc:
+            report.failures.append(Failure.of(path, "chunk_failed", doc_id=doc.doc_id, why=f"{type(exc).__name__}: {exc}"))
+            continue
+        finally:
+            report.seconds["chunk"] += time.perf_counter() - t
+        if not chunks:
+            report.failures.append(Failure.of(path, "nothing_to_index", doc_id=doc.doc_id))
+            continue
+        out.append((doc, chunks))
+    return out

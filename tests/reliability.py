@@ -64,3 +64,47 @@ def ingest_seed(assistant) -> None:
 
     rep = ingest([SEED_DIR], assistant.index, assistant.embedder.embed_passages, assistant.embedder.count_tokens)
     assert rep.ok and rep.added, rep.failures
+
+
+def seeded_index(tmp_path_factory, name: str):
+    """(Assistant, index folder) with the seed document ingested by the real model."""
+    from assistant.config import load_settings
+    from assistant.service import Assistant
+
+    index_dir = tmp_path_factory.mktemp(name)
+    a = Assistant(load_settings(index_dir=index_dir))
+    ingest_seed(a)
+    return a, index_dir
+
+
+def running_api(tmp_path_factory, name: str):
+    """A generator for a module fixture: `assistant api` over a fresh seed index, yielding
+    (url, index folder) once it is healthy, terminated afterwards."""
+    from eval.load import start_api, wait_healthy
+
+    a, index_dir = seeded_index(tmp_path_factory, name)
+    a.index.close()
+    proc, url = start_api(index_dir)
+    try:
+        wait_healthy(url, proc, timeout=600)
+        yield url, index_dir
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def closed_seed_index(tmp_path_factory, name: str) -> tuple[Path, list]:
+    """A seed index, closed, to copy per test; and how it answers (search_state)."""
+    a, index_dir = seeded_index(tmp_path_factory, name)
+    answers = search_state(a)
+    a.index.close()
+    return index_dir, answers
+
+
+def copy_index(built: tuple[Path, list], tmp_path: Path) -> tuple[Path, list]:
+    import shutil
+
+    src, answers = built
+    dst = tmp_path / "index"
+    shutil.copytree(src, dst)
+    return dst, answers

@@ -47,7 +47,7 @@ def test_a_registered_ranker_is_searchable_through_service_and_api(built_index, 
     got = client.get("/api/search", params={"q": "เมืองอัจฉริยะ", "k": 2, "method": toy_ranker})
     assert got.status_code == 200, got.text
     assert [h["chunk_id"] for h in got.json()["hits"]] == [h.chunk_id for h in hits[:2]]
-    assert client.get("/api/search", params={"q": "x", "method": "no-such-ranker"}).status_code == 400
+    assert client.get("/api/search", params={"q": "x", "method": "no-such-ranker"}).status_code == 422
 
 
 @pytest.mark.slow

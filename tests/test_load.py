@@ -9,28 +9,15 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.reliability import ingest_seed
+from tests.reliability import running_api
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from assistant.config import load_settings
-    from assistant.service import Assistant
-    from eval.load import start_api, wait_healthy
-
-    index_dir = tmp_path_factory.mktemp("api") / "index"
-    a = Assistant(load_settings(index_dir=index_dir))
-    ingest_seed(a)
-    a.index.close()
-    proc, url = start_api(index_dir)
-    try:
-        wait_healthy(url, proc, timeout=600)
+    for url, _ in running_api(tmp_path_factory, "api"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
 
 
 def request(url: str, method: str, path: str, body=None) -> tuple[int, dict]:
@@ -55,7 +42,7 @@ def test_api_endpoints(api):
     assert status == 200 and ans["answer"] and ans["hits"] and {"refused", "citations", "question"} <= set(ans)
     assert request(api, "POST", "/api/ask", {"question": ""})[0] == 422
     assert request(api, "POST", "/api/ask", {"nothing": 1})[0] == 422
-    assert request(api, "GET", "/api/search?q=x&method=magic")[0] == 400
+    assert request(api, "GET", "/api/search?q=x&method=magic")[0] == 422  # assistant.validate: 4xx, Thai message
 
 
 def test_twenty_concurrent_clients_without_errors(api):

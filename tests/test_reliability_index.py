@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import SEED_DIR, SEED_ID
-from tests.reliability import catalog_state, doctor, ingest_seed, run_cli, search_state
+from tests.reliability import catalog_state, closed_seed_index, copy_index, doctor, run_cli, search_state
 
 pytestmark = pytest.mark.slow
 
@@ -40,20 +40,12 @@ def same_answers(a: list, b: list, tol: float = 1e-3) -> bool:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """A closed seed index to copy, and how it answers."""
-    index_dir = tmp_path_factory.mktemp("doctor-src") / "index"
-    a = open_assistant(index_dir)
-    ingest_seed(a)
-    answers = search_state(a)
-    a.index.close()
-    return index_dir, answers
+    return closed_seed_index(tmp_path_factory, "doctor-src")
 
 
 @pytest.fixture
 def copy(built, tmp_path):
-    src, answers = built
-    dst = tmp_path / "index"
-    shutil.copytree(src, dst)
-    return dst, answers
+    return copy_index(built, tmp_path)
 
 
 def _vectors(index_dir: Path):

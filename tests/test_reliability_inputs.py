@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SEED_ID
-from tests.reliability import catalog_state, cli_env, doctor, ingest_seed, run_cli, search_state
+from tests.reliability import catalog_state, cli_env, doctor, run_cli, search_state, seeded_index
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +26,7 @@ THAI = "มาตรา ๑๖ ให้เทศบาลตำบลบ้า�
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     """An index of the seed document, and how it answers before any bad input arrives."""
-    from assistant.config import load_settings
-    from assistant.service import Assistant
-
-    index_dir = tmp_path_factory.mktemp("inputs-index")
-    a = Assistant(load_settings(index_dir=index_dir))
-    ingest_seed(a)
-    return a, index_dir
+    return seeded_index(tmp_path_factory, "inputs-index")
 
 
 def _intact(a, index_dir, before_catalog, before_search):
@@ -204,7 +198,7 @@ def test_200mb_file_rejected_from_its_size_with_bounded_memory(seeded, tmp_path)
 
     code, out, rss_big = run(big)
     assert code == 1
-    assert out["failures"] == [{"path": str(big), "reason": "file is 200 MB, over the 50 MB limit"}]
+    assert [(f["path"], f["reason"], f["code"]) for f in out["failures"]] == [(str(big), "file is 200 MB, over the 50 MB limit", "too_large")]
     _, _, rss_tiny = run(tiny)
     print(f"peak RSS: 200 MB file {rss_big / 1e6:.0f} MB, empty file {rss_tiny / 1e6:.0f} MB")
     assert rss_big < 0.75 * 200_000_000
@@ -355,7 +349,7 @@ def test_jsonl_good_rows_in_bad_rows_by_line_and_missing_path(seeded, tmp_path):
     assert r.returncode == 1, r.stderr  # something failed...
     out = json.loads(r.stdout)
     assert out["added"] == 2  # ...and the good rows went in
-    assert out["failures"] == [{"path": str(missing), "reason": "no such file or folder"}]
+    assert [(f["path"], f["reason"], f["code"]) for f in out["failures"]] == [(str(missing), "no such file or folder", "not_found")]
     assert [(e["line"], e["path"]) for e in out["row_errors"]] == [(2, str(path)), (3, str(path)), (5, str(path)), (6, str(path)), (7, str(path))]
     reasons = {e["line"]: e["reason"] for e in out["row_errors"]}
     assert "invalid JSON" in reasons[2] and "empty 'text'" in reasons[3] and "not a JSON object" in reasons[5]

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -429,7 +430,8 @@ def _call_event(url: str, elem_id: str, data: list, session: str) -> dict:
 
 
 def test_upload_endpoint_refuses_sessions_without_login(server):
-    """The login is checked on the server: calling the upload event directly, with a user name
+    """Gradio's upload route takes no file from a session that has not logged in (403, Thai);
+    and the login is checked on the server: calling the upload event directly, with a user name
     in the payload where the session state goes, is refused and nothing is stored."""
     url, index, _ = server
     boundary = "tpaboundary"
@@ -437,7 +439,16 @@ def test_upload_endpoint_refuses_sessions_without_login(server):
             "Content-Type: text/plain\r\n\r\n").encode() + "เอกสารของผู้บุกรุก ไม่ควรถูกนำเข้า".encode() + f"\r\n--{boundary}--\r\n".encode()
     req = urllib.request.Request(url + "gradio_api/upload", data=body,
                                  headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    path = json.loads(urllib.request.urlopen(req, timeout=30).read())[0]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=30)
+    assert refused.value.code == 403 and "เข้าสู่ระบบ" in refused.value.read().decode()
+    # A file already in Gradio's cache (put there by hand: the route would not take it).
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder()) / "tpa-test"
+    cache.mkdir(parents=True, exist_ok=True)
+    path = str(cache / "evil.txt")
+    Path(path).write_text("เอกสารของผู้บุกรุก ไม่ควรถูกนำเข้า", encoding="utf-8")
     done = _call_event(url, "tpa-ingest", [[{"path": path, "orig_name": "evil.txt", "meta": {"_type": "gradio.FileData"}}],
                                            USER], "attacker0001")
     assert done["msg"] == "process_completed" and not done["success"], done

@@ -317,3 +317,102 @@ def test_respond_streams_then_shows_cards(tmp_path, streaming):
     # a follow-up passes the earlier question as history
     steps = list(respond("แล้วข้อ 8 ล่ะ", chat, turns, None))
     assert steps[-1][1][-1]["turn"] == 2 and steps[-1][1][-1]["msg_index"] == 3
+
+
+# ---------------------------------------------------------------- lockout and the upload route
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_login_lockout_per_user_and_per_address():
+    from ui.auth import LoginGuard
+
+    clock = _Clock()
+    g = LoginGuard(max_failures=3, window_s=60, lockout_s=300, clock=clock)
+    for _ in range(2):
+        g.failed("somchai", "10.0.0.1")
+    assert g.locked_for("somchai", "10.0.0.1") == 0
+    g.failed("Somchai ", "10.0.0.1")  # the same name however typed
+    assert g.locked_for("somchai", "10.0.0.9") == 300  # the name, from any address
+    assert g.locked_for("other", "10.0.0.1") == 300  # the address, for any name
+    assert g.locked_for("other", "10.0.0.9") == 0
+    assert "นาที" in g.message(300) and "5 นาที" in g.message(300)
+    clock.now += 301
+    assert g.locked_for("somchai", "10.0.0.1") == 0
+    g.failed("x", "a")
+    clock.now += 61  # failures older than the window do not count
+    g.failed("x", "a")
+    g.failed("x", "a")
+    assert g.locked_for("x", "b") == 0
+
+
+def test_login_handler_refuses_a_locked_name_even_with_the_right_password(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from assistant.config import load_settings
+    import ui.app as app
+
+    monkeypatch.setattr(app.time, "sleep", lambda s: None)  # the per-failure delay, not under test
+    ctx = app.Context(_FakeAssistant(load_settings(index_dir=tmp_path, login_max_failures=3)), Users({"somchai": "รหัส"}))
+    login = app.make_handlers(ctx)["login"]
+    req = SimpleNamespace(client=SimpleNamespace(host="192.0.2.7"))
+    msgs = [login("somchai", "ผิด", None, "", req)[3] for _ in range(3)]
+    assert msgs[0] == "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง" and "ระงับการเข้าสู่ระบบชั่วคราว" in msgs[-1]
+    user, _, _, msg, _, token = login("somchai", "รหัส", None, "", req)
+    assert user is None and "ระงับ" in msg and not ctx.upload_tokens.valid(token)
+    other = SimpleNamespace(client=SimpleNamespace(host="192.0.2.8"))
+    assert "ระงับ" in login("somchai", "รหัส", None, "", other)[3]  # the name is locked everywhere
+    ok = app.Context(_FakeAssistant(load_settings(index_dir=tmp_path)), Users({"somchai": "รหัส"}))
+    user, *_, token = app.make_handlers(ok)["login"]("somchai", "รหัส", None, "", req)
+    assert user == "somchai" and ok.upload_tokens.valid(token)
+
+
+def test_gradio_upload_route_serves_only_logged_in_sessions(tmp_path):
+    """The real Gradio server: an anonymous POST to /gradio_api/upload is refused (403, Thai) and
+    stores nothing; the cookie a login hands out lets the same POST through."""
+    import urllib.error
+    import urllib.request
+
+    from assistant.config import load_settings
+    from ui.app import Context, launch
+    from ui.auth import UPLOAD_COOKIE
+
+    ctx = Context(_FakeAssistant(load_settings(index_dir=tmp_path, home=tmp_path / "home")), Users({"a": "b"}))
+    demo, url = launch(ctx, "127.0.0.1", _free_port(), block=False)
+    try:
+        boundary = "tpaboundary"
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="evil.txt"\r\n'
+                "Content-Type: text/plain\r\n\r\n").encode() + "ไฟล์ของผู้บุกรุก".encode() + f"\r\n--{boundary}--\r\n".encode()
+
+        def post(cookie: str | None):
+            headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+            if cookie:
+                headers["Cookie"] = cookie
+            req = urllib.request.Request(url.rstrip("/") + "/gradio_api/upload", data=body, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=30) as resp:
+                    return resp.status, resp.read().decode()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read().decode()
+
+        status, text = post(None)
+        assert status == 403 and "เข้าสู่ระบบ" in text
+        assert post(f"{UPLOAD_COOKIE}=made-up")[0] == 403
+        status, text = post(f"{UPLOAD_COOKIE}={ctx.upload_tokens.issue()}")
+        assert status == 200 and json.loads(text)[0].endswith("evil.txt")
+    finally:
+        demo.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -17,11 +17,12 @@ from pathlib import Path
 import gradio as gr
 import yaml
 
+from assistant import validate
 from assistant.feedback import DOWN, NONE, UP, FeedbackStore
+from assistant.store.health import IndexDamaged
 from ingest.loaders import SUPPORTED
-from ui import fonts, render
-from ui.auth import Users
-from ui import review, viewer
+from ui import fonts, render, review, viewer
+from ui.auth import UPLOAD_COOKIE, LoginGuard, UploadGate, UploadTokens, Users
 from ui.uploads import UploadError, UploadFolder, check_file
 
 log = logging.getLogger("assistant.ui")
@@ -79,6 +80,8 @@ class Context:
         self.feedback = FeedbackStore.for_index(s.index_dir)
         self.uploads = UploadFolder(Path(s.index_dir) / "uploads")
         self.ingest_lock = threading.Lock()
+        self.login_guard = LoginGuard.from_settings(s)
+        self.upload_tokens = UploadTokens()
         self.examples = load_examples()
         from assistant.knowledge.guidelines import load as load_guidelines
 
@@ -127,6 +130,9 @@ class Context:
 
     # ------------------------------------------------------------ corpus
     def corpus_rows(self, query: str = "") -> tuple[list[list], str]:
+        damage = self.damage()
+        if damage:
+            return [], banner(damage)
         docs = self.assistant.index.documents()
         q = (query or "").strip().lower()
         shown = [
@@ -142,12 +148,30 @@ class Context:
         )
         return rows, summary
 
+    def damage(self) -> str:
+        """What is wrong with the index, in Thai ('' when it is whole)."""
+        check = getattr(self.assistant, "check_index", None)  # stand-ins in tests may lack it
+        try:
+            if check:
+                check()
+        except IndexDamaged as exc:
+            log.error("index damaged: %s", exc)
+            return exc.thai
+        return ""
+
     def status_line(self) -> str:
+        damage = self.damage()
+        if damage:
+            return banner(damage)
         docs = self.assistant.index.documents()
         return (
             f"ดัชนี: {len(docs)} เอกสาร · ดัชนีรุ่นที่ {self.assistant.index.generation} · "
             "ทำงานแบบออฟไลน์ คำตอบมาจากข้อความในเอกสารเท่านั้น"
         )
+
+
+def banner(thai: str) -> str:
+    return f"⚠️ **{render.esc_md(thai)}**"
 
 
 # ---------------------------------------------------------------- handlers
@@ -163,10 +187,15 @@ def _turn_for_message(turns: list[dict], index) -> dict | None:
 
 def make_handlers(ctx: Context):
     def respond(message, chat, turns, request: gr.Request):
-        q = " ".join(str(message or "").split())[:MAX_QUESTION]
         chat = list(chat or [])
         turns = list(turns or [])
-        if not q:
+        if not str(message or "").strip():
+            yield chat, turns, gr.skip(), ""
+            return
+        try:
+            q = validate.text(" ".join(str(message).split()), "question", MAX_QUESTION)
+        except validate.InputError as exc:
+            chat.append({"role": "assistant", "content": render.status_html(exc.thai)})
             yield chat, turns, gr.skip(), ""
             return
         turn_no = (turns[-1]["turn"] + 1) if turns else 1
@@ -185,6 +214,11 @@ def make_handlers(ctx: Context):
                     yield chat, turns, gr.skip(), ""
             if answer is None:
                 raise RuntimeError("no answer")
+        except IndexDamaged as exc:  # never an answer from half an index: say so, in Thai
+            log.error("index damaged: %s", exc)
+            chat[-1] = {"role": "assistant", "content": render.status_html(exc.thai)}
+            yield chat, turns, gr.skip(), ""
+            return
         except Exception:  # the officer sees a Thai message; the log keeps the traceback
             log.exception("ask failed")
             chat[-1] = {"role": "assistant", "content": render.status_html("ขออภัย เกิดข้อผิดพลาดในการค้นหา กรุณาลองใหม่อีกครั้ง")}
@@ -242,15 +276,26 @@ def make_handlers(ctx: Context):
         rows, summary = ctx.corpus_rows(query)
         return rows, summary
 
-    def login(user, password, current):
+    def login(user, password, current, token, request: gr.Request):
+        user = str(user or "")
+        address = getattr(getattr(request, "client", None), "host", None)
+        wait = ctx.login_guard.locked_for(user, address)
+        if wait > 0:  # checked before the password: a locked name cannot be guessed at
+            return (current, gr.skip(), gr.skip(), ctx.login_guard.message(wait), "", token)
         if ctx.users.check(user, password):
+            ctx.login_guard.succeeded(user, address)
+            ctx.upload_tokens.revoke(token)
             return (user.strip(), gr.update(visible=False), gr.update(visible=True),
-                    f"เข้าสู่ระบบแล้ว: **{render.esc_md(user.strip())}**", "")
+                    f"เข้าสู่ระบบแล้ว: **{render.esc_md(user.strip())}**", "", ctx.upload_tokens.issue())
+        ctx.login_guard.failed(user, address)
         time.sleep(1.0)  # slows guessing
-        return (current, gr.skip(), gr.skip(), "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "")
+        wait = ctx.login_guard.locked_for(user, address)
+        msg = ctx.login_guard.message(wait) if wait > 0 else "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง"
+        return (current, gr.skip(), gr.skip(), msg, "", token)
 
-    def logout():
-        return None, gr.update(visible=True), gr.update(visible=False), "ออกจากระบบแล้ว", None, ""
+    def logout(token):
+        ctx.upload_tokens.revoke(token)
+        return None, gr.update(visible=True), gr.update(visible=False), "ออกจากระบบแล้ว", None, "", ""
 
     def upload(files, user, progress=gr.Progress()):
         if not user:
@@ -263,7 +308,11 @@ def make_handlers(ctx: Context):
             progress(0, desc="เตรียมนำเข้า…")
             a = ctx.assistant
             s = ctx.settings
+            damage = ctx.damage()
+            if damage:  # adding documents would bury the damage; the banner says what to run
+                raise gr.Error(damage)
             taken = {d.doc_id for d in a.index.documents() if not ctx.uploads.inside(Path(d.source))}
+            from ingest.budgets import Limits
             from ingest.pipeline import ingest
 
             for i, p in enumerate(paths):
@@ -283,15 +332,16 @@ def make_handlers(ctx: Context):
                     rep = ingest(
                         [stored.path], a.index, a.embedder.embed_passages, a.embedder.count_tokens,
                         chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences,
-                        max_bytes=s.max_file_mb * 1_000_000,
+                        limits=Limits.from_settings(s),
                     )
                 except Exception as exc:  # keep the other files going
                     log.exception("ingest failed: %s", stored.path)
                     rep = None
                     row.update(status="ผิดพลาด", reason=f"นำเข้าไม่สำเร็จ ({type(exc).__name__})")
                 if rep is not None:
-                    reasons = [thai_reason(f.reason) for f in rep.failures]
-                    reasons += [f"แถวที่ {r.line}: {thai_reason(r.reason)}" for r in rep.row_errors]
+                    # Thai from the loader's reason code (ingest.errors), never from its English text.
+                    reasons = [f.thai or f.reason for f in rep.failures]
+                    reasons += [f"แถวที่ {r.line}: {r.thai or r.reason}" for r in rep.row_errors]
                     if rep.added or rep.replaced:
                         row.update(ok=True, status="นำเข้าแล้ว" if rep.added else "แทนที่ฉบับเดิมแล้ว")
                     elif rep.unchanged and not rep.failures:
@@ -310,27 +360,6 @@ def make_handlers(ctx: Context):
 
     return dict(respond=respond, clear=clear, on_like=on_like, on_comment=on_comment, corpus=corpus,
                 login=login, logout=logout, upload=upload)
-
-
-_REASONS = [
-    ("unsupported file type", "ไม่รองรับไฟล์ประเภทนี้"),
-    ("empty file", "ไฟล์ว่างเปล่า"),
-    ("no text found", "ไม่พบข้อความในไฟล์"),
-    ("no text to index", "ไม่พบข้อความที่นำเข้าได้"),
-    ("binary data", "ไฟล์ไม่ใช่ข้อความ (ข้อมูลไบนารี)"),
-    ("over the", "ไฟล์ใหญ่เกินขีดจำกัด"),
-    ("cannot read", "อ่านไฟล์ไม่ได้"),
-    ("not valid json", "ไม่ใช่ JSON ที่ถูกต้อง"),
-]
-
-
-def thai_reason(reason: str) -> str:
-    """Loader reasons are English; officers get Thai first, the original in brackets."""
-    low = (reason or "").lower()
-    for key, thai in _REASONS:
-        if key in low:
-            return f"{thai} ({reason})"
-    return reason
 
 
 # ---------------------------------------------------------------- layout
@@ -434,6 +463,7 @@ def build(ctx: Context) -> gr.Blocks:
             with gr.Tab("อัปโหลดเอกสาร" + ("" if ctx.users.enabled else " (ปิดอยู่)"), id="upload"):
                 if ctx.users.enabled:
                     user_state = gr.State(None)
+                    upload_token = gr.Textbox(visible=False, elem_id="tpa-upload-token")
                     with gr.Group(visible=True) as login_box:
                         gr.Markdown("เข้าสู่ระบบเพื่ออัปโหลดเอกสารเข้าสู่ดัชนี")
                         user_in = gr.Textbox(label="ชื่อผู้ใช้", elem_id="tpa-user")
@@ -494,12 +524,17 @@ def build(ctx: Context) -> gr.Blocks:
         demo.load(h["corpus"], [doc_filter], [doc_table, doc_summary], api_visibility="private", queue=False)
 
         if ctx.users.enabled:
-            login_btn.click(h["login"], [user_in, pw_in, user_state], [user_state, login_box, upload_box, login_msg, pw_in],
-                            api_visibility="private", concurrency_id="login", concurrency_limit=2)
-            pw_in.submit(h["login"], [user_in, pw_in, user_state], [user_state, login_box, upload_box, login_msg, pw_in],
-                         api_visibility="private", concurrency_id="login", concurrency_limit=2)
-            logout_btn.click(h["logout"], None, [user_state, login_box, upload_box, login_msg, files, results],
-                             api_visibility="private", queue=False)
+            # The upload token goes into a cookie, which Gradio's upload route (UploadGate) asks for.
+            set_cookie = (f"(t) => {{ document.cookie = '{UPLOAD_COOKIE}=' + (t || '') + '; path=/; SameSite=Strict'"
+                          "+ (t ? '' : '; max-age=0'); }")
+            login_io = ([user_in, pw_in, user_state, upload_token],
+                        [user_state, login_box, upload_box, login_msg, pw_in, upload_token])
+            for trigger in (login_btn.click, pw_in.submit):
+                trigger(h["login"], *login_io, api_visibility="private", concurrency_id="login",
+                        concurrency_limit=2).then(None, [upload_token], None, js=set_cookie, api_visibility="private")
+            logout_btn.click(h["logout"], [upload_token], [user_state, login_box, upload_box, login_msg, files, results, upload_token],
+                             api_visibility="private", queue=False).then(None, [upload_token], None, js=set_cookie,
+                                                                         api_visibility="private")
             ingest_btn.click(h["upload"], [files, user_state], [results, files, doc_table, doc_summary],
                              api_visibility="private", concurrency_id="ingest", concurrency_limit=1).then(
                 lambda: ctx.status_line(), None, status, api_visibility="private", queue=False)
@@ -507,10 +542,12 @@ def build(ctx: Context) -> gr.Blocks:
         # A plain API for scripts and load tests: {"question", "history"} → the answer as JSON.
         def api_ask(question: str, history: list[str] | None = None) -> dict:
             """Answer a Thai question from the indexed documents, with citations."""
-            q = " ".join(str(question or "").split())[:MAX_QUESTION]
-            if not q:
-                raise gr.Error("empty question")
-            d = ctx.assistant.ask(q, history=[str(x) for x in (history or [])][-10:] or None).to_dict()
+            try:
+                q = validate.question(question, s)
+                past = validate.history(history, s)
+                d = ctx.assistant.ask(q, history=past).to_dict()
+            except (validate.InputError, IndexDamaged) as exc:
+                raise gr.Error(exc.thai) from None
             d["hits"] = [{k: h[k] for k in ("doc_id", "title", "location", "score")} for h in d["hits"]]
             return d
 
@@ -528,6 +565,8 @@ def theme() -> gr.themes.Base:
 
 def launch(ctx: Context, host: str = "127.0.0.1", port: int = 7860, *, block: bool = True, concurrency: int = 4):
     """Start the server. Returns (demo, url); with block=True, serves until interrupted."""
+    from starlette.middleware import Middleware
+
     font = fonts.prepare(Path(ctx.settings.home) / "ui-static" / "fonts")
     if font.folder is None:
         log.warning("no Thai font file found (apt-get install fonts-thai-tlwg); using the browser's fonts")
@@ -541,6 +580,8 @@ def launch(ctx: Context, host: str = "127.0.0.1", port: int = 7860, *, block: bo
         max_file_size=f"{ctx.settings.max_file_mb}mb", footer_links=["api", "settings"],
         ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, inbrowser=False,
         state_session_capacity=2000,
+        # Gradio's upload route takes files from anyone by default; only logged-in sessions here.
+        app_kwargs={"middleware": [Middleware(UploadGate, tokens=ctx.upload_tokens)]},
     )
     if block:
         demo.block_thread()

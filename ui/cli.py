@@ -41,8 +41,17 @@ def register(app: typer.Typer) -> None:
         if not (Path(s.index_dir) / "catalog.sqlite").exists():
             console.print(f"[yellow]warning:[/yellow] {s.index_dir}: empty index (run `assistant ingest`, or upload in the UI)")
         a = get_assistant(s)
-        # Load the model and the keyword index now, so the first question is not the slow one.
-        a.search("ทดสอบ", k=1)
+        from assistant.store.health import IndexDamaged
+
+        damage = None
+        try:
+            # Load the model and the keyword index now, so the first question is not the slow one.
+            a.search("ทดสอบ", k=1)
+        except IndexDamaged as exc:  # serve anyway: the page shows a Thai banner until it is fixed
+            damage = exc
+            from rich.markup import escape
+
+            console.print(f"[yellow]warning:[/yellow] {escape(str(exc))}", highlight=False)
         from ui.app import Context, launch
 
         ctx = Context(a, user_list)
@@ -50,9 +59,9 @@ def register(app: typer.Typer) -> None:
             demo, url = launch(ctx, host, port, block=False, concurrency=concurrency)
         except OSError as exc:
             fail(f"cannot listen on {host}:{port} ({exc})")
-        docs = len(a.index.documents())
+        docs, gen = ("?", "?") if damage else (len(a.index.documents()), a.index.generation)
         console.print(
-            f"พร้อมใช้งาน: {url}  ({docs} documents, index generation {a.index.generation}, "
+            f"พร้อมใช้งาน: {url}  ({docs} documents, index generation {gen}, "
             f"upload {'on: ' + user_list.source if user_list.enabled else 'off (no users)'}, "
             f"ready in {time.perf_counter() - t0:.1f} s)"
         )

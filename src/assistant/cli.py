@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.config import Settings
@@ -23,6 +24,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def checked(check, *args, **kw):
+    """Run an assistant.validate check; a bad value exits 2 with one line."""
+    from assistant.validate import InputError
+
+    try:
+        return check(*args, **kw)
+    except InputError as exc:
+        fail(str(exc), 2)
 
 
 def _check_guideline(number: Optional[int]) -> None:
@@ -47,8 +58,14 @@ def search(
     chroma_url: Optional[str] = ChromaOpt,
 ):
     """Ranked passages for a query."""
-    a = get_assistant(settings_from(index, model, chroma_url))
+    from assistant import validate
+
+    s = settings_from(index, model, chroma_url)
+    query = checked(validate.text, query, "query", s.max_question_chars)
+    k = checked(validate.k, k, s, field="--k")
+    method = checked(validate.method, method)
     _check_guideline(guideline)
+    a = get_assistant(s)
     hits = a.search(query, k=k, method=method, guideline=guideline)
     tags = a.guideline_tags if hits else None
     if as_json:
@@ -78,10 +95,16 @@ def ask(
 ):
     """A Thai answer built only from retrieved passages, every sentence cited (generative and
     verified when a chat model is configured)."""
+    from assistant import validate
+
     if (question is None) == (batch is None):
         fail("give a question or --batch FILE, not both", 2)
     _check_guideline(guideline)
-    a = get_assistant(settings_from(index, model, chroma_url, llm_url=llm_url, llm_model=llm_model, llm_provider=llm_provider))
+    s = settings_from(index, model, chroma_url, llm_url=llm_url, llm_model=llm_model, llm_provider=llm_provider)
+    k = checked(validate.k, k, s, field="--k")
+    if question is not None:
+        question = checked(validate.question, question, s)
+    a = get_assistant(s)
     if batch is not None:
         try:
             lines = batch.read_text(encoding="utf-8").splitlines()
@@ -93,9 +116,10 @@ def ask(
                 continue
             try:
                 row = json.loads(line)
-                q = row["question"]
-            except (ValueError, KeyError, TypeError):
-                console.print(f"[red]{batch}:{n}:[/red] not a JSON object with 'question'")
+                q = validate.question(row["question"], s)
+            except (ValueError, KeyError, TypeError) as exc:  # InputError is a ValueError
+                why = str(exc) if isinstance(exc, validate.InputError) else "not a JSON object with 'question'"
+                console.print(f"[red]{batch}:{n}:[/red] {escape(why)}")
                 bad += 1
                 continue
             ans = a.ask(q, k=k, guideline=guideline).to_dict()
@@ -114,19 +138,29 @@ def ask(
             out.print(f"[{c.n}] {c.title} — {c.location} [dim]({c.doc_id})[/dim]")
 
 
-def open_index(s: Settings, need_model: bool = True):
+def open_index(s: Settings, need_model: bool = True, checked: bool = True, repair: bool = False):
     """The index for settings `s`. With `need_model`, it is checked against the model's
-    fingerprint (ModelMismatch if another model built it) without loading the model."""
+    fingerprint (ModelMismatch if another model built it) without loading the model. With
+    `checked`, a damaged index (assistant.store.health) stops the command with one line
+    (exit 1); what does not stop answers is said on stderr."""
     from assistant.store.index import Index
 
-    if not (s.index_dir / "catalog.sqlite").exists():
+    if not (s.index_dir / "catalog.sqlite").exists() and not (s.index_dir / "chroma").exists():
         fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
     fp = None
     if need_model:
         from assistant.model.embedding import fingerprint_for
 
         fp = fingerprint_for(s)
-    return Index(s.index_dir, s.chroma_url, fp)
+    idx = Index(s.index_dir, s.chroma_url, fp, repair=repair)  # IndexDamaged: main() prints one line
+    if checked:
+        warn_index(idx.require_healthy())
+    return idx
+
+
+def warn_index(problems) -> None:
+    for p in problems:
+        console.print(f"[yellow]warning:[/yellow] {p.text}; {p.fix}", highlight=False)
 
 
 @app.command()
@@ -148,7 +182,9 @@ def guidelines(
     counts: dict[int, int] = {}
     tags = None
     if (s.index_dir / "catalog.sqlite").exists():
-        tags = get_assistant(s).guideline_tags
+        a = get_assistant(s)
+        warn_index(a.check_index())  # IndexDamaged: one line from main(), exit 1
+        tags = a.guideline_tags
         counts = tags.counts()
     if number is None:
         rows = [{"number": g.number, "title": g.title, "description": g.description,
@@ -183,7 +219,8 @@ def docs(
 ):
     """List the documents in the index."""
     s = settings_from(index, None, chroma_url)
-    idx = open_index(s, need_model=False)
+    idx = open_index(s, need_model=False, checked=False)
+    warn_index(idx.problems())  # listing from an intact catalog is still right
     rows = idx.documents()
     if as_json:
         print_json([r.__dict__ for r in rows])
@@ -213,38 +250,71 @@ def remove(
 
 @app.command()
 def doctor(
-    fix: bool = typer.Option(False, "--fix", help="re-index what is missing, drop orphans, rebuild the keyword index"),
+    fix: bool = typer.Option(False, "--fix", help="re-index what is missing, drop orphans, rebuild the keyword index; restore a lost catalog from its backup"),
     as_json: bool = typer.Option(True, "--json/--text", help="JSON report on stdout (default) or text"),
     index: Optional[Path] = IndexOpt,
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
 ):
     """Check that the catalog, Chroma and the keyword index hold the same chunks for the same
-    model; exit 1 when they do not. --fix repairs (the model is loaded only to re-embed)."""
+    model; exit 1 when they do not. --fix repairs (the model is loaded only to re-embed). A
+    damaged or lost catalog is restored from catalog.backup.sqlite (the last good commit); its
+    vectors are never deleted: without a backup, `assistant rebuild` re-ingests the sources."""
+    from assistant.store import health
+    from assistant.store.health import IndexDamaged
+
     s = settings_from(index, model, chroma_url)
-    idx = open_index(s)
+    if not (s.index_dir / health.CATALOG).exists() and not (s.index_dir / "chroma").exists():
+        fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
+    restored = None
+    try:
+        idx = open_index(s, checked=False, repair=fix)
+    except IndexDamaged as exc:
+        backup = health.inspect_catalog(s.index_dir / health.BACKUP)
+        if exc.part != "catalog" or not (fix and backup.usable):
+            _doctor_out({"healthy": False, "catalog_lost": exc.part == "catalog", "problems": [str(exc)], "repaired": [],
+                         "backup": backup.__dict__ | {"path": str(backup.path)}}, as_json)
+            raise typer.Exit(1)
+        # Restore the last good catalog; the damaged one is kept beside it (catalog.damaged-*).
+        state = health.restore(s.index_dir)
+        restored = f"catalog restored from {health.BACKUP} (generation {state.generation}, {state.documents} documents)"
+        idx = open_index(s, checked=False, repair=True)
     before = idx.check()
     report = before
+    keep = False
     if fix and not before["healthy"]:
         from assistant.model.embedding import embedder_for
 
-        report = idx.repair(lambda texts: embedder_for(s).embed_passages(texts))
+        # After a restore, vectors the backup does not name may be of documents ingested since;
+        # beside a catalog without documents they are all there is. Either way they are kept,
+        # so `assistant rebuild` (or the same ingest) reuses them.
+        keep = restored is not None or before["chunks"] == 0
+        report = idx.repair(lambda texts: embedder_for(s).embed_passages(texts), drop_orphans=not keep)
     summary = {
         **report,
         "missing_vectors": len(report["missing_vectors"]),
         "orphan_vectors": len(report["orphan_vectors"]),
-        "repaired": before["problems"] if fix else [],
+        "repaired": ([restored] if restored else []) + (before["problems"] if fix else []),
     }
+    if fix and keep and report["orphan_vectors"]:
+        summary["problems"] = summary["problems"] + [
+            f"run `assistant rebuild --index {s.index_dir}` to re-ingest the recorded sources: documents added "
+            "after the backup come back with their vectors reused"]
+    _doctor_out(summary, as_json)
+    raise typer.Exit(0 if report["healthy"] else 1)
+
+
+def _doctor_out(summary: dict, as_json: bool) -> None:
     if as_json:
         print_json(summary)
-    else:
+        return
+    if "documents" in summary:
         out.print(f"{summary['documents']} documents, {summary['chunks']} chunks, generation {summary['generation']}, model {summary['model']}")
-        for p in summary["repaired"]:
-            out.print(f"repaired: {p}")
-        for p in summary["problems"]:
-            out.print(f"problem: {p}")
-        out.print("healthy" if summary["healthy"] else "NOT healthy (run `assistant doctor --fix`)")
-    raise typer.Exit(0 if report["healthy"] else 1)
+    for p in summary["repaired"]:
+        out.print(f"repaired: {p}")
+    for p in summary["problems"]:
+        out.print(f"problem: {p}")
+    out.print("healthy" if summary["healthy"] else "NOT healthy (run `assistant doctor --fix`)")
 
 
 @app.command()
@@ -289,12 +359,19 @@ def main() -> None:
     try:
         app()
     except Exception as exc:  # one clear line for expected failures instead of a traceback
+        import sqlite3
+
         from assistant.model.embedding import ModelError
+        from assistant.store.health import IndexDamaged
         from assistant.store.index import IndexError_
         from assistant.answer.llm import LLMConfigError
         from assistant.model.build import ModelBuildError
 
-        if isinstance(exc, (ModelError, IndexError_, ModelBuildError, LLMConfigError)):
-            console.print(f"[red]error:[/red] {exc}")
+        if isinstance(exc, (ModelError, IndexError_, IndexDamaged, ModelBuildError, LLMConfigError)):
+            console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+            sys.exit(1)
+        if isinstance(exc, sqlite3.DatabaseError):  # a catalog damaged while the command ran
+            console.print(f"[red]error:[/red] the index catalog cannot be read ({escape(str(exc))}); "
+                          "run `assistant doctor`", highlight=False)
             sys.exit(1)
         raise

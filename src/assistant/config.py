@@ -60,6 +60,25 @@ class Settings:
     # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
     cite_ratio: float = 1.0
     max_file_mb: int = 50
+    # Per-file budgets (ingest/budgets.py): a file over one is skipped with a named reason and
+    # the run goes on. A zip container (DOCX) is judged from its directory before anything is
+    # unpacked; a line longer than max_line_chars is cut on that fixed window before sentence
+    # splitting (the longest paragraph of the shared corpus is about 30,000 characters).
+    max_unzipped_mb: int = 50
+    max_zip_members: int = 2000
+    max_html_depth: int = 256
+    max_line_chars: int = 32_000
+    file_seconds: float = 120.0  # wall clock to read and chunk one file (the corpus's largest: well under 30 s)
+    # Input validation (assistant.validate), shared by the CLI, the API and the UI.
+    max_question_chars: int = 2000
+    max_history_items: int = 20
+    max_k: int = 100
+    max_body_kb: int = 256  # an API request body
+    # Login to the UI's upload tab: after this many failures in login_window_s, per user name
+    # and per address, logins are refused for login_lockout_s.
+    login_max_failures: int = 5
+    login_window_s: float = 900.0
+    login_lockout_s: float = 900.0
     # Guideline tags (assistant.knowledge.guidelines): combined score threshold, chosen on
     # eval/guideline_labels.jsonl (`python -m eval.calibrate_guidelines --score`, docs/guidelines.md).
     guideline_threshold: float = 0.8775
@@ -102,6 +121,17 @@ _ENV = {
     "refuse_min_dense": ("ASSISTANT_REFUSE_MIN_DENSE", float),
     "refuse_answer_score": ("ASSISTANT_REFUSE_ANSWER_SCORE", float),
     "max_file_mb": ("ASSISTANT_MAX_FILE_MB", int),
+    "max_unzipped_mb": ("ASSISTANT_MAX_UNZIPPED_MB", int),
+    "max_zip_members": ("ASSISTANT_MAX_ZIP_MEMBERS", int),
+    "max_html_depth": ("ASSISTANT_MAX_HTML_DEPTH", int),
+    "max_line_chars": ("ASSISTANT_MAX_LINE_CHARS", int),
+    "file_seconds": ("ASSISTANT_FILE_SECONDS", float),
+    "max_question_chars": ("ASSISTANT_MAX_QUESTION_CHARS", int),
+    "max_history_items": ("ASSISTANT_MAX_HISTORY_ITEMS", int),
+    "max_body_kb": ("ASSISTANT_MAX_BODY_KB", int),
+    "login_max_failures": ("ASSISTANT_LOGIN_MAX_FAILURES", int),
+    "login_window_s": ("ASSISTANT_LOGIN_WINDOW_S", float),
+    "login_lockout_s": ("ASSISTANT_LOGIN_LOCKOUT_S", float),
     "guideline_threshold": ("ASSISTANT_GUIDELINE_THRESHOLD", float),
     "llm_provider": ("ASSISTANT_LLM_PROVIDER", str),
     "llm_url": ("ASSISTANT_LLM_URL", str),

@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from assistant.config import Settings, load_settings
 
@@ -34,7 +35,8 @@ def get_assistant(settings: Settings):
 
 
 def fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    # A message may quote user input or a file name: never read it as rich markup.
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

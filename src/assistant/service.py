@@ -108,8 +108,23 @@ class Assistant:
         query = rewrite(question, history)
         return query, ("rule" if query != question.strip() else "none")
 
+    def check_index(self) -> list:
+        """Raise IndexDamaged (assistant.store.health) rather than answer from half an index:
+        a catalog that cannot be read, vectors missing, a vector store gone. Returns the
+        problems that do not stop answers (a keyword index that is rebuilt when searched)."""
+        import sqlite3
+
+        from assistant.store.health import IndexDamaged
+
+        try:
+            return self.index.require_healthy()
+        except sqlite3.DatabaseError as exc:
+            raise IndexDamaged(self.settings.index_dir, f"the catalog cannot be read ({exc})",
+                               f"`assistant doctor --index {self.settings.index_dir}`") from None
+
     def search(self, query: str, k: int | None = None, method: str = "hybrid", guideline: int | None = None) -> list[Hit]:
         """`guideline`: only passages tagged with that guideline (1–10)."""
+        self.check_index()
         return self.retriever.search(query, k=k, method=method, allowed=self._allowed(guideline))
 
     def ask(
@@ -130,6 +145,7 @@ class Assistant:
         """For the UI: yields the answer text so far (a growing str; generative answers only),
         then the final Answer — the same one `ask` returns."""
         t0 = time.perf_counter()
+        self.check_index()
         plan = self.understand(question, history)
         r = self.retrieve(plan, k, method, guideline)
         for item in self.answerer.stream(r):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from assistant.registry import registrar
 from assistant.schema import Answer, Retrieval
 
 
@@ -21,14 +22,7 @@ class Answerer:
 
 Factory = Callable[[Any, Any], Answerer]  # (settings, chat model or None) → Answerer
 ANSWERERS: dict[str, Factory] = {}
-
-
-def register_answerer(name: str) -> Callable[[Factory], Factory]:
-    def add(factory: Factory) -> Factory:
-        ANSWERERS[name] = factory
-        return factory
-
-    return add
+register_answerer = registrar(ANSWERERS)
 
 
 def _load_builtin() -> None:

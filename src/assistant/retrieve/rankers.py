@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.registry import registrar
 from assistant.schema import QueryPlan
 
 Ranking = list[tuple[str, float]]  # (chunk id, score), best first
@@ -34,14 +35,7 @@ class Ranked:
 
 Ranker = Callable[[RankContext, QueryPlan, int], Ranked]
 RANKERS: dict[str, Ranker] = {}
-
-
-def register_ranker(name: str) -> Callable[[Ranker], Ranker]:
-    def add(fn: Ranker) -> Ranker:
-        RANKERS[name] = fn
-        return fn
-
-    return add
+register_ranker = registrar(RANKERS)
 
 
 def check_method(method: str) -> None:

@@ -16,20 +16,25 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import signal
+import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from assistant.store import health as _health
 from assistant.store.catalog import Catalog, DocInfo
+from assistant.store.health import IndexDamaged, catalog_problem, inspect_catalog
 from assistant.store.keyword import KeywordIndex
 from assistant.schema import Chunk, Document
 from assistant.text.thai import index_tokens
-from assistant.store.vectors import VectorStore
+from assistant.store.vectors import VectorStore, forget_clients
 
 FORMAT_VERSION = "1"
 # Testing hook: ASSISTANT_CRASH_AT=before-commit|after-commit makes a writer SIGKILL itself there,
@@ -43,6 +48,19 @@ class IndexError_(RuntimeError):
 
 class ModelMismatch(IndexError_):
     pass
+
+
+@dataclass
+class Problem:
+    """One disagreement between the stores. `blocking`: answers would come from half an index
+    (ask/search refuse); otherwise the index answers fully and `fix` tidies up."""
+
+    text: str
+    fix: str
+    blocking: bool
+
+
+BACKUP_EVERY_S = 600.0  # during a long ingest, the catalog backup is refreshed at most this often
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -69,10 +87,25 @@ class WriteReport:
 
 
 class Index:
-    def __init__(self, root: Path, chroma_url: str | None = None, model_fingerprint: str | None = None):
+    def __init__(self, root: Path, chroma_url: str | None = None, model_fingerprint: str | None = None,
+                 repair: bool = False, rebuilding: bool = False):
+        """Open (or create) the index in `root`. Raises IndexDamaged when the catalog is damaged
+        or lost (missing, empty or unreadable while vectors or a backup remain): a lost catalog
+        is never mistaken for a new index (`rebuilding`: it is being re-made on purpose). With
+        `repair` (doctor --fix), a vector store that cannot be opened is set aside and started
+        afresh instead of raising."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(self.root / "catalog.sqlite")
+        chroma_dir = self.root / "chroma"
+        had_chroma = chroma_url is not None or chroma_dir.exists()
+        state = inspect_catalog(self.root / _health.CATALOG)
+        damage = catalog_problem(self.root, state, lambda: 0 if rebuilding else _count_vectors(chroma_dir, chroma_url))
+        if damage is not None and not (rebuilding and damage.part == "catalog" and state.state != "damaged"):
+            raise damage
+        try:
+            self.catalog = Catalog(self.root / _health.CATALOG)
+        except sqlite3.DatabaseError as exc:  # damaged between the check and the open
+            raise IndexDamaged(self.root, f"the catalog cannot be opened ({exc})", f"`assistant doctor --index {self.root}`") from None
         stored = self.catalog.get_meta("model")
         if model_fingerprint and stored and stored != model_fingerprint:
             raise ModelMismatch(
@@ -90,7 +123,25 @@ class Index:
             self.catalog.set_meta("collection", collection)
         self._chroma_url = chroma_url
         self._collection = collection
-        self.vectors = VectorStore(self.root / "chroma", chroma_url, collection, model=self.model_fingerprint)
+        self._opened_problems: list[Problem] = []
+        if not had_chroma and state.chunks:
+            self._opened_problems.append(Problem(
+                f"the vector store {chroma_dir} is missing ({state.chunks} chunk(s) in the catalog have no vector)",
+                f"`assistant doctor --fix --index {self.root}` (re-embeds them)", True))
+        try:
+            self.vectors = VectorStore(chroma_dir, chroma_url, collection, model=self.model_fingerprint)
+        except Exception as exc:  # a truncated or foreign chroma.sqlite3: chromadb raises its own types
+            if not repair or chroma_url:
+                raise IndexDamaged(
+                    self.root, f"the vector store {chroma_dir} cannot be opened ({type(exc).__name__}: {str(exc)[:120]})",
+                    f"`assistant doctor --fix --index {self.root}` (sets it aside and re-embeds)", part="vectors") from None
+            aside = chroma_dir.with_name(f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(chroma_dir, aside)
+            forget_clients()
+            self.vectors = VectorStore(chroma_dir, None, collection, model=self.model_fingerprint)
+        self._health_key: tuple | None = None
+        self._health: list[Problem] = []
+        self._last_backup = time.monotonic()
         # Chroma's embedded client keeps its HNSW graph in memory and does not see vectors
         # another process writes: a catalog change made elsewhere re-opens it (see _fresh_vectors).
         self._vectors_seen = self._vector_state()
@@ -280,6 +331,7 @@ class Index:
                 self.vectors.delete(stale)
             self._wrote(before)
             self._remember(self._rebuild_keyword())
+            self.backup_catalog(min_interval=BACKUP_EVERY_S)
         return report
 
     def remove(self, doc_ids: list[str]) -> int:
@@ -295,6 +347,7 @@ class Index:
                 self.vectors.delete(ids)
             self._wrote(before)
             self._remember(self._rebuild_keyword())
+            self.backup_catalog()
             return len(known)
 
     # ---------------------------------------------------------------- consistency
@@ -347,9 +400,11 @@ class Index:
             "healthy": not problems,
         }
 
-    def repair(self, embed) -> dict:
+    def repair(self, embed, drop_orphans: bool = True) -> dict:
         """Make Chroma and the keyword index agree with the catalog: re-embed what is missing
-        (everything, when the vectors came from another model), drop orphans, rebuild BM25."""
+        (everything, when the vectors came from another model), drop orphans (unless
+        `drop_orphans` is False: after a catalog was restored from its backup, vectors it does not
+        name may belong to documents added since, which a re-ingest reuses), rebuild BM25."""
         with self.writing():
             self._fresh_vectors()
             before = self._vector_state()
@@ -360,7 +415,7 @@ class Index:
                 report = self.check()
             elif self.model_fingerprint and not vec_model:
                 self.vectors.set_model(self.model_fingerprint)
-            if report["orphan_vectors"]:
+            if report["orphan_vectors"] and drop_orphans:
                 self.vectors.delete(report["orphan_vectors"])
             missing = report["missing_vectors"]
             for i in range(0, len(missing), 256):
@@ -379,7 +434,95 @@ class Index:
                 # tell other processes' readers to re-open Chroma
                 self.catalog.set_meta("vectors_epoch", str(int(self.catalog.get_meta("vectors_epoch", "0")) + 1))
             self._wrote(before)
+            self.backup_catalog()
         return self.check()
+
+    # ---------------------------------------------------------------- damage
+    def _health_signature(self) -> tuple:
+        """Cheap facts that change when the stores change: the catalog's generation and repair
+        epoch, its file, and whether the vector folder is still there."""
+        try:
+            st = os.stat(self.root / _health.CATALOG)
+            cat = (st.st_ino, st.st_size == 0)
+        except OSError:
+            cat = None
+        chroma = self._chroma_url is not None or (self.root / "chroma").is_dir()
+        return self._vector_state(), cat, chroma
+
+    def problems(self) -> list[Problem]:
+        """What disagrees, checked again whenever the signature changes (a count of each store,
+        not a full comparison: `check()` is that). Raises IndexDamaged if the catalog itself
+        can no longer be read."""
+        try:
+            key = self._health_signature()
+            if key == self._health_key:
+                return self._health
+            if key[1] is None or key[1][1]:
+                raise sqlite3.DatabaseError("the catalog file is gone or empty")
+            found = list(self._opened_problems) if self._health_key is None else []
+            if not key[2]:
+                found.append(Problem(f"the vector store {self.root / 'chroma'} is missing",
+                                     f"`assistant doctor --fix --index {self.root}`", True))
+            else:
+                self._fresh_vectors()  # another process's commit: count what it wrote, not a stale client
+                with self.catalog.reading():
+                    gen = self.generation
+                    n_chunks = self.catalog.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+                with self._vec_rw.shared():
+                    n_vectors = self.vectors.count()
+                # A commit by another process after the client was opened, or between the two
+                # counts, proves nothing (the client has not seen its vectors); the next call
+                # (the signature changed) looks again.
+                current = self._chroma_url is not None or self._vectors_seen[0] == gen
+                if n_vectors < n_chunks and current and self.generation == gen and not any(p.blocking for p in found):
+                    found.append(Problem(
+                        f"{n_chunks - n_vectors} of {n_chunks} chunk(s) have no vector (the vector store lost them)",
+                        f"`assistant doctor --fix --index {self.root}` (re-embeds them)", True))
+                kw_gen = _keyword_generation(self.root / "keyword")
+                if n_chunks and kw_gen != gen:
+                    found.append(Problem(
+                        f"the keyword index is for generation {kw_gen}, the catalog is at {gen} (rebuilt from the catalog when searched)",
+                        f"`assistant doctor --fix --index {self.root}`", False))
+        except sqlite3.DatabaseError as exc:
+            raise IndexDamaged(self.root, f"the catalog cannot be read ({exc})",
+                               f"`assistant doctor --index {self.root}`") from None
+        self._health_key, self._health = key, found
+        return found
+
+    def require_healthy(self) -> list[Problem]:
+        """Raise IndexDamaged when answers would come from half an index; return the other
+        (non-blocking) problems so a caller can mention them."""
+        found = self.problems()
+        for p in found:
+            if p.blocking:
+                raise IndexDamaged(self.root, p.text, p.fix, part="vectors")
+        return found
+
+    def record_sources(self, paths: list[Path]) -> None:
+        """Remember the files and folders ingested (absolute), for `assistant rebuild`."""
+        with self.writing():
+            known = json.loads(self.catalog.get_meta("sources", "[]"))
+            for p in paths:
+                p = str(Path(p).absolute())
+                if p not in known:
+                    known.append(p)
+            self.catalog.set_meta("sources", json.dumps(known, ensure_ascii=False))
+
+    def sources(self) -> list[str]:
+        return json.loads(self.catalog.get_meta("sources", "[]"))
+
+    def backup_catalog(self, min_interval: float = 0.0) -> bool:
+        """Copy the catalog to catalog.backup.sqlite if it passes quick_check (the copy `doctor
+        --fix` restores is always of a good commit). False when skipped."""
+        if min_interval and time.monotonic() - self._last_backup < min_interval:
+            return False
+        with self.writing():
+            db = self.catalog.db
+            if db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+                return False
+            _health.backup(db, self.root)
+        self._last_backup = time.monotonic()
+        return True
 
     def close(self) -> None:
         self.vectors.close()
@@ -397,6 +540,28 @@ class Index:
             "chunks": len(self.catalog.chunk_ids()),
             "bytes": self.size_bytes(),
         }
+
+
+def _count_vectors(chroma_dir: Path, chroma_url: str | None) -> int:
+    """Vectors in a local vector store that exists (0 when there is none); a server's
+    collection cannot be found without the catalog, so it counts as unknown (0)."""
+    if chroma_url or not chroma_dir.is_dir():
+        return 0
+    try:
+        store = VectorStore(chroma_dir)
+    except Exception:  # a damaged store: the catalog check cannot lean on it either way
+        return 1
+    try:
+        return store.count()
+    finally:
+        store.close()
+
+
+def _keyword_generation(root: Path) -> int | None:
+    try:
+        return int((root / "CURRENT").read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 class _RWLock:

@@ -25,6 +25,14 @@ def _client(path: Path, url: str | None):
     return chromadb.PersistentClient(path=str(path), settings=opts)
 
 
+def forget_clients() -> None:
+    """Drop chromadb's per-path client cache: after a store failed to open, chromadb keeps a
+    half-started client for that path, and a fresh store there would inherit it."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
 class VectorStore:
     def __init__(self, path: Path, url: str | None = None, collection: str = COLLECTION, model: str | None = None):
         self.client = _client(path, url)
