@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.files import sha256_file
 from ingest.loaders import SUPPORTED
 
 MAX_NAME = 120  # characters, extension included
@@ -54,12 +54,6 @@ def check_file(name: str, size: int, max_mb: int) -> None:
         raise UploadError(f"ไฟล์มีขนาด {size / 1e6:.1f} MB เกินขีดจำกัด {max_mb} MB")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass
@@ -87,7 +81,7 @@ class UploadFolder:
         the same name reuses it; a different file gets a numbered name (never overwrites)."""
         base = safe_name(original_name)
         stem, ext = (base.rsplit(".", 1) + [""])[:2] if "." in base else (base, "")
-        digest = _sha256(Path(src))
+        digest = sha256_file(Path(src))
         for i in range(1, 10_000):
             name = base if i == 1 else (f"{stem}-{i}.{ext}" if ext else f"{stem}-{i}")
             target = self.root / name
@@ -96,7 +90,7 @@ class UploadFolder:
             if name in taken:
                 continue
             if target.exists():
-                if target.is_file() and _sha256(target) == digest:
+                if target.is_file() and sha256_file(target) == digest:
                     return Stored(original_name, target, True)
                 continue
             tmp = self.root / f".{name}.part"

@@ -57,16 +57,23 @@ class FeedbackRow:
     session: str
 
 
+def open_store(path: Path, schema: str) -> sqlite3.Connection:
+    """A small SQLite store beside the index (feedback, review verdicts): one connection shared by
+    threads under the caller's lock, autocommit, WAL so a reader never waits for the writer."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(schema)
+    return db
+
+
 class FeedbackStore:
     """Thread-safe: the UI's worker threads share one connection under a lock."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_store(self.path, SCHEMA)
 
     @classmethod
     def for_index(cls, index_dir: Path) -> "FeedbackStore":

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from assistant.feedback import FILENAME
+from assistant.feedback import FILENAME, open_store
 
 VERDICTS = ("correct", "partly", "wrong", "should_refuse")
 MAX_COMMENT = 2000
@@ -83,12 +83,9 @@ class ReviewStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
+        self.db = open_store(self.path, SCHEMA)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
 
     @classmethod
     def for_index(cls, index_dir: Path) -> "ReviewStore":

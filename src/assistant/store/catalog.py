@@ -130,10 +130,7 @@ class Catalog:
         with self.reading():  # one state across the slices
             for i in range(0, len(ids), 500):
                 part = ids[i : i + 500]
-                q = (
-                    "SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256"
-                    f" FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})"
-                )
+                q = f"SELECT {self._CHUNK_COLS} FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})"
                 for r in self.db.execute(q, part):
                     out[r[0]] = Chunk(*r)
         return out
@@ -177,8 +174,7 @@ class Catalog:
         """The chunks of a document at these ordinals (those that exist), in order."""
         if not ordinals:
             return []
-        q = ("SELECT chunk_id, doc_id, ordinal, text, title, location, char_start, char_end, source, doc_sha256"
-             f" FROM chunks WHERE doc_id=? AND ordinal IN ({','.join('?' * len(ordinals))}) ORDER BY ordinal")
+        q = f"SELECT {self._CHUNK_COLS} FROM chunks WHERE doc_id=? AND ordinal IN ({','.join('?' * len(ordinals))}) ORDER BY ordinal"
         return [Chunk(*r) for r in self.db.execute(q, [doc_id, *ordinals])]
 
     def iter_titled_texts(self):
