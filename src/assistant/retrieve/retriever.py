@@ -121,7 +121,10 @@ class Retriever:
             def order(doc: str):
                 return (doc not in plan.boost_docs, doc not in pref, first_hit.get(doc, 10**6), -len(docs[doc]), doc)
 
-            for doc in sorted(docs, key=order):
+            # Only a document the question names, a preferred one, or one retrieval found: the
+            # longest series elsewhere in the corpus is not what the question is about.
+            known = set(plan.boost_docs) | set(pref) | set(first_hit)
+            for doc in sorted((d for d in docs if d in known), key=order):
                 items = docs[doc]
                 if nums == "all":
                     chosen = items
