@@ -346,14 +346,15 @@ def test_split_claims_keeps_claims_whole():
 # --------------------------------------------------------------------------- settings and the service
 
 
-def test_no_llm_setting_means_the_extractive_answerer(monkeypatch, tmp_path):
+def test_no_llm_setting_means_the_offline_answer_engine(monkeypatch, tmp_path):
+    from assistant.answer.engine import AnswerEngine
     from assistant.config import load_settings
     from assistant.service import Assistant
 
     for var in ("ASSISTANT_LLM_URL", "ASSISTANT_LLM_MODEL", "ASSISTANT_LLM_PROVIDER"):
         monkeypatch.delenv(var, raising=False)
     a = Assistant(load_settings(index_dir=tmp_path))
-    assert a.chat_model is None and type(a.answerer) is ExtractiveAnswerer
+    assert a.chat_model is None and type(a.answerer) is AnswerEngine
     assert build_generative_answerer(a.settings) is None
 
 
@@ -413,7 +414,8 @@ def service(tmp_path, chat_model=None, hits=HITS, **settings):
     from assistant.service import Assistant
 
     a = Assistant(load_settings(index_dir=tmp_path, llm_model="fake" if chat_model else None, **settings))
-    a.__dict__.update(retriever=FakeRetriever(hits), understanding=FakeUnderstanding(), index=SimpleNamespace(generation=3),
+    a.__dict__.update(retriever=FakeRetriever(hits), understanding=FakeUnderstanding(),
+                      index=SimpleNamespace(generation=3, require_healthy=lambda: []),
                       chat_model=chat_model)
     return a
 

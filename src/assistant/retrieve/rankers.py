@@ -53,6 +53,17 @@ def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int = 60) 
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+# hybrid first: the default, listed first wherever the table is shown
+@register_ranker("hybrid")
+def hybrid(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
+    s = ctx.settings
+    parts: dict[str, Ranking] = {}
+    for name in s.fusion:
+        parts.update(RANKERS[name](ctx, plan, n).parts)
+    weights = {name: getattr(s, f"{name}_weight", 1.0) for name in parts}
+    return Ranked(rrf({name: [c for c, _ in items] for name, items in parts.items()}, weights, s.rrf_k), parts)
+
+
 @register_ranker("dense")
 def dense(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
     items = ctx.index.dense(ctx.embedder.embed_query_vec(plan.dense_text), n)
@@ -63,13 +74,3 @@ def dense(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
 def bm25(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
     items = ctx.index.bm25(plan.tokens, n, plan.extra_tokens, ctx.settings.expansion_weight)
     return Ranked(items, {"bm25": items})
-
-
-@register_ranker("hybrid")
-def hybrid(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
-    s = ctx.settings
-    parts: dict[str, Ranking] = {}
-    for name in s.fusion:
-        parts.update(RANKERS[name](ctx, plan, n).parts)
-    weights = {name: getattr(s, f"{name}_weight", 1.0) for name in parts}
-    return Ranked(rrf({name: [c for c, _ in items] for name, items in parts.items()}, weights, s.rrf_k), parts)
