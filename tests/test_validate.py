@@ -46,7 +46,7 @@ def test_k_and_method():
     for bad in (0, -1, 101, 10**9, True, 2.0, "x", None, "-3"):
         with pytest.raises(InputError):
             validate.k(bad, S)
-    from assistant.retrieve.retriever import METHODS
+    from assistant.retrieve.rankers import RANKERS as METHODS
 
     assert [validate.method(m) for m in METHODS] == list(METHODS)
     for bad in ("foo", "", None, ["hybrid"], "\ud800"):

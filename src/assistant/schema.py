@@ -113,6 +113,12 @@ class ItemHit:
     text: str  # the item's own words (a section: the passage text)
     hit: Hit
     of: int = 0  # how many items the enumeration has (0: not a series, e.g. a มาตรา)
+    marker: str = ""  # the item's label as its document writes it ("แนวทางที่ 7")
+
+    @property
+    def quote(self) -> str:
+        """The words quoted from the document: its marker and the item's own words."""
+        return f"{self.marker} {self.text}".strip()
 
 
 @dataclass

@@ -169,13 +169,15 @@ class AnswerEngine(Answerer):
         for it in items:
             h = it.hit
             n = number_of.get(h.chunk_id)
-            quote = it.text if it.label != "มาตรา" else _lead(strip_footnotes(it.text), self.max_chars)
+            section = it.label == "มาตรา"
+            shown = _lead(strip_footnotes(it.text), self.max_chars) if section else it.text
+            quote = shown if section else it.quote  # a card highlights the words as the document has them
             if n is None:
                 n = number_of[h.chunk_id] = len(citations) + 1
                 citations.append(Citation(n, h.doc_id, h.title, h.location, h.text, h.score, quote))
             else:
                 citations[n - 1].quote += " " + quote
-            lines.append((it, quote, n))
+            lines.append((it, shown, n))
         first = lines[0][0]
         if first.label == "มาตรา":
             text = "\n".join(f"{h.title} {h.location}:\n{q} [{n}]" for it, q, n in lines for h in [it.hit])

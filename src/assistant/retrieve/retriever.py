@@ -101,14 +101,14 @@ class Retriever:
             return []
         kn = self.understanding.knowledge()
         top = hits[0].score if hits else 1.0
-        found: list[tuple[str, int, str, str, int]] = []  # label, number, text, chunk id, series length
+        found: list[tuple[str, int, str, str, int, str]] = []  # label, number, text, chunk id, series length, marker
         for label, n in plan.items:
             if label != "มาตรา":
                 continue
             for doc in plan.boost_docs:
                 cid = kn.sections.get(doc, {}).get(int(n))
                 if cid:
-                    found.append((label, int(n), "", cid, 0))
+                    found.append((label, int(n), "", cid, 0, ""))
                     break
         if plan.asked_items:
             st, nums = plan.asked_items
@@ -133,16 +133,16 @@ class Retriever:
                 else:
                     chosen = [x for x in items if x[0].number in nums]
                 if chosen:
-                    found += [(it.label, it.number, it.text, cid, len(items)) for it, cid in chosen]
+                    found += [(it.label, it.number, it.text, cid, len(items), it.marker) for it, cid in chosen]
                     break
         if not found:
             return []
         chunks = self.index.chunks([f[3] for f in found])
         out = []
-        for label, number, text, cid, of in found:
+        for label, number, text, cid, of, marker in found:
             ch = chunks.get(cid)
             if ch is not None:
-                out.append(ItemHit(label, number, text or ch.text, _as_hit(ch, top, 0), of))
+                out.append(ItemHit(label, number, text or ch.text, _as_hit(ch, top, 0), of, marker))
         return out
 
 

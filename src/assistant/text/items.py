@@ -26,7 +26,8 @@ class Item:
     label: str  # "แนวทางที่"
     number: int
     text: str  # the item's own words, without its label
-    start: int  # character offsets in the text it came from
+    marker: str  # the label as the text writes it ("แนวทางที่ 7", "ข้อ ๓")
+    start: int  # character offsets in the text it came from (from the marker)
     end: int
 
 
@@ -42,7 +43,7 @@ def items_in(text: str) -> dict[str, list[Item]]:
         label = m.group(1)
         if label == "ข้อ" and m.group(0).startswith("ข้อที่"):
             continue
-        marks.setdefault(label, []).append((int(fold_digits(m.group(2))), m.start(), m.end()))
+        marks.setdefault(label, []).append((int(fold_digits(m.group(2))), m.start(1), m.end()))
     out: dict[str, list[Item]] = {}
     for label, found in marks.items():
         series, want = [], 1
@@ -62,7 +63,7 @@ def items_in(text: str) -> dict[str, list[Item]]:
                 stop = line_end
             body = text[e:stop].strip(" \n").lstrip(":.-–— ")
             body = re.sub(r"\s*(?:และ)?\s*$", "", body)
-            items.append(Item(label, n, body, s, stop))
+            items.append(Item(label, n, body, text[s:e].strip(), s, stop))
         out[label] = items
     return out
 
