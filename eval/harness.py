@@ -1,16 +1,15 @@
-"""Run question sets against an index: every retrieval method side by side, answers with a refusal
-rule calibrated on dev and reported on test, and the external Thai benchmarks."""
+"""Run question sets against an index: every retrieval method side by side, answers by the
+configured answerer with the shipped refusal rule, and the external Thai benchmarks."""
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from assistant.answer.evidence import RefusalRule, refusal_rule
-from assistant.answer.answerers import build_answerer
+from assistant.answer.evidence import refusal_rule
 from assistant.answer.extractive import markers
 from assistant.query.qtype import analyse
 from assistant.retrieve.rankers import RANKERS
@@ -129,11 +128,8 @@ def retrieve_all(assistant, questions: list[Question], methods=tuple(RANKERS), k
     return results, hybrid_hits
 
 
-def answer_all(questions: list[Question], hybrid_hits: dict, rule: RefusalRule, settings, cite_ratio: float = 0.0) -> list[Answered]:
-    """Answers by the configured answerer (Settings.answerer) with the given refusal rule."""
-    answerer = build_answerer(replace(settings, refuse_min_dense=rule.min_dense, refuse_strong_dense=rule.strong_dense,
-                                      refuse_min_coverage=rule.min_coverage, refuse_answer_score=rule.answer_score,
-                                      cite_ratio=cite_ratio))
+def answer_all(questions: list[Question], hybrid_hits: dict, answerer) -> list[Answered]:
+    """Answers by `answerer` (the assistant's, as its settings configure it) from the retrievals."""
     out = []
     for q in questions:
         r, search_s = hybrid_hits[q.qid]
@@ -253,22 +249,19 @@ def per_question(questions: list[Question], results: dict[str, list[Retrieved]],
 
 def run_domain(assistant, dev: list[Question], test: list[Question], methods=tuple(RANKERS), tick=None,
                blind: list[Question] | None = None) -> dict:
-    """Calibrate refusal on dev, report everything on every split (test and the blind set are the
-    ones to quote: nothing was chosen on them)."""
+    """Every split scored with the shipped settings (the blind set is the one to quote: nothing was
+    chosen on the project's own questions)."""
     res_dev, hh_dev = retrieve_all(assistant, dev, methods, tick=tick)
     res_test, hh_test = retrieve_all(assistant, test, methods, tick=tick)
     blind = blind or []
     res_blind, hh_blind = retrieve_all(assistant, blind, methods, tick=tick)
     # The shipped refusal rule and settings, chosen on the blind dev set and the external sets
     # (eval/calibrate_refusal.py): nothing is re-fitted on the project's own questions here.
-    settings = assistant.settings
-    rule, ratio = refusal_rule(settings), settings.cite_ratio
-    ans_dev = answer_all(dev, hh_dev, rule, settings, ratio)
-    ans_test = answer_all(test, hh_test, rule, settings, ratio)
-    ans_blind = answer_all(blind, hh_blind, rule, settings, ratio)
+    ans_dev, ans_test, ans_blind = (answer_all(qs, hh, assistant.answerer) for qs, hh in
+                                    ((dev, hh_dev), (test, hh_test), (blind, hh_blind)))
     return {
         "latencies_ms": [round(a.seconds * 1000, 2) for a in ans_dev + ans_test + ans_blind],
-        "refusal_rule": asdict(rule),
+        "refusal_rule": asdict(refusal_rule(assistant.settings)),
         "splits": {
             name: {
                 "retrieval": summarize_retrieval(qs, res),

@@ -121,7 +121,7 @@ def _enumerations(rows, acts: set[str]):
     """Per label stem, the documents that number a series of items, each item with the chunk that
     holds its marker; and per Act, the first chunk of each มาตรา."""
     by_doc: dict[str, list[tuple[str, str, str]]] = {}
-    for cid, doc_id, text, location in rows:
+    for cid, doc_id, _, text, location in rows:
         by_doc.setdefault(doc_id, []).append((cid, text, location))
     enumerations: dict[str, dict[str, list]] = {}
     sections: dict[str, dict[int, str]] = {}
@@ -179,14 +179,15 @@ class QueryUnderstanding:
     def _build(self, gen: int) -> Knowledge:
         s = self.settings
         base = glossary_mod.load_default(str(s.glossary_file) if s.glossary_file else None) if s.use_glossary else Glossary()
+        rows = self.index.catalog.iter_chunk_texts()  # one scan of the catalog per generation
         mined = Glossary()
         if s.use_mined_terms:
-            for doc_id, text in self.index.catalog.iter_texts():
+            for _, doc_id, _, text, _ in rows:
                 for group in glossary_mod.mine(text, doc_id):
                     mined.add(group)
         titles = {d.doc_id: short_title(d.title) for d in self.index.documents() if d.title.startswith(_ACT_TITLE)}
-        corpus = "\n".join(squash(f"{title}{text}") for title, text in self.index.catalog.iter_titled_texts())
-        enumerations, sections = _enumerations(self.index.catalog.iter_chunk_texts(), set(titles))
+        corpus = "\n".join(squash(f"{title}{text}") for _, _, title, text, _ in rows)
+        enumerations, sections = _enumerations(rows, set(titles))
         return Knowledge(gen, base.merged(mined), titles, corpus, enumerations, sections)
 
     def unknown_references(self, text: str) -> list[str]:

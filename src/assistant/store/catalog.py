@@ -162,13 +162,10 @@ class Catalog:
                                   "LIMIT 1", (doc_id, quote)).fetchone()
         return int(row[0]) if row else None
 
-    def iter_texts(self):
-        """(doc id, chunk text) for every chunk: what derived knowledge (mined terms) reads."""
-        return self.db.execute("SELECT doc_id, text FROM chunks ORDER BY doc_id, ordinal").fetchall()
-
     def iter_chunk_texts(self):
-        """(chunk id, doc id, text, location) for every chunk, in document order."""
-        return self.db.execute("SELECT chunk_id, doc_id, text, location FROM chunks ORDER BY doc_id, ordinal").fetchall()
+        """(chunk id, doc id, title, text, location) for every chunk, in document order: what
+        derived knowledge (mined terms, references, enumerations) reads, in one pass."""
+        return self.db.execute("SELECT chunk_id, doc_id, title, text, location FROM chunks ORDER BY doc_id, ordinal").fetchall()
 
     def chunks_at(self, doc_id: str, ordinals: list[int]) -> list[Chunk]:
         """The chunks of a document at these ordinals (those that exist), in order."""
@@ -176,10 +173,6 @@ class Catalog:
             return []
         q = f"SELECT {self._CHUNK_COLS} FROM chunks WHERE doc_id=? AND ordinal IN ({','.join('?' * len(ordinals))}) ORDER BY ordinal"
         return [Chunk(*r) for r in self.db.execute(q, [doc_id, *ordinals])]
-
-    def iter_titled_texts(self):
-        """(title, chunk text) for every chunk."""
-        return self.db.execute("SELECT title, text FROM chunks ORDER BY doc_id, ordinal").fetchall()
 
     def all_tokens(self) -> tuple[list[str], list[list[str]]]:
         ids, toks = [], []
