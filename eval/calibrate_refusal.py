@@ -20,7 +20,7 @@ from pathlib import Path
 
 from assistant import Assistant, load_settings
 from assistant.answer.engine import AnswerEngine
-from assistant.answer.evidence import RefusalRule
+from assistant.answer.evidence import RefusalRule, refusal_rule
 from eval import harness
 
 GRID = {
@@ -28,12 +28,13 @@ GRID = {
     "strong_dense": (0.86, 0.87, 0.88, 0.90, 1.01),
     "min_coverage": (0.0, 0.5, 0.67, 1.0),
     "answer_score": (0.2, 0.3, 0.4, 0.5, 0.6, 1.01),
+    "min_answer_score": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3),
 }
 
 
 def signals(a: Assistant, questions: list[tuple[str, bool]], name: str) -> list[dict]:
     """Evidence and best sentence score for each (question, in scope) with nothing refused yet."""
-    open_engine = AnswerEngine(RefusalRule(0.0, 0.0, 0.0, 0.0))
+    open_engine = AnswerEngine(RefusalRule(0.0, 0.0, 0.0, 0.0, 0.0))
     rows = []
     for q, in_scope in questions:
         r = a.retrieve(a.understand(q))
@@ -102,13 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         rows += signals(a, [(q.question, q.in_scope) for q in harness.load_split(split)], f"own-{split}")
     blind = harness.load_questions(args.shared_eval / "domain_dev" / "questions.jsonl", "blind", blind=True)
     rows += signals(a, [(q.question, q.in_scope) for q in blind], "blind")
-    current = RefusalRule(a.settings.refuse_min_dense, a.settings.refuse_strong_dense, a.settings.refuse_min_coverage,
-                          a.settings.refuse_answer_score)
+    current = refusal_rule(a.settings)
     print("current", current, json.dumps(figures(current, rows), ensure_ascii=False))
     rule, f = choose(rows, args.max_false)
     print("chosen ", rule, json.dumps(f, ensure_ascii=False))
     print(f"Settings: refuse_min_dense={rule.min_dense} refuse_strong_dense={rule.strong_dense} "
-          f"refuse_min_coverage={rule.min_coverage} refuse_answer_score={rule.answer_score}")
+          f"refuse_min_coverage={rule.min_coverage} refuse_answer_score={rule.answer_score} "
+          f"refuse_min_answer_score={rule.min_answer_score}")
     return 0
 
 

@@ -350,25 +350,29 @@ def answer_benchmark(assistant, queries: list[dict]) -> dict:
 
 ABLATIONS = {
     "defaults": {},
+    "no guidance preference": {"guidance_share": 0.0},
+    "no per-document cap": {"per_doc_cap": 0},
+    "with named-Act boost": {"doc_boost": True},
     "no glossary": {"use_glossary": False},
     "no mined terms": {"use_mined_terms": False},
     "with dense expansion": {"expand_dense": True},
-    "no named-Act boost": {"doc_boost": False},
-    "per-doc cap 3": {"per_doc_cap": 3},
     "BM25 weight 1.0": {"bm25_weight": 1.0},
-    "none (plain hybrid, equal weights)": {"use_glossary": False, "use_mined_terms": False, "expand_dense": False, "doc_boost": False, "per_doc_cap": 0, "bm25_weight": 1.0},
+    "none (plain hybrid, equal weights)": {"use_glossary": False, "use_mined_terms": False, "expand_dense": False, "doc_boost": False,
+                                           "per_doc_cap": 0, "guidance_share": 0.0, "bm25_weight": 1.0},
 }
 
 
 def run_ablation(assistant, questions: list[Question], variants: dict[str, dict] = ABLATIONS, tick=None) -> dict:
-    """Hybrid retrieval with each technique switched off in turn, scored per question kind."""
+    """Hybrid retrieval with each technique switched off in turn, scored per question kind (and,
+    on the blind set, per topic: seed, law, news)."""
     from dataclasses import replace
 
     from assistant.retrieve.retriever import Retriever
 
     out = {}
     for name, overrides in variants.items():
-        r = Retriever(assistant.index, assistant.embedder, replace(assistant.settings, **overrides))
+        r = Retriever(assistant.index, assistant.embedder, replace(assistant.settings, **overrides),
+                      preferred=assistant.retriever.preferred)
         rows = []
         for q in questions:
             if not q.in_scope:
@@ -382,6 +386,10 @@ def run_ablation(assistant, questions: list[Question], variants: dict[str, dict]
                 entry[kind] = {"R@5": M.mean(M.recall_at(x, 5) for _, x, _ in kr), "MRR@10": M.mean(M.mrr_at(x, 10) for _, x, _ in kr), "n": len(kr)}
                 if kind == "multi":
                     entry[kind]["all_docs@5"] = M.mean(1.0 if M.multi_recall_at(pg, 5) == 1.0 else 0.0 for _, _, pg in kr)
+        for topic in ("seed", "law", "news"):  # the blind set's topics (news: news and cabinet items)
+            tr = [(q, x) for q, x, _ in rows if q.topic == topic]
+            if tr:
+                entry[topic] = {"R@5": M.mean(M.recall_at(x, 5) for _, x in tr), "MRR@10": M.mean(M.mrr_at(x, 10) for _, x in tr), "n": len(tr)}
         out[name] = entry
         if tick:
             tick()

@@ -186,8 +186,8 @@ def markdown(result: dict) -> str:
                 "",
             ]
     for split, table in result.get("ablation", {}).items():
-        lines += [f"## Ablation of query understanding — {split} split (hybrid, R@5 / MRR@10)", ""]
-        kinds = ["all", "lexical", "paraphrase", "multi"]
+        lines += [f"## Ablation of retrieval techniques — {split} split (hybrid, R@5 / MRR@10)", ""]
+        kinds = ["all", "lexical", "paraphrase", "multi"] + [t for t in ("seed", "law", "news") if any(t in row for row in table.values())]
         lines += ["| variant | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
         for name, row in table.items():
             cells = []

@@ -96,6 +96,8 @@ def register(app: typer.Typer) -> None:
         batch_chunks: int = typer.Option(256, help="documents are committed in batches of about this many chunks"),
         as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
         events: bool = typer.Option(False, "--events", help="progress as JSON lines on stderr (stage, done, total)"),
+        collection: Optional[str] = typer.Option(
+            None, help="guidance | related: the role of these documents (default: guidance for corpus/documents and seed/, related otherwise)"),
     ):
         """Read documents into the index. Unchanged files are skipped; changed files replace
         their chunks; unreadable files are reported and skipped (exit status 1). A killed run
@@ -105,6 +107,10 @@ def register(app: typer.Typer) -> None:
         from ingest.budgets import Limits
         from ingest.pipeline import ingest as run_ingest
 
+        from assistant.knowledge.collections import ROLES
+
+        if collection is not None and collection not in ROLES:
+            fail(f"--collection {collection!r}: choose from {', '.join(ROLES)}", 2)
         s = settings_from(index, model, chroma_url, chunk_tokens=chunk_tokens, max_file_mb=max_file_mb)
         idx, emb = open_index(s)
         with Progress(
@@ -123,7 +129,7 @@ def register(app: typer.Typer) -> None:
             report = run_ingest(
                 paths, idx, emb.embed_passages, emb.count_tokens,
                 chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences,
-                limits=Limits.from_settings(s), batch_chunks=batch_chunks, progress=progress,
+                limits=Limits.from_settings(s), batch_chunks=batch_chunks, progress=progress, collection=collection,
             )
         print_report(report, idx, as_json)
         raise typer.Exit(0 if report.ok else 1)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from assistant.knowledge.collections import check_role, role_for_path
 from assistant.store.index import Index
 from assistant.schema import Chunk, Document
 from ingest.budgets import Limits, file_clock
@@ -70,13 +71,17 @@ def ingest(
     batch_chunks: int = 256,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    collection: str | None = None,
 ) -> IngestReport:
     """Ingest files and folders. Unreadable files, and files over a budget (`limits`: size,
     unzipped size, HTML depth, line length, seconds), are reported and skipped; each batch of
     documents is written atomically (about `batch_chunks` chunks), so a failure or a kill never
     harms what was indexed, and a re-run picks up where a killed run stopped. Folders are
-    walked without following links out of them."""
+    walked without following links out of them. `collection`: the role of every document read
+    (guidance | related); None → by folder (knowledge/collections.py)."""
     report = IngestReport()
+    if collection is not None:
+        check_role(collection)
     limits = limits or Limits()
     if max_bytes is not None:
         limits = Limits(**{**limits.__dict__, "max_bytes": max_bytes})
@@ -138,7 +143,8 @@ def ingest(
         try:
             # One wall-clock budget for reading the file and chunking its documents.
             with file_clock(path, limits.file_seconds):
-                prepared = _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, report)
+                prepared = _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, report,
+                                    collection or role_for_path(path))
         except LoadError as exc:
             report.failures.append(Failure.from_error(exc))
             prepared = []
@@ -155,7 +161,7 @@ def ingest(
     return report
 
 
-def _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, report) -> list[tuple[Document, list[Chunk]]]:
+def _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, report, role) -> list[tuple[Document, list[Chunk]]]:
     """Load one file and chunk its documents that changed; failures go into the report (a
     LoadError, such as the file's time budget running out, is left to the caller)."""
     t = time.perf_counter()
@@ -173,6 +179,7 @@ def _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, r
     out = []
     for doc in loaded.documents:
         report.documents += 1
+        doc.meta["collection"] = role
         if not index.needs_update(doc):
             report.unchanged.append(doc.doc_id)
             continue

@@ -75,6 +75,7 @@ def test_numbers_in_running_text_are_not_an_enumeration():
     ("สิบแนวทางมีอะไรบ้าง", ("แนวทาง", "all")),
     ("ข้อมูลอะไรบ้างที่ต้องเปิดเผย", None),
     ("มีกี่ข้อ", None),
+    ("ต้นแบบตามแนวทาง 10 ข้อมีกี่แห่ง", None),  # "แนวทาง 10 ข้อ" counts the guidelines; it names none
 ])
 def test_what_a_question_asks_of_an_enumeration(question, asked):
     assert asked_items(question, ["แนวทาง", "ข้อ"]) == asked
@@ -113,6 +114,26 @@ def test_an_answer_in_the_next_chunk_is_found():
 def test_a_figure_no_passage_gives_is_refused():
     r = Retrieval(QueryPlan.bare("โครงการนี้ใช้งบประมาณกี่บาท"), [_hit("โครงการพัฒนาเมืองอัจฉริยะมุ่งเน้นการมีส่วนร่วมของประชาชน")], STRONG)
     assert _engine().answer(r).refused
+
+
+def test_the_figure_must_be_in_the_quoted_sentence_not_only_its_passage():
+    text = ("โครงการพัฒนาเมืองอัจฉริยะของเทศบาลได้รับงบประมาณสนับสนุนจากหลายหน่วยงาน "
+            "ประชาชนในพื้นที่ 3 ตำบลได้ร่วมให้ความเห็นต่อโครงการ")
+    r = Retrieval(QueryPlan.bare("โครงการพัฒนาเมืองอัจฉริยะของเทศบาลได้รับงบประมาณกี่บาท"), [_hit(text)], STRONG)
+    ans = _engine().answer(r)
+    assert ans.refused and "ตัวเลข" in ans.answer  # a number sits in the passage, but not in baht
+    given = text + " งบประมาณที่ได้รับรวม 12 ล้านบาท"
+    ans = _engine().answer(Retrieval(r.plan, [_hit(given)], STRONG))
+    assert not ans.refused and "12 ล้านบาท" in ans.answer.split("\n")[0]
+
+
+def test_a_weak_best_sentence_is_refused_however_close_the_passages_look():
+    from assistant.answer.evidence import Evidence as Ev
+
+    close = Ev(0.95, 1.0)
+    assert not RefusalRule(min_answer_score=0.0).refuse(close, 0.05)
+    assert RefusalRule(min_answer_score=0.2).refuse(close, 0.05)
+    assert not RefusalRule(min_answer_score=0.2).refuse(close, 0.5)
 
 
 def test_items_are_quoted_as_a_numbered_list_with_citations():

@@ -37,6 +37,8 @@ TITLE = "ผู้ช่วยค้นนโยบายและกฎหม�
 MAX_QUESTION = 500  # characters
 _META_SHOWN = {"mode", "notice", "seconds", "index_generation", "rewritten_by", "model", "guidelines"}
 MAX_TURNS_KEPT = 20  # per session, for the cards panel and feedback
+# Collections (assistant/knowledge/collections.py): answers prefer the guidance itself.
+COLLECTION_TH = {"guidance": "แนวทาง (เอกสารหลัก)", "related": "เอกสารประกอบ"}
 
 
 @dataclass
@@ -140,7 +142,8 @@ class Context:
             if not q or q in d.title.lower() or q in d.doc_id.lower() or q in d.kind.lower() or q in str(d.source).lower()
         ]
         shown.sort(key=lambda d: (-(d.ingested_at or 0), d.title))
-        rows = [[d.title, d.kind, d.n_chunks, render.when(d.ingested_at), d.doc_id] for d in shown]
+        rows = [[d.title, d.kind, COLLECTION_TH.get(d.collection, d.collection), d.n_chunks, render.when(d.ingested_at), d.doc_id]
+                for d in shown]
         total_chunks = sum(d.n_chunks for d in docs)
         summary = (
             f"แสดง {len(shown)} จาก {len(docs)} เอกสาร · รวม {total_chunks:,} ช่วงข้อความ (chunks) · "
@@ -455,9 +458,9 @@ def build(ctx: Context) -> gr.Blocks:
                     refresh = gr.Button("รีเฟรช", scale=1, min_width=80)
                 doc_summary = gr.Markdown(elem_id="tpa-doc-summary")
                 doc_table = gr.Dataframe(
-                    headers=["ชื่อเอกสาร", "ประเภท", "ช่วงข้อความ (chunks)", "นำเข้าเมื่อ", "รหัสเอกสาร (doc id)"],
-                    datatype=["str", "str", "number", "str", "str"], interactive=False, wrap=True,
-                    elem_id="tpa-doc-table", max_height=600, column_widths=["46%", "8%", "12%", "14%", "20%"],
+                    headers=["ชื่อเอกสาร", "ประเภท", "กลุ่ม", "ช่วงข้อความ (chunks)", "นำเข้าเมื่อ", "รหัสเอกสาร (doc id)"],
+                    datatype=["str", "str", "str", "number", "str", "str"], interactive=False, wrap=True,
+                    elem_id="tpa-doc-table", max_height=600, column_widths=["40%", "7%", "12%", "10%", "13%", "18%"],
                 )
 
             with gr.Tab("อัปโหลดเอกสาร" + ("" if ctx.users.enabled else " (ปิดอยู่)"), id="upload"):

@@ -223,11 +223,11 @@ def docs(
     warn_index(idx.problems())  # listing from an intact catalog is still right
     rows = idx.documents()
     if as_json:
-        print_json([r.__dict__ for r in rows])
+        print_json([r.__dict__ | {"collection": r.collection} for r in rows])
         return
-    t = Table("doc id", "title", "type", "chunks")
+    t = Table("doc id", "title", "type", "collection", "chunks")
     for r in rows:
-        t.add_row(r.doc_id, r.title[:70], r.kind, str(r.n_chunks))
+        t.add_row(r.doc_id, r.title[:70], r.kind, r.collection, str(r.n_chunks))
     out.print(t)
     out.print(f"{len(rows)} documents, {sum(r.n_chunks for r in rows)} chunks")
 

@@ -126,6 +126,13 @@ class AnswerEngine(Answerer):
         q_tokens = question_tokens(question)
         probs = self.scorer.probabilities([features(qt, q_tokens, question, c) for c in cands])
         order = [int(i) for i in np.argsort(-probs, kind="stable")]
+        if asks_for_number(question) and not figure_given(question, [cands[order[0]].text]):
+            # The figure asked for must be in the quoted sentence, not just somewhere in its
+            # passage: the best sentence that gives it leads, else no answer rather than a wrong number.
+            given = [i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text])]
+            if not given:
+                return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
+            order = [given[0]] + [i for i in order if i != given[0]]
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
         chosen = [order[0]]
@@ -137,9 +144,6 @@ class AnswerEngine(Answerer):
                 chosen.append(i)
                 used += len(cands[i].text)
         picked = [cands[i] for i in chosen]
-        if asks_for_number(question) and not figure_given(question, [sources[c.hit].text for c in picked]):
-            # A figure the passages do not give: better no answer than a wrong number.
-            return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
         citations: list[Citation] = []
         number_of: dict[str, int] = {}
         lines = []

@@ -47,9 +47,14 @@ class RefusalRule:
     strong_dense: float = 0.86
     min_coverage: float = 0.5
     answer_score: float = 1.01  # a best sentence scoring this high is answered (1.01: never)
+    # A best sentence scoring below this is refused however close the passages look: near-domain
+    # traps ("EGM ครั้งที่ 2", a budget no document gives) find passages on the topic, not the answer.
+    min_answer_score: float = 0.0
 
     def refuse(self, ev: Evidence, score: float | None = None) -> bool:
         if ev.unknown:
+            return True
+        if score is not None and score < self.min_answer_score:
             return True
         if score is not None and score >= self.answer_score:
             return False
@@ -63,7 +68,7 @@ class RefusalRule:
 def refusal_rule(settings) -> RefusalRule:
     """The rule the settings describe (thresholds calibrated on eval dev)."""
     return RefusalRule(settings.refuse_min_dense, settings.refuse_strong_dense, settings.refuse_min_coverage,
-                       settings.refuse_answer_score)
+                       settings.refuse_answer_score, settings.refuse_min_answer_score)
 
 
 def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = "") -> Answer:

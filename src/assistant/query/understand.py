@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 
 from assistant.knowledge import glossary as glossary_mod
+from assistant.knowledge.collections import GUIDANCE
 from assistant.knowledge.glossary import Glossary, squash
 from assistant.schema import QueryPlan
 from assistant.text.items import Item, asked_items, items_in, stem
@@ -65,6 +66,10 @@ def named_documents(text: str, act_titles: dict[str, str]) -> list[str]:
 
 # "ตาม พ.ร.บ. X ..." or "พ.ร.บ. X กำหนด...": the question asks what Act X itself says.
 _ACCORDING_TO = re.compile(r"ตาม(?:กฎหมาย)?\s*(?:พ\.\s?ร\.\s?บ\.?|พรบ\.?|พระราชบัญญัติ)\s*([\u0e01-\u0e4e]+)")
+# "ตามกฎหมายระเบียบบริหารราชการเมืองพัทยา": an Act named as "กฎหมาย X" — but not "ตามกฎหมายแล้ว…",
+# "ตามกฎหมายที่…", where no name follows.
+_LOOSE_TAIL = re.compile(r"(?:อยู่|แล้ว|เป็น|ต้อง|จะ|ก็|นั้น|นี้).*$")  # where a loosely named Act ends
+_BY_LAW = re.compile(r"ตามกฎหมาย(?:เรื่อง|ว่าด้วย)?(?!\s*(?:พ\.|พรบ|พระราชบัญญัติ))(?!\s*(?:แล้ว|นี้|นั้น|ที่|ว่า|ใด|ไหน|อะไร|ไทย|ของ|เกี่ยวกับ|ด้วย|ก็|จะ|ต้อง|ให้|กำหนด|ระบุ|บอก|ซึ่ง|และ|หรือ|เดิม|ใหม่|ปัจจุบัน|เป็น|อยู่))\s*([\u0e01-\u0e4e]{6,})")
 _ACT_SAYS = re.compile(r"(?:พ\.\s?ร\.\s?บ\.?|พรบ\.?|พระราชบัญญัติ)\s*([\u0e01-\u0e4e]+?)(?=\s*(?:กำหนด|ระบุ|บัญญัติ))")
 
 
@@ -82,6 +87,7 @@ def cited_acts(text: str) -> list[str]:
     """Acts the question asks about by name ("ตาม พ.ร.บ. ผู้สูงอายุ ..."), squashed; the
     answer has to come from that Act, so it must be in the index, not just mentioned."""
     names = [n[:4] + _QUESTION_TAIL.sub("", n[4:]) for n in _ACCORDING_TO.findall(text)] + _ACT_SAYS.findall(text)
+    names += [n[:4] + _QUESTION_TAIL.sub("", _LOOSE_TAIL.sub("", n[4:])) for n in _BY_LAW.findall(text)]
     return [squash(n.replace("ฯ", "")) for n in names if len(n.replace("ฯ", "")) >= 4]
 
 
@@ -158,6 +164,7 @@ class Knowledge:
     # label stem → doc id → [(item, chunk id)]: documents that enumerate (text/items.py)
     enumerations: dict[str, dict[str, list[tuple[Item, str]]]]
     sections: dict[str, dict[int, str]]  # Act doc id → มาตรา number → its first chunk id
+    guidance: frozenset[str] = frozenset()  # doc ids of the guidance collection (knowledge/collections.py)
 
 
 class QueryUnderstanding:
@@ -185,10 +192,12 @@ class QueryUnderstanding:
             for _, doc_id, _, text, _ in rows:
                 for group in glossary_mod.mine(text, doc_id):
                     mined.add(group)
-        titles = {d.doc_id: short_title(d.title) for d in self.index.documents() if d.title.startswith(_ACT_TITLE)}
+        docs = self.index.documents()
+        titles = {d.doc_id: short_title(d.title) for d in docs if d.title.startswith(_ACT_TITLE)}
+        guidance = frozenset(d.doc_id for d in docs if d.collection == GUIDANCE)
         corpus = "\n".join(squash(f"{title}{text}") for _, _, title, text, _ in rows)
         enumerations, sections = _enumerations(rows, set(titles))
-        return Knowledge(gen, base.merged(mined), titles, corpus, enumerations, sections)
+        return Knowledge(gen, base.merged(mined), titles, corpus, enumerations, sections, guidance)
 
     def unknown_references(self, text: str) -> list[str]:
         """References in the question ("แนวทางที่ 11", "พ.ร.บ. ควบคุมอาคาร") that no indexed
@@ -203,7 +212,7 @@ class QueryUnderstanding:
         """`guideline_numbers`: the guidelines that exist, to note the ones the question names."""
         kn = self.knowledge()
         s = self.settings
-        qp = plan(query, kn.terms, kn.act_titles if s.doc_boost else None, s.expand_dense)
+        qp = plan(query, kn.terms, kn.act_titles, s.expand_dense)
         qp.unknown = self.unknown_references(qp.text)
         qp.asked_items = asked_items(qp.text, list(kn.enumerations))
         if guideline_numbers:

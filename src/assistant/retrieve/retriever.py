@@ -18,14 +18,17 @@ from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval
 from assistant.store.index import Index
 
 
-def cap_per_doc(items: list[tuple[str, float]], doc_of: dict[str, str], cap: int, k: int) -> list[tuple[str, float]]:
-    """Keep the ranking but let no document fill more than `cap` of the first k places."""
+def cap_per_doc(items: list[tuple[str, float]], doc_of: dict[str, str], cap: int, k: int,
+                exempt: dict[str, int] | None = None) -> list[tuple[str, float]]:
+    """Keep the ranking but let no document fill more than `cap` of the first k places (`exempt`:
+    documents with their own cap)."""
     if cap <= 0:
         return items[:k]
+    exempt = exempt or {}
     kept, overflow, counts = [], [], {}
     for cid, s in items:
         d = doc_of.get(cid, cid)
-        if counts.get(d, 0) < cap:
+        if counts.get(d, 0) < exempt.get(d, cap):
             counts[d] = counts.get(d, 0) + 1
             kept.append((cid, s))
         else:
@@ -61,17 +64,24 @@ class Retriever:
         ranked = RANKERS[method](self.context, plan, n)
         fused = ranked.items
         chunks = self.index.chunks([c for c, _ in fused[: n * 2]])
-        if plan.boost_docs and ranked.fused and fused:
-            # A question that names an Act: its passages move up by a fixed share of the top score.
-            bump = s.doc_boost_share * fused[0][1]
-            fused = sorted(
-                ((c, sc + bump if c in chunks and chunks[c].doc_id in plan.boost_docs else sc) for c, sc in fused),
-                key=lambda kv: (-kv[1], kv[0]),
-            )
+        guidance = self.understanding.knowledge().guidance
+        if ranked.fused and fused:
+            # Fixed shares of the top score: a question that names an Act moves its passages up;
+            # the guidance itself outranks related material about it (eval: blind dev set).
+            top = fused[0][1]
+            named = set(plan.boost_docs) if s.doc_boost else set()
+
+            def bumped(c: str, sc: float) -> float:
+                doc = chunks[c].doc_id if c in chunks else None
+                return sc + s.doc_boost_share * top * (doc in named) + s.guidance_share * top * (doc in guidance)
+
+            if named or guidance:
+                fused = sorted(((c, bumped(c, sc)) for c, sc in fused), key=lambda kv: (-kv[1], kv[0]))
         if allowed is not None:
             fused = [(c, sc) for c, sc in fused if c in allowed]
         doc_of = {cid: ch.doc_id for cid, ch in chunks.items()}
-        fused = cap_per_doc([(c, sc) for c, sc in fused if c in chunks], doc_of, s.per_doc_cap, k)
+        fused = cap_per_doc([(c, sc) for c, sc in fused if c in chunks], doc_of, s.per_doc_cap, k,
+                            dict.fromkeys(guidance, s.guidance_cap))
         part_scores = {name: dict(items) for name, items in ranked.parts.items()}
         hits = []
         for rank, (cid, score) in enumerate(fused, 1):

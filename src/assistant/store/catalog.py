@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.knowledge.collections import role_of
 from assistant.schema import Chunk
 
 SCHEMA = """
@@ -39,6 +40,10 @@ class DocInfo:
     n_chunks: int
     ingested_at: float
     meta: dict
+
+    @property
+    def collection(self) -> str:
+        return role_of(self.meta, self.source)
 
 
 class Catalog:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.knowledge.collections import role_of
 from assistant.store import health as _health
 from assistant.store.catalog import Catalog, DocInfo
 from assistant.store.health import IndexDamaged, catalog_problem, inspect_catalog
@@ -277,7 +278,10 @@ class Index:
 
     def needs_update(self, doc: Document) -> bool:
         info = self.catalog.document(doc.doc_id)
-        return info is None or info.sha256 != doc.sha256
+        if info is None or info.sha256 != doc.sha256:
+            return True
+        # The same text moved to another collection: rewrite the entry (its vectors are reused).
+        return "collection" in doc.meta and role_of(info.meta, info.source) != doc.meta["collection"]
 
     def write(self, batch: list[tuple[Document, list[Chunk]]], embed, on_vectors=None) -> WriteReport:
         """Write a batch of documents atomically. `embed(texts) -> np.ndarray` is called only for
@@ -290,7 +294,7 @@ class Index:
             todo = []
             shas = self.catalog.doc_shas()
             for doc, chunks in batch:
-                if shas.get(doc.doc_id) == doc.sha256:
+                if shas.get(doc.doc_id) == doc.sha256 and not self.needs_update(doc):
                     report.unchanged_docs.append(doc.doc_id)
                     continue
                 (report.replaced_docs if doc.doc_id in shas else report.added_docs).append(doc.doc_id)

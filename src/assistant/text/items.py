@@ -77,7 +77,8 @@ def asked_items(question: str, label_stems: list[str]) -> tuple[str, list[int] |
     for st in sorted(label_stems, key=len, reverse=True):
         if st not in present and f"{st}ที่" not in present:
             continue
-        nums = [int(n) for n in re.findall(re.escape(st) + r"\s*(?:ที่)?\s*(\d{1,2})(?!\d)", q)]
+        # "แนวทาง 10 ข้อ" counts the items; it does not name item 10
+        nums = [int(n) for n in re.findall(re.escape(st) + r"\s*(?:ที่)?\s*(\d{1,2})(?!\d)(?!\s*(?:ข้อ|ประการ|ด้าน|แนวทาง))", q)]
         # "แนวทางที่ 7 และ 8", "แนวทาง 7-9": the numbers that follow the first one
         tail = re.search(re.escape(st) + r"\s*(?:ที่)?\s*\d{1,2}((?:\s*(?:,|และ|กับ|-|–|ถึง)\s*\d{1,2})+)", q)
         if tail:
