@@ -372,7 +372,7 @@ def run_ablation(assistant, questions: list[Question], variants: dict[str, dict]
     out = {}
     for name, overrides in variants.items():
         r = Retriever(assistant.index, assistant.embedder, replace(assistant.settings, **overrides),
-                      preferred=assistant.retriever.preferred)
+                      preferred=assistant.retriever.preferred, notes=assistant.retriever.notes)
         rows = []
         for q in questions:
             if not q.in_scope:

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
-from assistant.schema import Document, Section
+from assistant.schema import FOOTNOTES, RATIONALE, Document, Section
 from assistant.text.thai import has_thai, normalize
 from ingest.budgets import ZIP_MAGIC, Limits, checkpoint, check_zip, html_depth
 from ingest.errors import LoadError, message
@@ -161,7 +161,8 @@ def _plausible(text: str) -> bool:
 # ---------------------------------------------------------------- per-format readers
 
 _MATRA = re.compile(r"^(มาตรา\s*[๐-๙0-9]+(?:/[๐-๙0-9]+)?(?:\s*(?:ทวิ|ตรี|จัตวา))?)", re.M)
-_CHAPTER = re.compile(r"^((?:หมวด|ส่วนที่|บทเฉพาะกาล)[^\n]{0,80})$", re.M)
+# A chapter heading and the title on its next line ("หมวด ๑\nบททั่วไป"); บทเฉพาะกาล has none.
+_HEADING = re.compile(r"^((?:หมวด|ส่วนที่)\s*[๐-๙0-9]+|บทเฉพาะกาล)[ \t]*(?:\n[ \t]*(?!มาตรา)([^\n\[]{2,80}?)[ \t]*(?:\[[๐-๙0-9]+\])?[ \t]*)?$", re.M)
 
 
 def _title_from_text(text: str, fallback: str) -> str:
@@ -190,27 +191,75 @@ def _unwrap(text: str) -> str:
     return "\n".join(p for p in paras if p)
 
 
+# An Act file holds the principal Act, then each amending Act ("พระราชบัญญัติเทศบาล (ฉบับที่ ๑๓)
+# พ.ศ. ๒๕๕๒[๑๔๖]") with its own มาตรา ๑, ๒, …, the rationale notes ("หมายเหตุ :- เหตุผลในการประกาศใช้…")
+# and the footnotes that the inline markers ("[๖๙]") point to (Royal Gazette references).
+_AMENDING = re.compile(r"^พระราชบัญญัติ\s*([^\n\[(]{1,120}?)\s*\n?\s*\(ฉบับที่\s*([๐-๙0-9]+)\)\s*(พ\.ศ\.\s*[๐-๙0-9]{4})", re.M)
+_RATIONALE = re.compile(r"^หมายเหตุ\s*\n?\s*:-", re.M)
+FOOTNOTE_MARK = re.compile(r"\[[๐-๙0-9]{1,4}\]")
+_FOOTNOTE_ENTRY = re.compile(r"^\[[๐-๙0-9]{1,4}\]\s*\n?\s*ราชกิจจานุเบกษา", re.M)
+
+
 def split_act(text: str) -> list[Section]:
-    """An Act split at มาตรา headings, each section located by its chapter and มาตรา."""
-    starts = [m.start() for m in _MATRA.finditer(text)]
-    if len(starts) < 3:
+    """An Act split into its parts: sections (มาตรา) of the principal Act located by chapter and
+    มาตรา; each amending Act's sections located by that Act ("พ.ร.บ.เทศบาล (ฉบับที่ ๑๓) พ.ศ. ๒๕๕๒
+    มาตรา ๔"), never by the principal Act's last heading; rationale notes and the footnote list as
+    their own sections. Inline footnote markers are dropped from the text. [] when the text is not
+    an Act (fewer than three มาตรา)."""
+    if len(_MATRA.findall(text)) < 3:
         return []
+    sections: list[Section] = []
+    notes = [m.start() for m in _FOOTNOTE_ENTRY.finditer(text)]
+    cut = next((p for p in notes if not _MATRA.search(text, p)), None)
+    body, footer = (text[:cut], text[cut:]) if cut is not None else (text, "")
+    heads = list(_AMENDING.finditer(body))
+    parts = [("", body[: heads[0].start()] if heads else body)]
+    for i, h in enumerate(heads):
+        name = " ".join(h.group(1).split())
+        label = f"พ.ร.บ.{name} (ฉบับที่ {h.group(2)}) {' '.join(h.group(3).split())}"
+        parts.append((label, body[h.end(): heads[i + 1].start() if i + 1 < len(heads) else len(body)]))
+    for label, part in parts:
+        sections += _act_part(label, part)
+    if footer.strip():
+        sections.append(Section(_unwrap(footer), FOOTNOTES))
+    return sections
+
+
+def _act_part(label: str, text: str) -> list[Section]:
+    """The sections of one Act (`label` "" for the principal Act) and its rationale note."""
+    prefix = f"{label} " if label else ""
+    out: list[Section] = []
+    note = _RATIONALE.search(text)
+    rationale = ""
+    if note:
+        after = _MATRA.search(text, note.end())  # a note ends where the next section starts
+        stop = after.start() if after else len(text)
+        rationale, text = text[note.start():stop], text[: note.start()] + text[stop:]
+    starts = [m.start() for m in _MATRA.finditer(text)]
     bounds = [0] + starts + [len(text)]
-    sections = []
     chapter = ""
     for a, b in zip(bounds, bounds[1:]):
-        piece = text[a:b]
+        piece = FOOTNOTE_MARK.sub("", text[a:b])
         m = _MATRA.match(piece)
-        location = m.group(1).replace("  ", " ") if m else "ส่วนนำ"
+        location = " ".join(m.group(1).split()) if m else ("ส่วนนำ" if not label else "")
         if chapter and m:
             location = f"{chapter} {location}"
-        body = _unwrap(piece)
-        if body:
-            sections.append(Section(body, location))
-        chapters = _CHAPTER.findall(piece)
-        if chapters:
-            chapter = chapters[-1].split()[0] + (" " + chapters[-1].split()[1] if len(chapters[-1].split()) > 1 else "")
-    return sections
+        location = f"{prefix}{location}".strip() or label
+        section_text = _unwrap(piece)
+        if section_text:
+            out.append(Section(section_text, location))
+        for h in _HEADING.finditer(piece):
+            # "หมวด ๒ องค์การบริหารส่วนตำบล ส่วนที่ ๓ อำนาจหน้าที่…": headings and their titles take
+            # part in matching; a หมวด starts afresh, a ส่วนที่ sits inside the current หมวด.
+            heading = " ".join(f"{h.group(1)} {h.group(2) or ''}".split())
+            if heading.startswith("ส่วนที่"):
+                part_of = chapter.split(" ส่วนที่")[0] if chapter.startswith("หมวด") else ""
+                chapter = f"{part_of} {heading}".strip()
+            else:
+                chapter = heading
+    if rationale.strip():
+        out.append(Section(_unwrap(FOOTNOTE_MARK.sub("", rationale)), f"{prefix}{RATIONALE}"))
+    return out
 
 
 def _paragraph_sections(text: str) -> list[Section]:

@@ -31,7 +31,7 @@ def test_txt_act_splits_at_matra(tmp_path):
     doc = load(p).documents[0]
     assert doc.title == "พระราชบัญญัติ ทดสอบ พ.ศ. ๒๕๖๗"
     locs = [s.location for s in doc.sections]
-    assert "หมวด ๑ มาตรา ๓" in locs
+    assert "หมวด ๑ บททั่วไป มาตรา ๓" in locs  # the chapter's title takes part in matching
     assert any(s.text == "มาตรา ๑ พระราชบัญญัตินี้เรียกว่า ทดสอบ" for s in doc.sections)
 
 
@@ -117,6 +117,45 @@ def test_discover_ids_are_relative_to_the_named_folder(tmp_path):
     (tmp_path / "MANIFEST.md").write_text("# about this folder")
     found = list(discover([tmp_path]))
     assert [d for _, d in found] == ["law/a.txt"]
+
+
+def _law(sysid: str):
+    from tests.conftest import shared_corpus
+
+    path = shared_corpus() / "thai_law" / f"{sysid}.txt"
+    return load_file(path, f"thai_law/{sysid}.txt", 10_000_000).documents[0]
+
+
+def test_amending_acts_are_located_by_their_own_title():
+    """พ.ร.บ.เทศบาล: the principal Act is followed by its amending Acts, each with its own มาตรา ๑, ๒, …"""
+    doc = _law("618130")
+    locs = [s.location for s in doc.sections]
+    by_loc = {s.location: s.text for s in doc.sections}
+    assert "ส่วนที่ ๓ หน้าที่ของเทศบาล มาตรา ๕๐" in locs
+    assert "พ.ร.บ.เทศบาล (ฉบับที่ ๑๔) พ.ศ. ๒๕๖๒ มาตรา ๒๘" in locs
+    assert by_loc["พ.ร.บ.เทศบาล (ฉบับที่ ๑๔) พ.ศ. ๒๕๖๒ มาตรา ๒๘"].startswith("มาตรา ๒๘ บรรดาข้อกล่าวหา")
+    # An amending Act's transitional section is not the principal Act's บทเฉพาะกาล
+    assert by_loc["พ.ร.บ.เทศบาล (ฉบับที่ ๔) พ.ศ. ๒๕๐๕ มาตรา ๗"].startswith("มาตรา ๗ การจัดทำกิจการตามมาตรา ๕๑")
+    assert not any(loc.startswith("บทเฉพาะกาล") and "ฉบับที่" in by_loc[loc][:80] for loc in locs)
+    # The principal Act's own sections carry no amending Act's name
+    assert by_loc["มาตรา ๑"].startswith("มาตรา ๑ พระราชบัญญัตินี้เรียกว่า")
+    # Every section number of the principal Act appears once under it
+    principal = [loc for loc in locs if not loc.startswith("พ.ร.บ.") and "มาตรา ๗๖" in loc]
+    assert principal == ["บทเฉพาะกาล มาตรา ๗๖"]
+
+
+def test_rationale_notes_and_footnotes_are_their_own_parts():
+    doc = _law("635171")  # พ.ร.บ.ผู้สูงอายุ
+    rationale = [s for s in doc.sections if s.location.endswith("เหตุผลในการประกาศใช้")]
+    assert len(rationale) >= 2 and all(s.text.startswith("หมายเหตุ") for s in rationale)
+    assert not any("หมายเหตุ :-" in s.text for s in doc.sections if not s.location.endswith("เหตุผลในการประกาศใช้"))
+    notes = [s for s in doc.sections if s.location == "เชิงอรรถ"]
+    assert len(notes) == 1 and "ราชกิจจานุเบกษา" in notes[0].text
+    # markers such as "[๖๙]" leave the text of sections; line breaks leave locations
+    import re
+
+    assert not any(re.search(r"\[[๐-๙0-9]+\]", s.text) for s in doc.sections if s.location != "เชิงอรรถ")
+    assert not any("\n" in s.location for s in doc.sections)
 
 
 def test_split_act_needs_several_sections():

@@ -42,6 +42,9 @@ class Settings:
     # guidance outranks news about it (blind dev set: seed questions R@5 .64 → .91, law and
     # news unchanged). 0 = off.
     guidance_share: float = 0.5
+    # An Act's rationale notes and footnote list lose this share of the top fused score: they are
+    # about the law, not the law (ingest/loaders.py split_act).
+    commentary_share: float = 0.5
     # Knowledge files; None → the shipped copies (corpus/glossary.yaml, corpus/guidelines.yaml).
     glossary_file: Path | None = None
     guidelines_file: Path | None = None
@@ -67,6 +70,7 @@ class Settings:
     answerer: str = "auto"
     answer_passages: int = 3
     answer_context: int = 2  # top hits whose neighbouring chunks the answer may quote (small-to-big)
+    section_reach: int = 1  # chunks either side of a hit that the answer may quote when they hold the same มาตรา
     # Cite a passage after the first only if its score ≥ ratio × top; on dev, quoting only the
     # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
     cite_ratio: float = 1.0

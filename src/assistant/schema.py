@@ -7,6 +7,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+# Parts of an Act that are about the law, not the law itself (ingest/loaders.py split_act):
+# retrieval ranks them as commentary.
+RATIONALE = "เหตุผลในการประกาศใช้"
+FOOTNOTES = "เชิงอรรถ"
+
+
+def is_commentary(location: str) -> bool:
+    return location.endswith(RATIONALE) or location == FOOTNOTES
+
+
 @dataclass
 class Section:
     """A stretch of a document's text with the place it came from (page, มาตรา, heading)."""

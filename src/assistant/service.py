@@ -43,7 +43,8 @@ class Assistant:
         # "แนวทางที่ N" means the guidelines of the document the guidelines file names.
         source = (self.guidelines.source.get("doc_id") if self.guidelines else None)
         preferred = {"แนวทาง": [source]} if source else {}
-        return Retriever(self.index, self.embedder, self.settings, self.understanding, preferred)
+        notes = {("แนวทาง", source): {g.number: f"{g.title} {g.description}" for g in self.guidelines}} if source else {}
+        return Retriever(self.index, self.embedder, self.settings, self.understanding, preferred, notes)
 
     @cached_property
     def guidelines(self):

@@ -31,6 +31,7 @@ from assistant.text.thai import answer_sentences, fold_digits
 
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
+_COUNT = re.compile(r"ทั้งหมด|กี่")  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class AnswerEngine(Answerer):
         """Numbered items, or an Act's section, quoted from the document that holds them."""
         items = r.items
         st = r.plan.asked_items[0] if r.plan.asked_items else ""
-        if r.plan.asked_items and r.plan.asked_items[1] == "all":
+        if r.plan.asked_items and r.plan.asked_items[1] == "all" and not _COUNT.search(r.question):
             items = _on_topic(items, r) or items
         citations: list[Citation] = []
         number_of: dict[str, int] = {}

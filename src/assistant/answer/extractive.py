@@ -34,7 +34,9 @@ _NUM = r"(?:[0-9๐-๙][0-9๐-๙,.]*|หนึ่ง|สอง|สาม|ส�
 _NUMBER = re.compile(_NUM)
 # "กี่บาท", "กี่คน": the unit a figure must carry; "งบ... เท่าไร" asks for baht.
 _UNIT_AFTER_KI = re.compile(r"กี่\s*(ล้านบาท|บาท|คน|ปี|เดือน|วัน|ชั่วโมง|เมตร|องศา|เปอร์เซ็นต์)")
-_MONEY = re.compile(r"งบ|ราคา|ค่า[\u0e01-\u0e4e]*|เงิน|บาท")
+_MONEY_WORDS = ("งบ", "ราคา", "ค่า", "เงิน", "บาท")  # word starts, so "ตั้งบริษัท" is not money
+_PERCENT_Q = re.compile(r"เปอร์เซ็นต์|ร้อยละ|%")
+_PERCENT = re.compile(rf"ร้อยละ\s*{_NUM}|{_NUM}\s*(?:%|เปอร์เซ็นต์)")
 
 
 def asks_for_number(question: str) -> bool:
@@ -43,8 +45,11 @@ def asks_for_number(question: str) -> bool:
 
 def figure_given(question: str, texts: list[str]) -> bool:
     """Does any text give the kind of figure the question asks for (a number with its unit)?"""
+    if _PERCENT_Q.search(question):  # "กี่เปอร์เซ็นต์" is answered by "ร้อยละสอง"
+        return any(_PERCENT.search(t) for t in texts)
     m = _UNIT_AFTER_KI.search(question)
-    unit = m.group(1) if m else ("บาท" if _MONEY.search(question) and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
+    money = any(t.startswith(_MONEY_WORDS) for t in index_tokens(question))
+    unit = m.group(1) if m else ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
     if unit == "ล้านบาท":
         unit = "บาท"
     pattern = re.compile(_NUM + (r"[\s\u0e01-\u0e4e]{0,12}?" + re.escape(unit) if unit else ""))

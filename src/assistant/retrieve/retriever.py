@@ -4,6 +4,7 @@ and the per-document cap, and returns a Retrieval (hits + plan + evidence)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -14,7 +15,7 @@ from assistant.answer.evidence import evidence_for
 from assistant.config import Settings
 from assistant.query.understand import QueryUnderstanding
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
-from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval
+from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval, is_commentary
 from assistant.store.index import Index
 
 
@@ -38,18 +39,25 @@ def cap_per_doc(items: list[tuple[str, float]], doc_of: dict[str, str], cap: int
     return (kept + overflow)[:k]
 
 
+_SECTION = re.compile(r"มาตรา\s*\S+$")  # a location that names one section of an Act
+
+
 class Retriever:
     """`preferred`: per enumeration label, the documents whose items a question means first (the
     guidelines file names the document that states the ten แนวทาง)."""
 
     def __init__(self, index: Index, embedder: Any, settings: Settings, understanding: QueryUnderstanding | None = None,
-                 preferred: dict[str, list[str]] | None = None):
+                 preferred: dict[str, list[str]] | None = None, notes: dict[tuple[str, str], dict[int, str]] | None = None):
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.understanding = understanding or QueryUnderstanding(index, settings)
         self.context = RankContext(index, embedder, settings)
         self.preferred = preferred or {}
+        # (label stem, doc id) → item number → what the item is about, beyond its title (the
+        # guidelines file's descriptions): which item a question means is judged on it too.
+        self.notes = notes or {}
+        self._item_vecs: dict[str, Any] = {}
 
     def retrieve(
         self, plan: QueryPlan, k: int | None = None, method: str = "hybrid", allowed: set[str] | None = None
@@ -67,16 +75,19 @@ class Retriever:
         guidance = self.understanding.knowledge().guidance
         if ranked.fused and fused:
             # Fixed shares of the top score: a question that names an Act moves its passages up;
-            # the guidance itself outranks related material about it (eval: blind dev set).
+            # the guidance itself outranks related material about it; an Act's rationale notes and
+            # footnotes rank as commentary, below its sections (eval: blind dev set).
             top = fused[0][1]
             named = set(plan.boost_docs) if s.doc_boost else set()
 
             def bumped(c: str, sc: float) -> float:
-                doc = chunks[c].doc_id if c in chunks else None
-                return sc + s.doc_boost_share * top * (doc in named) + s.guidance_share * top * (doc in guidance)
+                ch = chunks.get(c)
+                if ch is None:
+                    return sc
+                return (sc + s.doc_boost_share * top * (ch.doc_id in named) + s.guidance_share * top * (ch.doc_id in guidance)
+                        - s.commentary_share * top * is_commentary(ch.location))
 
-            if named or guidance:
-                fused = sorted(((c, bumped(c, sc)) for c, sc in fused), key=lambda kv: (-kv[1], kv[0]))
+            fused = sorted(((c, bumped(c, sc)) for c, sc in fused), key=lambda kv: (-kv[1], kv[0]))
         if allowed is not None:
             fused = [(c, sc) for c, sc in fused if c in allowed]
         doc_of = {cid: ch.doc_id for cid, ch in chunks.items()}
@@ -95,13 +106,15 @@ class Retriever:
         return r
 
     def _neighbours(self, hits: list[Hit], chunks: dict) -> dict[str, list[Hit]]:
-        """The chunks before and after each hit in its document: an answer may sit just across a
-        chunk boundary (small-to-big)."""
+        """The chunks before and after each hit in its document, and the rest of its section (an
+        Act's มาตรา is one unit): an answer may sit just across a chunk boundary (small-to-big)."""
         out = {}
+        reach = self.settings.section_reach
         for h in hits:
             ordinal = chunks[h.chunk_id].ordinal
-            near = self.index.catalog.chunks_at(h.doc_id, [ordinal - 1, ordinal + 1])
-            out[h.chunk_id] = [_as_hit(c, h.score, h.rank) for c in near]
+            near = self.index.catalog.chunks_at(h.doc_id, [o for o in range(ordinal - reach, ordinal + reach + 1) if o != ordinal])
+            same = [c for c in near if abs(c.ordinal - ordinal) == 1 or (_SECTION.search(h.location) and c.location == h.location)]
+            out[h.chunk_id] = [_as_hit(c, h.score, h.rank) for c in sorted(same, key=lambda c: abs(c.ordinal - ordinal))]
         return out
 
     def _items(self, plan: QueryPlan, hits: list[Hit]) -> list[ItemHit]:
@@ -138,6 +151,8 @@ class Retriever:
                 items = docs[doc]
                 if nums == "all":
                     chosen = items
+                elif nums == "which":
+                    chosen = self._which(plan, st, doc, items)
                 elif nums == "last":
                     chosen = items[-1:]
                 else:
@@ -155,6 +170,22 @@ class Retriever:
                 out.append(ItemHit(label, number, text or ch.text, _as_hit(ch, top, 0), of, marker))
         return out
 
+
+    def _which(self, plan: QueryPlan, st: str, doc: str, items: list) -> list:
+        """The item a question describes ("แนวทางข้อไหนว่าด้วยโลกร้อน"): the closest by dense
+        similarity of the question to the item's words and its note."""
+        import numpy as np
+
+        notes = self.notes.get((st, doc), {})
+        texts = [f"{it.marker} {it.text} {notes.get(it.number, '')}".strip() for it, _ in items]
+        todo = [t for t in texts if t not in self._item_vecs]
+        if todo:
+            if len(self._item_vecs) > 4096:  # a bound, not a policy: items are few
+                self._item_vecs.clear()
+            self._item_vecs.update(zip(todo, np.asarray(self.embedder.embed_passages(todo))))
+        q = np.asarray(self.embedder.embed_query_vec(plan.dense_text))
+        sims = [float(self._item_vecs[t] @ q) for t in texts]
+        return [items[max(range(len(items)), key=sims.__getitem__)]]
 
     def search(self, query: str, k: int | None = None, method: str = "hybrid", allowed: set[str] | None = None) -> list[Hit]:
         return self.retrieve(self.understanding.plan(query), k, method, allowed).hits

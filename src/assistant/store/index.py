@@ -280,8 +280,11 @@ class Index:
         info = self.catalog.document(doc.doc_id)
         if info is None or info.sha256 != doc.sha256:
             return True
-        # The same text moved to another collection: rewrite the entry (its vectors are reused).
-        return "collection" in doc.meta and role_of(info.meta, info.source) != doc.meta["collection"]
+        # The same text moved to another collection, or read by another version of the loaders and
+        # chunker: rewrite the entry (vectors of unchanged chunks are reused).
+        if "collection" in doc.meta and role_of(info.meta, info.source) != doc.meta["collection"]:
+            return True
+        return "parser" in doc.meta and info.meta.get("parser") != doc.meta["parser"]
 
     def write(self, batch: list[tuple[Document, list[Chunk]]], embed, on_vectors=None) -> WriteReport:
         """Write a batch of documents atomically. `embed(texts) -> np.ndarray` is called only for

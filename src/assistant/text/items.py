@@ -70,8 +70,9 @@ def items_in(text: str) -> dict[str, list[Item]]:
 
 def asked_items(question: str, label_stems: list[str]) -> tuple[str, list[int] | str] | None:
     """What a question asks of an enumeration: (stem, [numbers]) for "แนวทางที่ 7", "ข้อแรก",
-    "แนวทาง 7 และ 8"; (stem, "last") for "ข้อสุดท้าย"; (stem, "all") for "มีกี่แนวทาง อะไรบ้าง",
-    "สิบแนวทาง". None when it names no enumerated label as a word ("ข้อมูล" is not "ข้อ")."""
+    "แนวทาง 7 และ 8"; (stem, "last") for "ข้อสุดท้าย"; (stem, "which") for "แนวทางข้อไหนว่าด้วย…";
+    (stem, "all") for "มีกี่แนวทาง อะไรบ้าง", "สิบแนวทาง". None when it names no enumerated label as a
+    word ("ข้อมูล" is not "ข้อ")."""
     q = fold_digits(question)
     present = set(words(q))
     for st in sorted(label_stems, key=len, reverse=True):
@@ -88,6 +89,10 @@ def asked_items(question: str, label_stems: list[str]) -> tuple[str, list[int] |
             nums += [n for n in extra if n not in nums]
         if nums:
             return st, nums
+        # "แนวทางข้อไหน", "มีข้อไหนที่เน้น…", "แนวทางที่เกี่ยวกับข้อมูล": which item is about something
+        if st != "ข้อ" and (re.search(rf"(?:{re.escape(st)}|ข้อ)\s*(?:ที่)?\s*(?:ไหน|ใด|เท่า(?:ไร|ไหร่))(?!\s*บ้าง)", q)
+                            or re.search(rf"(?:{re.escape(st)}|ข้อ)ที่\s*(?:ว่าด้วย|เกี่ยว|เน้น|ให้|พูดถึง|กล่าวถึง|ส่งเสริม|เรื่อง|มุ่ง)", q)):
+            return st, "which"
         after = q[q.find(st) + len(st):].strip()
         if _ORDINAL_FIRST.match(after):
             return st, [1]
