@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answer.engine import AnswerEngine, candidates
 from assistant.answer.evidence import RefusalRule
-from assistant.query.qtype import analyse
+from assistant.query.qtype import analyse, question_parts
 from assistant.schema import Evidence, Hit, ItemHit, QueryPlan, Retrieval
 from assistant.text.items import asked_items, items_in
 from assistant.text.thai import answer_sentences
@@ -114,6 +114,22 @@ def test_an_answer_in_the_next_chunk_is_found():
 def test_a_figure_no_passage_gives_is_refused():
     r = Retrieval(QueryPlan.bare("โครงการนี้ใช้งบประมาณกี่บาท"), [_hit("โครงการพัฒนาเมืองอัจฉริยะมุ่งเน้นการมีส่วนร่วมของประชาชน")], STRONG)
     assert _engine().answer(r).refused
+
+
+def test_a_question_that_asks_two_things_is_split_at_its_question_words():
+    assert question_parts("สภาต้องพิจารณาให้เสร็จภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง") == [
+        "สภาต้องพิจารณาให้เสร็จภายในกี่วัน", "ถ้าไม่เสร็จจะเป็นยังไง"]
+    assert question_parts("แนวทางที่ 7 คืออะไร") == []
+    assert question_parts("ผู้สูงอายุได้รับสิทธิอะไร บ้าง") == []  # one question word
+
+
+def test_each_part_of_a_two_part_question_gets_its_sentence():
+    text = ("สภาองค์การบริหารส่วนตำบลต้องพิจารณาร่างข้อบัญญัติงบประมาณให้แล้วเสร็จภายในหกสิบวันนับแต่วันที่ได้รับร่าง\n"
+            "ถ้าสภาพิจารณาไม่แล้วเสร็จในกำหนด ให้ถือว่าสภาให้ความเห็นชอบตามที่นายกเสนอ")
+    q = "สภา อบต. ต้องพิจารณาร่างข้อบัญญัติงบประมาณให้เสร็จภายในกี่วัน ถ้าพิจารณาไม่เสร็จจะเป็นยังไง"
+    ans = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))
+    assert "หกสิบวัน" in ans.answer and "ให้ถือว่าสภาให้ความเห็นชอบ" in ans.answer
+    assert all(line.endswith("]") for line in ans.answer.split("\n") if line.strip() and not line.endswith(":"))
 
 
 def test_the_figure_must_be_in_the_quoted_sentence_not_only_its_passage():

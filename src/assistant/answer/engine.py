@@ -25,7 +25,7 @@ from assistant.answer.answerers import Answerer, note_guidelines, register_answe
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule
 from assistant.answer.extractive import asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, tokens
-from assistant.query.qtype import analyse
+from assistant.query.qtype import analyse, question_parts
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
 from assistant.text.thai import answer_sentences, fold_digits
 
@@ -144,6 +144,15 @@ class AnswerEngine(Answerer):
             if used + len(cands[i].text) <= self.max_chars:
                 chosen.append(i)
                 used += len(cands[i].text)
+        # A question that asks two things ("ภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง"): the best sentence for
+        # each further part joins the answer, read with the first part's words as its context.
+        parts = question_parts(question)
+        for part in parts[1:]:
+            p_probs = self.scorer.probabilities([features(analyse(part), question_tokens(f"{parts[0]} {part}"), part, c) for c in cands])
+            ranked = [int(i) for i in np.argsort(-p_probs, kind="stable")]
+            best = next((i for i in ranked if i not in chosen), None)  # the first part's sentence may serve both
+            if best is not None and p_probs[best] >= self.support_ratio * p_probs[ranked[0]]:
+                chosen.append(best)
         picked = [cands[i] for i in chosen]
         citations: list[Citation] = []
         number_of: dict[str, int] = {}

@@ -11,6 +11,7 @@ from langchain_core.runnables import RunnableLambda
 
 from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
 from assistant.answer.evidence import RefusalRule, content_tokens, evidence_meta, refusal, refusal_rule
+from assistant.query.qtype import unit_asked
 from assistant.schema import Answer, Citation, Hit, Retrieval
 from assistant.text.thai import index_tokens, sentences
 
@@ -32,8 +33,7 @@ def _best_sentences(hit: Hit, q: set[str], limit: int = 2) -> list[str]:
 _ASKS_NUMBER = re.compile(r"เท่า(?:ไร|ไหร่|ใด)|กี่|จำนวนเท่า|ร้อยละเท่า|อัตราเท่า")
 _NUM = r"(?:[0-9๐-๙][0-9๐-๙,.]*|หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|ยี่สิบ|ร้อย|พัน|หมื่น|แสน|ล้าน)"
 _NUMBER = re.compile(_NUM)
-# "กี่บาท", "กี่คน": the unit a figure must carry; "งบ... เท่าไร" asks for baht.
-_UNIT_AFTER_KI = re.compile(r"กี่\s*(ล้านบาท|บาท|คน|ปี|เดือน|วัน|ชั่วโมง|เมตร|องศา|เปอร์เซ็นต์)")
+# The unit a figure must carry ("กี่บาท", "กี่แห่ง": query/qtype.py); "งบ... เท่าไร" asks for baht.
 _MONEY_WORDS = ("งบ", "ราคา", "ค่า", "เงิน", "บาท")  # word starts, so "ตั้งบริษัท" is not money
 _PERCENT_Q = re.compile(r"เปอร์เซ็นต์|ร้อยละ|%")
 _PERCENT = re.compile(rf"ร้อยละ\s*{_NUM}|{_NUM}\s*(?:%|เปอร์เซ็นต์)")
@@ -47,9 +47,8 @@ def figure_given(question: str, texts: list[str]) -> bool:
     """Does any text give the kind of figure the question asks for (a number with its unit)?"""
     if _PERCENT_Q.search(question):  # "กี่เปอร์เซ็นต์" is answered by "ร้อยละสอง"
         return any(_PERCENT.search(t) for t in texts)
-    m = _UNIT_AFTER_KI.search(question)
     money = any(t.startswith(_MONEY_WORDS) for t in index_tokens(question))
-    unit = m.group(1) if m else ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
+    unit = unit_asked(question, ki_only=True) or ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
     if unit == "ล้านบาท":
         unit = "บาท"
     pattern = re.compile(_NUM + (r"[\s\u0e01-\u0e4e]{0,12}?" + re.escape(unit) if unit else ""))

@@ -37,13 +37,35 @@ class QuestionType:
     unit: str = ""  # the unit a number answer carries, when the question names it
 
 
+def unit_asked(question: str, ki_only: bool = False) -> str:
+    """"กี่บาท", "ปีเท่าไร" → the unit a figure must carry; "" when the question names none.
+    `ki_only`: only the "กี่ <unit>" form ("ปีเท่าไร" may ask for a year, not a count of years)."""
+    m = _UNIT_AFTER.search(question) or (None if ki_only else _UNIT_BEFORE.search(question))
+    return m.group(1) if m else ""
+
+
 def analyse(question: str) -> QuestionType:
     q = question.strip()
     for kind, pattern in _KINDS:
         if pattern.search(q):
-            unit = ""
-            if kind in ("number", "list"):
-                m = _UNIT_AFTER.search(q) or _UNIT_BEFORE.search(q)
-                unit = m.group(1) if m else ""
-            return QuestionType(kind, unit)
+            return QuestionType(kind, unit_asked(q) if kind in ("number", "list") else "")
     return QuestionType("what" if _WHAT.search(q) else "other")
+
+
+# A clause that asks something: officers often ask two things in one message, separated by a space
+# ("…ต้องพิจารณาให้เสร็จภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง").
+_ASKS = re.compile(r"กี่|เท่า(?:ไร|ไหร่|ใด)|ใคร|อะไร|ไหม|มั้ย|ยังไง|อย่างไร|ไหน|เมื่อ(?:ไร|ไหร่)|หรือเปล่า|หรือไม่|แค่ไหน|ทำไม")
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks more than one thing, each ending at its question word;
+    [] for a question that asks one thing."""
+    clauses = question.split()
+    asks = [i for i, c in enumerate(clauses) if _ASKS.search(c)]
+    if len(asks) < 2:
+        return []
+    out, start = [], 0
+    for i in asks:
+        out.append(" ".join(clauses[start : i + 1]))
+        start = i + 1
+    return out
