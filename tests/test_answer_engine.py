@@ -76,6 +76,10 @@ def test_numbers_in_running_text_are_not_an_enumeration():
     ("ข้อมูลอะไรบ้างที่ต้องเปิดเผย", None),
     ("มีกี่ข้อ", None),
     ("ต้นแบบตามแนวทาง 10 ข้อมีกี่แห่ง", None),  # "แนวทาง 10 ข้อ" counts the guidelines; it names none
+    ("เรื่องนี้ตรงกับแนวทางข้อไหน", ("แนวทาง", "which")),
+    ("แนวทางที่เกี่ยวกับข้อมูลมีชื่อว่าอะไร", ("แนวทาง", "which")),
+    ("แนวทางข้อใดบ้างที่เกี่ยวกับสิ่งแวดล้อม", ("แนวทาง", "all")),  # ใดบ้าง: the items on a topic
+    ("ข้อไหนสำคัญที่สุด", None),  # the bare ข้อ is not an enumeration a question names
 ])
 def test_what_a_question_asks_of_an_enumeration(question, asked):
     assert asked_items(question, ["แนวทาง", "ข้อ"]) == asked

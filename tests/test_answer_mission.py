@@ -44,6 +44,18 @@ def test_the_whole_list_of_guidelines(full):
     assert {c.doc_id for c in ans.citations} == {SEED_ID}
 
 
+@pytest.mark.parametrize("question, n", [
+    ("แนวทางไหนพูดถึงการทำงานร่วมกับภาคเอกชน", 10),
+    ("แนวทางที่เน้นความเท่าเทียม", 5),
+    ("ข้อไหนของแนวทางเมืองอัจฉริยะเกี่ยวกับการบริหารแบบบูรณาการ", 9),
+])
+def test_a_described_guideline_is_named(full, question, n):
+    a, gset = full
+    ans = a.ask(question)
+    assert not ans.refused and ans.citations[0].doc_id == SEED_ID
+    assert ans.answer.startswith(f"แนวทางที่ {n} คือ {gset.get(n).title.split()[0]}")
+
+
 def test_a_section_of_a_named_act(full):
     a, _ = full
     ans = a.ask("มาตรา ๑๖ ของพระราชบัญญัติเทศบาล")

@@ -218,6 +218,18 @@ def test_weak_evidence_refuses_without_calling_the_model():
     assert answerer(Exploding()).answer(Retrieval.of("x", [], STRONG)).refused
 
 
+def test_the_shipped_fallback_is_the_answer_engine_and_its_score_refuses_first():
+    from assistant.answer.engine import AnswerEngine
+    from assistant.answer.generative import build_generative_answerer
+    from assistant.config import Settings
+
+    gen = build_generative_answerer(Settings(), RefusalRule(min_answer_score=0.99), chat_model=Exploding())
+    assert isinstance(gen.fallback, AnswerEngine)
+    # close passages, but no sentence answers well enough: refused without calling the model
+    ans = gen.answer(Retrieval.of("แนวทางที่ 7 ใช้งบประมาณเท่าไร", HITS, STRONG))
+    assert ans.refused and ans.meta["mode"] == "extractive"
+
+
 class TimingOut(BaseChatModel):
     """An endpoint whose client gives up: raises the way httpx/openai clients do."""
 

@@ -116,6 +116,20 @@ class AnswerEngine(Answerer):
     def answer(self, retrieval: Retrieval) -> Answer:
         return note_guidelines(retrieval, self.compose(retrieval), line=True)
 
+    def best_score(self, r: Retrieval) -> float | None:
+        """The best candidate sentence's score (1.0 when the question addresses items the index
+        holds; None without candidates): what the refusal rule weighs."""
+        if r.items and not r.evidence.unknown:
+            return 1.0
+        cands, _ = candidates(r, self.passages) if r.hits else ([], [])
+        if not cands:
+            return None
+        return float(self._probabilities(r.question, cands).max())
+
+    def _probabilities(self, question: str, cands: list[Candidate]) -> np.ndarray:
+        qt, q_tokens = analyse(question), question_tokens(question)
+        return self.scorer.probabilities([features(qt, q_tokens, question, c) for c in cands])
+
     def compose(self, r: Retrieval) -> Answer:
         if r.items and not r.evidence.unknown:
             return self._items(r)
@@ -124,8 +138,7 @@ class AnswerEngine(Answerer):
         if not cands:
             return refusal(question, hits, ev)
         qt = analyse(question)
-        q_tokens = question_tokens(question)
-        probs = self.scorer.probabilities([features(qt, q_tokens, question, c) for c in cands])
+        probs = self._probabilities(question, cands)
         order = [int(i) for i in np.argsort(-probs, kind="stable")]
         if asks_for_number(question) and not figure_given(question, [cands[order[0]].text]):
             # The figure asked for must be in the quoted sentence, not just somewhere in its

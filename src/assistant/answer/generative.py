@@ -25,8 +25,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
-from assistant.answer.evidence import RefusalRule, evidence_meta, refusal
-from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.evidence import RefusalRule, evidence_meta, refusal, refusal_rule
+from assistant.answer.engine import AnswerEngine
 from assistant.answer.llm import LLMTimeout, build_chat_model, is_timeout, stream_with_deadline
 from assistant.schema import Answer, Citation, Hit, Retrieval
 from assistant.text.thai import has_thai, sentences
@@ -93,7 +93,7 @@ class GenerativeAnswerer(Answerer):
     """An Answerer that asks a chat model, then verifies every sentence (see module doc)."""
 
     chat_model: Any
-    fallback: ExtractiveAnswerer
+    fallback: Answerer  # the answer engine (or any answerer with .rule and .compose)
     checker: SupportChecker = field(default_factory=SupportChecker)
     passages: int = 5
     timeout: float = 60.0
@@ -126,7 +126,11 @@ class GenerativeAnswerer(Answerer):
 
     def _stream(self, retrieval: Retrieval) -> Iterator[str | Answer]:
         question, hits, evidence = retrieval.question, retrieval.hits, retrieval.evidence
-        if not hits or self.fallback.rule.refuse(evidence):
+        # The same refusal rule as the extractive answer, with the answer engine's best sentence
+        # score where the fallback is the engine (a part the passages do not answer is the
+        # model's to say, so a missing figure alone does not refuse here).
+        score = self.fallback.best_score(retrieval) if hasattr(self.fallback, "best_score") else None
+        if not hits or self.fallback.rule.refuse(evidence, score):
             ans = self.fallback.compose(retrieval)  # the same refusal as extractive
             ans.meta["mode"] = "extractive"
             yield ans
@@ -271,7 +275,7 @@ def build_generative_answerer(settings, rule: RefusalRule | None = None, chat_mo
     s = settings
     return GenerativeAnswerer(
         chat_model=model,
-        fallback=ExtractiveAnswerer.from_settings(s, rule),
+        fallback=AnswerEngine(rule or refusal_rule(s), passages=s.answer_passages),
         checker=SupportChecker(s.llm_min_support),
         passages=s.llm_passages,
         timeout=s.llm_timeout,
