@@ -1,6 +1,6 @@
 """Choose the refusal thresholds on the blind dev set and the external sets (never on the project's
 own questions alone): answerable external questions must not be refused beyond `--max-false`
-(XQuAD-th, iApp test); among the rules that keep that, the one that refuses the most out-of-scope
+(XQuAD-th, iApp test), nor answerable blind questions beyond `--max-false-blind`; among the rules that keep that, the one that refuses the most out-of-scope
 questions of the domain sets (blind dev, own dev and test), then the fewest in-scope ones, wins.
 
     python -m eval.calibrate_refusal --index var/index-full --bench-index var/bench [--every 3]
@@ -59,7 +59,7 @@ def figures(rule: RefusalRule, rows: list[dict]) -> dict[str, dict]:
     return out
 
 
-def choose(rows: list[dict], max_false: float, external=("xquad-th", "iapp")) -> tuple[RefusalRule, dict]:
+def choose(rows: list[dict], max_false: float, external=("xquad-th", "iapp"), max_false_blind: float = 1.0) -> tuple[RefusalRule, dict]:
     domain = [r for r in rows if r["set"] not in external]
     best = None
     for values in itertools.product(*GRID.values()):
@@ -68,6 +68,8 @@ def choose(rows: list[dict], max_false: float, external=("xquad-th", "iapp")) ->
             continue
         f = figures(rule, rows)
         if any(f[e]["false_refusal"] > max_false for e in external if e in f):
+            continue
+        if "blind" in f and f["blind"]["false_refusal"] > max_false_blind:
             continue
         outs = [r for r in domain if not r["in_scope"]]
         ins = [r for r in domain if r["in_scope"]]
@@ -78,7 +80,8 @@ def choose(rows: list[dict], max_false: float, external=("xquad-th", "iapp")) ->
         if best is None or key > best[0]:
             best = (key, rule, f)
     if best is None:
-        raise SystemExit(f"no rule keeps false refusals on {', '.join(external)} at or below {max_false}")
+        raise SystemExit(f"no rule keeps false refusals on {', '.join(external)} at or below {max_false} "
+                         f"and on the blind set at or below {max_false_blind}")
     return best[1], best[2]
 
 
@@ -88,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bench-index", type=Path, default=Path("var/bench"), help="benchmark indexes (from `make eval`)")
     ap.add_argument("--shared-eval", type=Path, default=Path("../shared/eval"))
     ap.add_argument("--every", type=int, default=3, help="use every n-th external question (speed)")
-    ap.add_argument("--max-false", type=float, default=0.035)
+    ap.add_argument("--max-false", type=float, default=0.035, help="false refusals allowed on XQuAD-th and iApp")
+    ap.add_argument("--max-false-blind", type=float, default=0.05, help="false refusals allowed on the blind dev set")
     args = ap.parse_args(argv)
     rows = []
     for name in ("xquad-th", "iapp"):
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += signals(a, [(q.question, q.in_scope) for q in blind], "blind")
     current = refusal_rule(a.settings)
     print("current", current, json.dumps(figures(current, rows), ensure_ascii=False))
-    rule, f = choose(rows, args.max_false)
+    rule, f = choose(rows, args.max_false, max_false_blind=args.max_false_blind)
     print("chosen ", rule, json.dumps(f, ensure_ascii=False))
     print(f"Settings: refuse_min_dense={rule.min_dense} refuse_strong_dense={rule.strong_dense} "
           f"refuse_min_coverage={rule.min_coverage} refuse_answer_score={rule.answer_score} "

@@ -62,7 +62,8 @@ def learned_ranker(w: dict):
         if not ids:
             return R.Ranked([], parts)
         z = ((X - w["mean"]) / w["scale"]) @ w["coef"] + w["intercept"]
-        return R.Ranked(sorted(zip(ids, z.tolist()), key=lambda kv: (-kv[1], kv[0]))[:n], parts)
+        p = 1.0 / (1.0 + np.exp(-z))  # positive, as RRF scores are: the retriever adds shares of the top score
+        return R.Ranked(sorted(zip(ids, p.tolist()), key=lambda kv: (-kv[1], kv[0]))[:n], parts)
 
     return rank
 

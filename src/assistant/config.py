@@ -60,11 +60,13 @@ class Settings:
     # Refusal, chosen on the blind dev set and the external sets (`python -m eval.calibrate_refusal`,
     # eval/reports): answer when the best sentence scores ≥ refuse_answer_score or dense
     # similarity ≥ refuse_strong_dense; otherwise refuse below refuse_min_dense or when fewer
-    # than refuse_min_coverage of the question's words are in the top passages.
+    # than refuse_min_coverage of the question's words are in the top passages; always refuse a
+    # best sentence under refuse_min_answer_score (off: every floor that refused one more trap
+    # cost more answerable questions, blind and external, than it saved).
     refuse_min_dense: float = 0.0
     refuse_strong_dense: float = 0.86
     refuse_min_coverage: float = 0.5
-    refuse_answer_score: float = 0.4
+    refuse_answer_score: float = 0.3
     refuse_min_answer_score: float = 0.0
     # The answerer (answer/answerers.py): auto = generative when a chat model is configured.
     answerer: str = "auto"
