@@ -105,7 +105,7 @@ class AnswerEngine(Answerer):
     passages: int = 3
     # Quoted text at most (a direct answer is never cut) and how well a supporting sentence must
     # score against the best; chosen on XQuAD-th and iApp test for containment at ~300 characters.
-    max_chars: int = 360
+    max_chars: int = 350
     support_ratio: float = 0.2
     max_sentences: int = 3
 
