@@ -362,6 +362,7 @@ def test_corpus_tab_lists_and_filters(page):
     pg.wait_for_function("document.querySelector('#tpa-doc-table').innerText.includes('JICA')")
     table = pg.locator("#tpa-doc-table")
     assert SEED_ID in table.inner_text() and "txt" in table.inner_text()
+    assert "เอกสารประกอบ" in table.inner_text()  # the collection (a tmp folder: related material)
     assert "ดัชนีรุ่นที่" in pg.locator("#tpa-doc-summary").inner_text()
     pg.fill("#tpa-doc-filter textarea", "คู่มือทดสอบ")
     pg.wait_for_function("!document.querySelector('#tpa-doc-table').innerText.includes('JICA')")
