@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 from assistant.knowledge.collections import check_role, role_for_path
-from assistant.store.index import Index
 from assistant.schema import Chunk, Document
+from assistant.store.index import Index
 from ingest.budgets import Limits, file_clock
 from ingest.chunking import chunk_document
 from ingest.errors import message

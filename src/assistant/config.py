@@ -72,7 +72,6 @@ class Settings:
     answerer: str = "auto"
     answer_passages: int = 3
     answer_context: int = 2  # top hits whose neighbouring chunks the answer may quote (small-to-big)
-    section_reach: int = 1  # chunks either side of a hit that the answer may quote when they hold the same มาตรา
     # Cite a passage after the first only if its score ≥ ratio × top; on dev, quoting only the
     # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
     cite_ratio: float = 1.0

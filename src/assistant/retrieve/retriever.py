@@ -4,9 +4,9 @@ and the per-document cap, and returns a Retrieval (hits + plan + evidence)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
@@ -37,9 +37,6 @@ def cap_per_doc(items: list[tuple[str, float]], doc_of: dict[str, str], cap: int
         if len(kept) == k:
             break
     return (kept + overflow)[:k]
-
-
-_SECTION = re.compile(r"มาตรา\s*\S+$")  # a location that names one section of an Act
 
 
 class Retriever:
@@ -106,15 +103,14 @@ class Retriever:
         return r
 
     def _neighbours(self, hits: list[Hit], chunks: dict) -> dict[str, list[Hit]]:
-        """The chunks before and after each hit in its document, and the rest of its section (an
-        Act's มาตรา is one unit): an answer may sit just across a chunk boundary (small-to-big)."""
+        """The chunks before and after each hit in its document: an answer may sit just across a
+        chunk boundary (small-to-big). (The rest of an Act's section as well was measured: one
+        blind question fewer.)"""
         out = {}
-        reach = self.settings.section_reach
         for h in hits:
             ordinal = chunks[h.chunk_id].ordinal
-            near = self.index.catalog.chunks_at(h.doc_id, [o for o in range(ordinal - reach, ordinal + reach + 1) if o != ordinal])
-            same = [c for c in near if abs(c.ordinal - ordinal) == 1 or (_SECTION.search(h.location) and c.location == h.location)]
-            out[h.chunk_id] = [_as_hit(c, h.score, h.rank) for c in sorted(same, key=lambda c: abs(c.ordinal - ordinal))]
+            near = self.index.catalog.chunks_at(h.doc_id, [ordinal - 1, ordinal + 1])
+            out[h.chunk_id] = [_as_hit(c, h.score, h.rank) for c in near]
         return out
 
     def _items(self, plan: QueryPlan, hits: list[Hit]) -> list[ItemHit]:
@@ -170,21 +166,21 @@ class Retriever:
                 out.append(ItemHit(label, number, text or ch.text, _as_hit(ch, top, 0), of, marker))
         return out
 
-
     def _which(self, plan: QueryPlan, st: str, doc: str, items: list) -> list:
         """The item a question describes ("แนวทางข้อไหนว่าด้วยโลกร้อน"): the closest by dense
         similarity of the question to the item's words and its note."""
-        import numpy as np
-
         notes = self.notes.get((st, doc), {})
         texts = [f"{it.marker} {it.text} {notes.get(it.number, '')}".strip() for it, _ in items]
-        todo = [t for t in texts if t not in self._item_vecs]
+        vecs = {t: self._item_vecs.get(t) for t in texts}
+        todo = [t for t, v in vecs.items() if v is None]
         if todo:
+            fresh = dict(zip(todo, np.asarray(self.embedder.embed_passages(todo))))
+            vecs.update(fresh)
             if len(self._item_vecs) > 4096:  # a bound, not a policy: items are few
-                self._item_vecs.clear()
-            self._item_vecs.update(zip(todo, np.asarray(self.embedder.embed_passages(todo))))
+                self._item_vecs = {}
+            self._item_vecs.update(fresh)
         q = np.asarray(self.embedder.embed_query_vec(plan.dense_text))
-        sims = [float(self._item_vecs[t] @ q) for t in texts]
+        sims = [float(vecs[t] @ q) for t in texts]
         return [items[max(range(len(items)), key=sims.__getitem__)]]
 
     def search(self, query: str, k: int | None = None, method: str = "hybrid", allowed: set[str] | None = None) -> list[Hit]:

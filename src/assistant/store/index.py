@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from assistant.knowledge.collections import role_of
+from assistant.schema import Chunk, Document
 from assistant.store import health as _health
 from assistant.store.catalog import Catalog, DocInfo
 from assistant.store.health import IndexDamaged, catalog_problem, inspect_catalog
 from assistant.store.keyword import KeywordIndex
-from assistant.schema import Chunk, Document
-from assistant.text.thai import index_tokens
 from assistant.store.vectors import VectorStore, forget_clients
+from assistant.text.thai import index_tokens
 
 FORMAT_VERSION = "1"
 # Testing hook: ASSISTANT_CRASH_AT=before-commit|after-commit makes a writer SIGKILL itself there,
