@@ -161,8 +161,8 @@ def _plausible(text: str) -> bool:
 # ---------------------------------------------------------------- per-format readers
 
 _MATRA = re.compile(r"^(มาตรา\s*[๐-๙0-9]+(?:/[๐-๙0-9]+)?(?:\s*(?:ทวิ|ตรี|จัตวา))?)", re.M)
-# A chapter heading and the title on its next line ("หมวด ๑\nบททั่วไป"); บทเฉพาะกาล has none.
-_HEADING = re.compile(r"^((?:หมวด|ส่วนที่)\s*[๐-๙0-9]+|บทเฉพาะกาล)[ \t]*(?:\n[ \t]*(?!มาตรา)([^\n\[]{2,80}?)[ \t]*(?:\[[๐-๙0-9]+\])?[ \t]*)?$", re.M)
+# A chapter heading and its title, on the same line or the next ("หมวด ๑\nบททั่วไป"); บทเฉพาะกาล has none.
+_HEADING = re.compile(r"^((?:หมวด|ส่วนที่)\s*[๐-๙0-9]+|บทเฉพาะกาล)(?:[ \t]+([^\n\[]{2,80}?)|[ \t]*\n[ \t]*(?!มาตรา)([^\n\[]{2,80}?))?[ \t]*(?:\[[๐-๙0-9]+\])?[ \t]*$", re.M)
 
 
 def _title_from_text(text: str, fallback: str) -> str:
@@ -194,7 +194,9 @@ def _unwrap(text: str) -> str:
 # An Act file holds the principal Act, then each amending Act ("พระราชบัญญัติเทศบาล (ฉบับที่ ๑๓)
 # พ.ศ. ๒๕๕๒[๑๔๖]") with its own มาตรา ๑, ๒, …, the rationale notes ("หมายเหตุ :- เหตุผลในการประกาศใช้…")
 # and the footnotes that the inline markers ("[๖๙]") point to (Royal Gazette references).
-_AMENDING = re.compile(r"^พระราชบัญญัติ\s*([^\n\[(]{1,120}?)\s*\n?\s*\(ฉบับที่\s*([๐-๙0-9]+)\)\s*(พ\.ศ\.\s*[๐-๙0-9]{4})", re.M)
+# The amending Act's heading carries a footnote marker (its Gazette reference); the same words in a
+# section that repeals older Acts ("มาตรา ๓ ให้ยกเลิก … (ฉบับที่ ๒) พ.ศ. ๒๕๒๕") do not.
+_AMENDING = re.compile(r"^พระราชบัญญัติ\s*([^\n\[(]{1,120}?)\s*\n?\s*\(ฉบับที่\s*([๐-๙0-9]+)\)\s*(พ\.ศ\.\s*[๐-๙0-9]{4})(?=\s*\[[๐-๙0-9]+\])", re.M)
 _RATIONALE = re.compile(r"^หมายเหตุ\s*\n?\s*:-", re.M)
 FOOTNOTE_MARK = re.compile(r"\[[๐-๙0-9]{1,4}\]")
 _FOOTNOTE_ENTRY = re.compile(r"^\[[๐-๙0-9]{1,4}\]\s*\n?\s*ราชกิจจานุเบกษา", re.M)
@@ -251,7 +253,7 @@ def _act_part(label: str, text: str) -> list[Section]:
         for h in _HEADING.finditer(piece):
             # "หมวด ๒ องค์การบริหารส่วนตำบล ส่วนที่ ๓ อำนาจหน้าที่…": headings and their titles take
             # part in matching; a หมวด starts afresh, a ส่วนที่ sits inside the current หมวด.
-            heading = " ".join(f"{h.group(1)} {h.group(2) or ''}".split())
+            heading = " ".join(f"{h.group(1)} {h.group(2) or h.group(3) or ''}".split())
             if heading.startswith("ส่วนที่"):
                 part_of = chapter.split(" ส่วนที่")[0] if chapter.startswith("หมวด") else ""
                 chapter = f"{part_of} {heading}".strip()

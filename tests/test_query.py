@@ -40,6 +40,8 @@ def test_a_mined_term_is_used_by_the_next_query():
 
 def test_thai_query_normalisation():
     assert clean_query("ดีมากกกกก") == "ดีมาก"
+    assert clean_query("มากกกก ครับ") == "มาก ครับ"
+    assert clean_query("การบริหารแบบบูรณาการ") == "การบริหารแบบบูรณาการ"  # three บ across two words
     assert clean_query("มาตรา\u00a0๑๖") == "มาตรา ๑๖"
     assert year_variants("ปี พ.ศ. ๒๕๖๗") == ["2024"]
     assert year_variants("in 2024") == ["2567"]

@@ -15,7 +15,8 @@ from assistant.schema import QueryPlan
 from assistant.text.items import Item, asked_items, items_in, stem
 from assistant.text.thai import fold_digits, index_tokens, normalize
 
-_REPEATS = re.compile(r"([\u0e01-\u0e4e])\1{2,}")  # มากกกก → มาก
+# มากกกก → มาก, where emphasis repeats a letter: at the end of a word ("แบบบูรณาการ" keeps its three บ)
+_REPEATS = re.compile(r"([\u0e01-\u0e4e])\1{2,}(?![\u0e01-\u0e4e])")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d|2[45]\d\d)(?!\d)")
 _ACT_PREFIX = re.compile(r"^(?:พระราชบัญญัติ|พระราชกฤษฎีกา|พระราชกำหนด)\s*")
 _ACT_YEAR = re.compile(r"\s*(?:พ\.ศ\.|\(ฉบับ).*$")

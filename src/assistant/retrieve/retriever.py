@@ -4,6 +4,7 @@ and the per-document cap, and returns a Retrieval (hits + plan + evidence)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from assistant.query.understand import QueryUnderstanding
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
 from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval, is_commentary
 from assistant.store.index import Index
+from assistant.text.thai import fold_digits
 
 
 def cap_per_doc(items: list[tuple[str, float]], doc_of: dict[str, str], cap: int, k: int,
@@ -76,12 +78,23 @@ class Retriever:
             # footnotes rank as commentary, below its sections (eval: blind dev set).
             top = fused[0][1]
             named = set(plan.boost_docs) if s.doc_boost else set()
+            # A number the question names ("ข้อ ๒๗", "พ.ศ. 2562") that a guidance passage lacks
+            # means another document is meant.
+            numbers = set(re.findall(r"\d+", fold_digits(plan.text)))
+            # And a guidance passage much further from the question than the best passage is not
+            # what it asks about (an exact match elsewhere keeps its place).
+            dense = dict(ranked.parts.get("dense", []))
+            near = max(dense.values(), default=0.0) - s.guidance_margin
+            bm25 = dict(ranked.parts.get("bm25", []))
+            strong = s.guidance_bm25_share * max(bm25.values(), default=0.0)
 
             def bumped(c: str, sc: float) -> float:
                 ch = chunks.get(c)
                 if ch is None:
                     return sc
-                return (sc + s.doc_boost_share * top * (ch.doc_id in named) + s.guidance_share * top * (ch.doc_id in guidance)
+                preferred = (ch.doc_id in guidance and (dense.get(c, 0.0) >= near or bm25.get(c, 0.0) >= strong > 0)
+                             and all(x in fold_digits(ch.text) for x in numbers))
+                return (sc + s.doc_boost_share * top * (ch.doc_id in named) + s.guidance_share * top * preferred
                         - s.commentary_share * top * is_commentary(ch.location))
 
             fused = sorted(((c, bumped(c, sc)) for c, sc in fused), key=lambda kv: (-kv[1], kv[0]))
