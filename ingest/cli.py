@@ -107,10 +107,13 @@ def register(app: typer.Typer) -> None:
         from ingest.budgets import Limits
         from ingest.pipeline import ingest as run_ingest
 
-        from assistant.knowledge.collections import ROLES
+        from assistant.knowledge.collections import check_role
 
-        if collection is not None and collection not in ROLES:
-            fail(f"--collection {collection!r}: choose from {', '.join(ROLES)}", 2)
+        try:
+            if collection is not None:
+                check_role(collection)
+        except ValueError as exc:
+            fail(f"--collection: {exc}", 2)
         s = settings_from(index, model, chroma_url, chunk_tokens=chunk_tokens, max_file_mb=max_file_mb)
         idx, emb = open_index(s)
         with Progress(

@@ -211,8 +211,8 @@ def split_act(text: str) -> list[Section]:
     if len(_MATRA.findall(text)) < 3:
         return []
     sections: list[Section] = []
-    notes = [m.start() for m in _FOOTNOTE_ENTRY.finditer(text)]
-    cut = next((p for p in notes if not _MATRA.search(text, p)), None)
+    last = max(m.start() for m in _MATRA.finditer(text))  # the footnote list follows the last มาตรา
+    cut = next((m.start() for m in _FOOTNOTE_ENTRY.finditer(text, last)), None)
     body, footer = (text[:cut], text[cut:]) if cut is not None else (text, "")
     heads = list(_AMENDING.finditer(body))
     parts = [("", body[: heads[0].start()] if heads else body)]
@@ -246,7 +246,7 @@ def _act_part(label: str, text: str) -> list[Section]:
         location = " ".join(m.group(1).split()) if m else ("ส่วนนำ" if not label else "")
         if chapter and m:
             location = f"{chapter} {location}"
-        location = f"{prefix}{location}".strip() or label
+        location = f"{prefix}{location}".strip()
         section_text = _unwrap(piece)
         if section_text:
             out.append(Section(section_text, location))

@@ -19,6 +19,11 @@ class Answerer:
         """Answerers that write progressively override this; the rest yield the final answer."""
         yield self.answer(retrieval)
 
+    def best_score(self, retrieval: Retrieval) -> float | None:
+        """How well the best answer candidate scores, for the refusal rule; None for an answerer
+        that does not score its candidates."""
+        return None
+
 
 Factory = Callable[[Any, Any], Answerer]  # (settings, chat model or None) → Answerer
 ANSWERERS: dict[str, Factory] = {}

@@ -126,8 +126,10 @@ class AnswerEngine(Answerer):
             return None
         return float(self._probabilities(r.question, cands).max())
 
-    def _probabilities(self, question: str, cands: list[Candidate]) -> np.ndarray:
-        qt, q_tokens = analyse(question), question_tokens(question)
+    def _probabilities(self, question: str, cands: list[Candidate], context: str = "") -> np.ndarray:
+        """Each candidate's score for `question`; `context`: words read with it (the first part of
+        a two-part question)."""
+        qt, q_tokens = analyse(question), question_tokens(f"{context} {question}" if context else question)
         return self.scorer.probabilities([features(qt, q_tokens, question, c) for c in cands])
 
     def compose(self, r: Retrieval) -> Answer:
@@ -161,7 +163,7 @@ class AnswerEngine(Answerer):
         # each further part joins the answer, read with the first part's words as its context.
         parts = question_parts(question)
         for part in parts[1:]:
-            p_probs = self.scorer.probabilities([features(analyse(part), question_tokens(f"{parts[0]} {part}"), part, c) for c in cands])
+            p_probs = self._probabilities(part, cands, context=parts[0])
             ranked = [int(i) for i in np.argsort(-p_probs, kind="stable")]
             best = next((i for i in ranked if i not in chosen), None)  # the first part's sentence may serve both
             if best is not None and p_probs[best] >= self.support_ratio * p_probs[ranked[0]]:

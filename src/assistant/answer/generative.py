@@ -93,7 +93,7 @@ class GenerativeAnswerer(Answerer):
     """An Answerer that asks a chat model, then verifies every sentence (see module doc)."""
 
     chat_model: Any
-    fallback: Answerer  # the answer engine (or any answerer with .rule and .compose)
+    fallback: Answerer  # the answer engine (any answerer with .rule and .compose)
     checker: SupportChecker = field(default_factory=SupportChecker)
     passages: int = 5
     timeout: float = 60.0
@@ -126,11 +126,10 @@ class GenerativeAnswerer(Answerer):
 
     def _stream(self, retrieval: Retrieval) -> Iterator[str | Answer]:
         question, hits, evidence = retrieval.question, retrieval.hits, retrieval.evidence
-        # The same refusal rule as the extractive answer, with the answer engine's best sentence
-        # score where the fallback is the engine (a part the passages do not answer is the
-        # model's to say, so a missing figure alone does not refuse here).
-        score = self.fallback.best_score(retrieval) if hasattr(self.fallback, "best_score") else None
-        if not hits or self.fallback.rule.refuse(evidence, score):
+        # The same refusal rule as the extractive answer, with the fallback's best sentence score
+        # (a part the passages do not answer is the model's to say, so a missing figure alone
+        # does not refuse here).
+        if not hits or self.fallback.rule.refuse(evidence, self.fallback.best_score(retrieval)):
             ans = self.fallback.compose(retrieval)  # the same refusal as extractive
             ans.meta["mode"] = "extractive"
             yield ans

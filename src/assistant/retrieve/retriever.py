@@ -80,7 +80,7 @@ class Retriever:
             named = set(plan.boost_docs) if s.doc_boost else set()
             # A number the question names ("ข้อ ๒๗", "พ.ศ. 2562") that a guidance passage lacks
             # means another document is meant.
-            numbers = set(re.findall(r"\d+", fold_digits(plan.text)))
+            numbers = re.findall(r"\d+", fold_digits(plan.text))
             # And a guidance passage much further from the question than the best passage is not
             # what it asks about (an exact match elsewhere keeps its place).
             dense = dict(ranked.parts.get("dense", []))
@@ -93,7 +93,7 @@ class Retriever:
                 if ch is None:
                     return sc
                 preferred = (ch.doc_id in guidance and (dense.get(c, 0.0) >= near or bm25.get(c, 0.0) >= strong > 0)
-                             and all(x in fold_digits(ch.text) for x in numbers))
+                             and _holds(ch.text, numbers))
                 return (sc + s.doc_boost_share * top * (ch.doc_id in named) + s.guidance_share * top * preferred
                         - s.commentary_share * top * is_commentary(ch.location))
 
@@ -212,6 +212,14 @@ class HybridRetriever(BaseRetriever):
             LCDocument(page_content=h.text, metadata={k: v for k, v in h.to_dict().items() if k != "text"}, id=h.chunk_id)
             for h in self.retriever.search(query, k=self.k, method=self.method)
         ]
+
+
+def _holds(text: str, numbers: list[str]) -> bool:
+    """Does the text hold every number (as digits, Thai or Arabic)?"""
+    if not numbers:
+        return True
+    folded = fold_digits(text)
+    return all(x in folded for x in numbers)
 
 
 def _as_hit(ch, score: float, rank: int) -> Hit:

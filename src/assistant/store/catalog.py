@@ -122,9 +122,6 @@ class Catalog:
         ).fetchone()
         return DocInfo(*r[:7], json.loads(r[7])) if r else None
 
-    def doc_shas(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT doc_id, sha256 FROM documents").fetchall())
-
     def chunk_ids(self, doc_id: str | None = None) -> list[str]:
         if doc_id is None:
             return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks ORDER BY rowid")]

@@ -69,6 +69,17 @@ def passage_text(chunk: Chunk) -> str:
     return f"{chunk.title[:100]}\n{chunk.text}"
 
 
+def is_current(info: DocInfo | None, doc: Document) -> bool:
+    """Does the catalog entry already hold this document as read now? Not when its text changed,
+    nor when it moved to another collection or was read by another version of the loaders and
+    chunker (the entry is rewritten; vectors of unchanged chunks are reused)."""
+    if info is None or info.sha256 != doc.sha256:
+        return False
+    if "collection" in doc.meta and role_of(info.meta, info.source) != doc.meta["collection"]:
+        return False
+    return "parser" not in doc.meta or info.meta.get("parser") == doc.meta["parser"]
+
+
 def keyword_tokens(chunk: Chunk) -> list[str]:
     return index_tokens(f"{chunk.title}\n{chunk.location}\n{chunk.text}")
 
@@ -277,14 +288,7 @@ class Index:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def needs_update(self, doc: Document) -> bool:
-        info = self.catalog.document(doc.doc_id)
-        if info is None or info.sha256 != doc.sha256:
-            return True
-        # The same text moved to another collection, or read by another version of the loaders and
-        # chunker: rewrite the entry (vectors of unchanged chunks are reused).
-        if "collection" in doc.meta and role_of(info.meta, info.source) != doc.meta["collection"]:
-            return True
-        return "parser" in doc.meta and info.meta.get("parser") != doc.meta["parser"]
+        return not is_current(self.catalog.document(doc.doc_id), doc)
 
     def write(self, batch: list[tuple[Document, list[Chunk]]], embed, on_vectors=None) -> WriteReport:
         """Write a batch of documents atomically. `embed(texts) -> np.ndarray` is called only for
@@ -295,12 +299,12 @@ class Index:
             self._fresh_vectors()
             before = self._vector_state()
             todo = []
-            shas = self.catalog.doc_shas()
+            indexed = {d.doc_id: d for d in self.catalog.documents()}  # one read for the batch
             for doc, chunks in batch:
-                if shas.get(doc.doc_id) == doc.sha256 and not self.needs_update(doc):
+                if is_current(indexed.get(doc.doc_id), doc):
                     report.unchanged_docs.append(doc.doc_id)
                     continue
-                (report.replaced_docs if doc.doc_id in shas else report.added_docs).append(doc.doc_id)
+                (report.replaced_docs if doc.doc_id in indexed else report.added_docs).append(doc.doc_id)
                 todo.append((doc, chunks))
             if not todo:
                 return report
