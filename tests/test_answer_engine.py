@@ -183,3 +183,30 @@ def test_a_list_question_with_a_topic_keeps_the_items_on_that_topic():
     ans = _engine().answer(r)
     numbered = [ln.split(".")[0] for ln in ans.answer.split("\n")[1:]]
     assert numbered == ["7", "8"]
+
+
+def test_listed_items_are_units_for_quoting_a_list_only():
+    text = "มาตรา ๖๗ องค์การบริหารส่วนตำบล มีหน้าที่ต้องทำ ดังต่อไปนี้ (๑) จัดให้มีและบำรุงรักษาทางน้ำและทางบก (๒) รักษาความสะอาดของถนน ทางน้ำ ทางเดิน และที่สาธารณะ (๓) ป้องกันโรคและระงับโรคติดต่อ"
+    units = answer_sentences(text, items=True)
+    assert units[0].endswith("ดังต่อไปนี้")
+    assert units[1:] == ["(๑) จัดให้มีและบำรุงรักษาทางน้ำและทางบก", "(๒) รักษาความสะอาดของถนน ทางน้ำ ทางเดิน และที่สาธารณะ",
+                         "(๓) ป้องกันโรคและระงับโรคติดต่อ"]
+    assert answer_sentences("เขาเกิด (1) ค.ศ. 1990 ที่กรุงเทพ", items=True) == ["เขาเกิด (1) ค.ศ. 1990 ที่กรุงเทพ"]  # one marker is no list
+    assert " ".join(answer_sentences(text)).replace(" ", "") == text.replace(" ", "")  # scoring keeps sentences
+
+
+def test_a_list_a_duty_question_meets_is_quoted_item_by_item_across_chunks():
+    def part(n, text):
+        return Hit(f"c{n}", "act.txt", "พระราชบัญญัติสภาตำบลและองค์การบริหารส่วนตำบล", "มาตรา ๖๗", text, 0.03, n, scores={"dense": 0.9})
+
+    first = part(1, "มาตรา ๖๗ องค์การบริหารส่วนตำบล มีหน้าที่ต้องทำในเขตองค์การบริหารส่วนตำบล ดังต่อไปนี้ "
+                    "(๑) จัดให้มีและบำรุงรักษาทางน้ำและทางบก (๒) รักษาความสะอาดของถนน ทางน้ำ ทางเดิน และที่สาธารณะ (๓) ป้องกันโรค")
+    after = part(2, "(๓) ป้องกันโรคและระงับโรคติดต่อ (๔) ป้องกันและบรรเทาสาธารณภัย")
+    other = Hit("c9", "act.txt", "พระราชบัญญัติสภาตำบลและองค์การบริหารส่วนตำบล", "มาตรา ๖๘", "(๕) ให้มีน้ำเพื่อการอุปโภค", 0.03, 9)
+    r = Retrieval(QueryPlan.bare("องค์การบริหารส่วนตำบลมีหน้าที่ต้องทำอะไรบ้าง"), [first], STRONG, context={"c1": [after, other]})
+    lines = _engine().answer(r).answer.split("\n")
+    assert lines[0].endswith("ดังต่อไปนี้ [1]")
+    assert [ln.split(")")[0] for ln in lines[1:5]] == ["- (๑", "- (๒", "- (๓", "- (๔"]
+    assert lines[3] == "- (๓) ป้องกันโรคและระงับโรคติดต่อ [2]"  # the item whole, from the chunk that holds it whole
+    assert lines[4] == "- (๔) ป้องกันและบรรเทาสาธารณภัย [2]"
+    assert "(๕)" not in "\n".join(lines)  # another section's items are not this list's

@@ -68,3 +68,12 @@ def test_a_guideline_that_does_not_exist_is_refused(full):
     a, _ = full
     ans = a.ask("แนวทางที่ 11 คืออะไร")
     assert ans.refused and "แนวทางที่11" in ans.answer.replace(" ", "")
+
+
+def test_the_duties_of_a_tambon_organisation_are_listed_from_the_act(full):
+    a, _ = full
+    ans = a.ask("อบต. มีหน้าที่ต้องทำอะไรบ้าง")
+    lines = ans.answer.split("\n")
+    assert not ans.refused and lines[0].startswith("มาตรา ๖๗") and "ดังต่อไปนี้" in lines[0]
+    assert any(ln.startswith("- (๔) ป้องกันและบรรเทาสาธารณภัย") for ln in lines)
+    assert ans.citations[0].location.endswith("มาตรา ๖๗")

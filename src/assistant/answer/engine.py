@@ -23,11 +23,11 @@ import numpy as np
 
 from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule
-from assistant.answer.extractive import asks_for_number, figure_given, strip_footnotes
+from assistant.answer.extractive import _NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, tokens
 from assistant.query.qtype import analyse, question_parts
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
-from assistant.text.thai import answer_sentences, fold_digits
+from assistant.text.thai import ITEM_MARK, answer_sentences, fold_digits
 
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
@@ -162,26 +162,40 @@ class AnswerEngine(Answerer):
         # A question that asks two things ("ภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง"): the best sentence for
         # each further part joins the answer, read with the first part's words as its context.
         parts = question_parts(question)
+        main = len(chosen)
         for part in parts[1:]:
             p_probs = self._probabilities(part, cands, context=parts[0])
             ranked = [int(i) for i in np.argsort(-p_probs, kind="stable")]
             best = next((i for i in ranked if i not in chosen), None)  # the first part's sentence may serve both
             if best is not None and p_probs[best] >= self.support_ratio * p_probs[ranked[0]]:
                 chosen.append(best)
-        picked = [cands[i] for i in chosen]
+        best = cands[order[0]]
+        lead = best.text
+        if ITEM_MARK.search(lead) and (qt.kind == "list" or qt.kind == "number" and not _NUMBER.search(ITEM_MARK.sub("", lead))):
+            lead = _intro_of(lead, sources[best.hit]) or lead  # "กี่ระดับ" met by item (๑): the whole list answers
+        intro, listed = list_after(lead, sources[best.hit], [sources[c.hit] for c in cands])
+        picked = [(cands[i].text, sources[cands[i].hit]) for i in chosen]
+        if listed:  # the list it introduces is the answer; a further part's sentence still joins it
+            long = sum(len(t) for t, _ in listed) > LIST_CHARS  # a long list is shown item by item's start
+            picked = [(intro, sources[best.hit])] + [(_lead(t, ITEM_CHARS) if long and t not in best.text else t, h) for t, h in listed]
+            picked += [(cands[i].text, sources[cands[i].hit]) for i in chosen[main:]]
         citations: list[Citation] = []
         number_of: dict[str, int] = {}
         lines = []
-        for c in picked:
-            h = sources[c.hit]
+        for quote, h in picked:
             n = number_of.get(h.chunk_id)
             if n is None:
                 n = number_of[h.chunk_id] = len(citations) + 1
-                citations.append(Citation(n, h.doc_id, h.title, h.location, h.text, h.score, c.text))
-            elif c.text not in citations[n - 1].quote:
-                citations[n - 1].quote += " " + c.text
-            lines.append(f"{c.text} [{n}]")
-        text = lines[0] + ("\n\nข้อความสนับสนุน:\n" + "\n".join(f"- {x}" for x in lines[1:]) if len(lines) > 1 else "")
+                citations.append(Citation(n, h.doc_id, h.title, h.location, h.text, h.score, quote))
+            elif quote not in citations[n - 1].quote:
+                citations[n - 1].quote += " " + quote
+            lines.append(f"{quote} [{n}]")
+        if listed:
+            k = 1 + len(listed)
+            text = "\n".join([lines[0]] + [f"- {x}" for x in lines[1:k]])
+            text += ("\n\nข้อความสนับสนุน:\n" + "\n".join(f"- {x}" for x in lines[k:])) if lines[k:] else ""
+        else:
+            text = lines[0] + ("\n\nข้อความสนับสนุน:\n" + "\n".join(f"- {x}" for x in lines[1:]) if len(lines) > 1 else "")
         meta = evidence_meta(ev)
         meta.update(question_type=qt.kind, answer_score=round(float(probs[order[0]]), 4))
         return Answer(question, text, False, citations, hits, meta=meta)
@@ -235,6 +249,59 @@ def _on_topic(items: list[ItemHit], r: Retrieval) -> list[ItemHit]:
                 topic |= set(tokens(a))
     fold = lambda s: set(tokens(fold_digits(s)))  # noqa: E731
     return [it for it in items if fold(it.text) & topic]
+
+
+_INTRO = re.compile(r"(?:ดังต่อไปนี้|ดังนี้|ได้แก่|ประกอบด้วย|คือ|:)\s*$")
+LIST_CHARS = 600  # a listed answer longer than this shows each item's start (ITEM_CHARS); the cards hold them whole
+ITEM_CHARS = 120
+MAX_ITEMS = 12
+
+
+def _number(item: str) -> int:
+    m = ITEM_MARK.match(item)
+    return int(fold_digits(m.group(1))) if m else -1
+
+
+def _intro_of(sentence: str, hit: Hit) -> str:
+    """The words that introduce the list a sentence quotes items of ("… ดังต่อไปนี้"), or ""."""
+    units = answer_sentences(strip_footnotes(hit.text), items=True)
+    at = next((i for i, u in enumerate(units) if _number(u) >= 0 and u[:40] in sentence), None)
+    while at:
+        at -= 1
+        if _number(units[at]) < 0:
+            return units[at] if _INTRO.search(units[at]) else ""
+    return ""
+
+
+def list_after(sentence: str, hit: Hit, near: list[Hit]) -> tuple[str, list[tuple[str, Hit]]]:
+    """A sentence that introduces a list ("… ดังต่อไปนี้ (๑) …"): its introducing words and the
+    items "(๑) … (๒) …" that follow, in order, each with the chunk it is in (its own chunk, then on
+    in a neighbouring chunk of the same section); ("", []) when it introduces none."""
+    units = answer_sentences(strip_footnotes(hit.text), items=True)
+    at = next((i for i, u in enumerate(units) if _number(u) < 0 and _INTRO.search(u) and u in sentence), None)
+    if at is None:
+        return "", []
+    out: list[tuple[str, Hit]] = []
+    for s in units[at + 1 :]:
+        if _number(s) < 0:
+            break
+        out.append((s, hit))
+    if not out:
+        return "", []
+    seen = {hit.chunk_id}
+    for h in near:  # a list cut by a chunk boundary goes on in the next chunk
+        if h.chunk_id in seen or h.doc_id != hit.doc_id or h.location != hit.location:
+            continue
+        seen.add(h.chunk_id)
+        more = [s for s in answer_sentences(strip_footnotes(h.text), items=True) if _number(s) >= 0]
+        if not more or _number(more[0]) > _number(out[-1][0]) + 1 or _number(more[-1]) <= _number(out[-1][0]):
+            continue
+        for s in more:
+            if _number(s) == _number(out[-1][0]) and len(s) > len(out[-1][0]):
+                out[-1] = (s, h)  # the boundary cut the item short in the first chunk
+            elif _number(s) > _number(out[-1][0]):
+                out.append((s, h))
+    return units[at], out[:MAX_ITEMS]
 
 
 def _lead(text: str, limit: int) -> str:

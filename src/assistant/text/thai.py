@@ -101,10 +101,11 @@ def _unbalanced(text: str) -> bool:
     return text.count('"') % 2 == 1
 
 
-def answer_sentences(text: str) -> list[str]:
+def answer_sentences(text: str, items: bool = False) -> list[str]:
     """Sentences fit for quoting an answer: crfcut sentences joined again where crfcut cut after an
     abbreviation or inside parentheses or quotes, so a date after "พ.ศ." or a name after "(อปท."
-    stays in the sentence that states it."""
+    stays in the sentence that states it. `items`: a listed item "(๑) …" is one unit (for quoting a
+    list; scoring keeps whole sentences, which often hold two items an answer needs)."""
     out: list[str] = []
     for para in text.split("\n"):
         merged: list[str] = []
@@ -113,5 +114,28 @@ def answer_sentences(text: str) -> list[str]:
                 merged[-1] = f"{merged[-1]} {s}"
             else:
                 merged.append(s)
-        out.extend(merged)
+        out.extend(_items_as_units(merged) if items else merged)
     return out
+
+
+# "(๑)", "(2)", "(๑/๑)": the items of a list in a law or a decision.
+ITEM_MARK = re.compile(r"(?<!\S)\(([0-9๐-๙]{1,2})(?:/[0-9๐-๙]{1,2})?\)")
+
+
+def _items_as_units(sents: list[str]) -> list[str]:
+    """A paragraph that lists items "(๑) … (๒) …" is cut at the items: crfcut cuts inside an item
+    ("(๑) จัดให้มี | การดูแลการจราจร") and runs items together, so a duty or a member type could
+    not be quoted whole. The words before the first item stay as crfcut cut them."""
+    joined = " ".join(sents)
+    marks = [m.start() for m in ITEM_MARK.finditer(joined)]
+    if len(marks) < 2:
+        return sents
+    out, at = [], 0
+    for s in sents:
+        if at + len(s) > marks[0]:
+            break
+        out.append(s)
+        at += len(s) + 1
+    out.append(joined[at : marks[0]])
+    out += [joined[a:b] for a, b in zip(marks, marks[1:] + [len(joined)])]
+    return [s.strip() for s in out if s.strip()]
