@@ -210,3 +210,14 @@ def test_a_list_a_duty_question_meets_is_quoted_item_by_item_across_chunks():
     assert lines[3] == "- (๓) ป้องกันโรคและระงับโรคติดต่อ [2]"  # the item whole, from the chunk that holds it whole
     assert lines[4] == "- (๔) ป้องกันและบรรเทาสาธารณภัย [2]"
     assert "(๕)" not in "\n".join(lines)  # another section's items are not this list's
+
+
+def test_a_figure_asked_in_a_later_part_does_not_refuse_the_first_part():
+    text = ("คณะกรรมการกระจายอำนาจให้ อปท. มีภารกิจป้องกันไฟป่าตามกิจการอื่นใดที่เป็นผลประโยชน์ของประชาชนในท้องถิ่น\n"
+            "การดำเนินงานในพื้นที่นำร่องจังหวัดเชียงใหม่มีองค์กรปกครองส่วนท้องถิ่นเข้าร่วม 19 แห่ง")
+    q = "ให้ อปท. ป้องกันไฟป่าอาศัยช่องทางข้อไหน นำร่องที่จังหวัดเชียงใหม่กี่แห่ง"
+    ans = _engine().answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))
+    assert not ans.refused and "กิจการอื่นใด" in ans.answer and "19 แห่ง" in ans.answer
+    no_figure = text.split("\n")[0]
+    ans = _engine().answer(Retrieval(QueryPlan.bare(q), [_hit(no_figure)], STRONG))
+    assert not ans.refused and "กิจการอื่นใด" in ans.answer  # the figure part goes unanswered, the rest stands

@@ -132,6 +132,10 @@ class AnswerEngine(Answerer):
         qt, q_tokens = analyse(question), question_tokens(f"{context} {question}" if context else question)
         return self.scorer.probabilities([features(qt, q_tokens, question, c) for c in cands])
 
+    def _giving(self, question: str, cands: list[Candidate], order: list[int]) -> int | None:
+        """The best of the top candidates that gives the figure `question` asks for."""
+        return next((i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text])), None)
+
     def compose(self, r: Retrieval) -> Answer:
         if r.items and not r.evidence.unknown:
             return self._items(r)
@@ -142,13 +146,15 @@ class AnswerEngine(Answerer):
         qt = analyse(question)
         probs = self._probabilities(question, cands)
         order = [int(i) for i in np.argsort(-probs, kind="stable")]
-        if asks_for_number(question) and not figure_given(question, [cands[order[0]].text]):
+        parts = question_parts(question)
+        first = parts[0] if parts else question  # "…ช่องทางข้อไหน และนำร่องกี่แห่ง": the figure is the second part's
+        if asks_for_number(first) and not figure_given(first, [cands[order[0]].text]):
             # The figure asked for must be in the quoted sentence, not just somewhere in its
             # passage: the best sentence that gives it leads, else no answer rather than a wrong number.
-            given = [i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text])]
-            if not given:
+            given = self._giving(first, cands, order)
+            if given is None:
                 return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
-            order = [given[0]] + [i for i in order if i != given[0]]
+            order = [given] + [i for i in order if i != given]
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
         chosen = [order[0]]
@@ -161,11 +167,13 @@ class AnswerEngine(Answerer):
                 used += len(cands[i].text)
         # A question that asks two things ("ภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง"): the best sentence for
         # each further part joins the answer, read with the first part's words as its context.
-        parts = question_parts(question)
         main = len(chosen)
         for part in parts[1:]:
             p_probs = self._probabilities(part, cands, context=parts[0])
             ranked = [int(i) for i in np.argsort(-p_probs, kind="stable")]
+            if asks_for_number(part):  # its sentence gives the figure, or the part goes unanswered
+                given = self._giving(part, cands, ranked)
+                ranked = [given] if given is not None else []
             best = next((i for i in ranked if i not in chosen), None)  # the first part's sentence may serve both
             if best is not None and p_probs[best] >= self.support_ratio * p_probs[ranked[0]]:
                 chosen.append(best)
