@@ -23,7 +23,7 @@ import numpy as np
 
 from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule
-from assistant.answer.extractive import _NUMBER, asks_for_number, figure_given, strip_footnotes
+from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, tokens
 from assistant.query.qtype import analyse, question_parts
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
@@ -179,14 +179,15 @@ class AnswerEngine(Answerer):
                 chosen.append(best)
         best = cands[order[0]]
         lead = best.text
-        if ITEM_MARK.search(lead) and (qt.kind == "list" or qt.kind == "number" and not _NUMBER.search(ITEM_MARK.sub("", lead))):
+        if ITEM_MARK.search(lead) and (qt.kind == "list" or qt.kind == "number" and not NUMBER.search(ITEM_MARK.sub("", lead))):
             lead = _intro_of(lead, sources[best.hit]) or lead  # "กี่ระดับ" met by item (๑): the whole list answers
         intro, listed = list_after(lead, sources[best.hit], [sources[c.hit] for c in cands])
         picked = [(cands[i].text, sources[cands[i].hit]) for i in chosen]
         if listed:  # the list it introduces is the answer; a further part's sentence still joins it
             long = sum(len(t) for t, _ in listed) > LIST_CHARS  # a long list is shown item by item's start
             picked = [(intro, sources[best.hit])] + [(_lead(t, ITEM_CHARS) if long and t not in best.text else t, h) for t, h in listed]
-            picked += [(cands[i].text, sources[cands[i].hit]) for i in chosen[main:]]
+            shown = " ".join(t for t, _ in picked)
+            picked += [(cands[i].text, sources[cands[i].hit]) for i in chosen[main:] if cands[i].text not in shown]
         citations: list[Citation] = []
         number_of: dict[str, int] = {}
         lines = []

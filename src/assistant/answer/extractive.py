@@ -32,7 +32,7 @@ def _best_sentences(hit: Hit, q: set[str], limit: int = 2) -> list[str]:
 
 _ASKS_NUMBER = re.compile(r"เท่า(?:ไร|ไหร่|ใด)|กี่|จำนวนเท่า|ร้อยละเท่า|อัตราเท่า")
 _NUM = r"(?:[0-9๐-๙][0-9๐-๙,.]*|หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|ยี่สิบ|ร้อย|พัน|หมื่น|แสน|ล้าน)"
-_NUMBER = re.compile(_NUM)
+NUMBER = re.compile(_NUM)  # a figure in digits or in words
 # The unit a figure must carry ("กี่บาท", "กี่แห่ง": query/qtype.py); "งบ... เท่าไร" asks for baht.
 _MONEY_WORDS = ("งบ", "ราคา", "ค่า", "เงิน", "บาท")  # word starts, so "ตั้งบริษัท" is not money
 _PERCENT_Q = re.compile(r"เปอร์เซ็นต์|ร้อยละ|%")
