@@ -221,3 +221,14 @@ def test_a_figure_asked_in_a_later_part_does_not_refuse_the_first_part():
     no_figure = text.split("\n")[0]
     ans = _engine().answer(Retrieval(QueryPlan.bare(q), [_hit(no_figure)], STRONG))
     assert not ans.refused and "กิจการอื่นใด" in ans.answer  # the figure part goes unanswered, the rest stands
+
+
+def test_a_long_list_shows_each_items_start_and_its_card_the_whole_item():
+    items = " ".join(f"({n}) {'ส่งเสริมและสนับสนุนการพัฒนาคุณภาพชีวิตของประชาชนในท้องถิ่นทุกกลุ่มวัย ' * 2}ข้อที่ {n}" for n in "๑๒๓๔๕")
+    text = f"มาตรา ๖๗ องค์การบริหารส่วนตำบล มีหน้าที่ต้องทำในเขตองค์การบริหารส่วนตำบล ดังต่อไปนี้ {items}"
+    ans = _engine().answer(Retrieval(QueryPlan.bare("องค์การบริหารส่วนตำบลมีหน้าที่ต้องทำอะไรบ้าง"), [_hit(text)], STRONG))
+    lines = ans.answer.split("\n")
+    assert lines[0].endswith("ดังต่อไปนี้ [1]") and len(lines) == 6
+    assert all(ln.startswith("- (") and ln.endswith("… [1]") and len(ln) < 140 for ln in lines[1:])
+    for item in answer_sentences(text, items=True)[1:]:  # the card marks each item whole, as the Act has it
+        assert item.endswith("ข้อที่ " + item[1]) and item in ans.citations[0].quote

@@ -182,23 +182,25 @@ class AnswerEngine(Answerer):
         if ITEM_MARK.search(lead) and (qt.kind == "list" or qt.kind == "number" and not NUMBER.search(ITEM_MARK.sub("", lead))):
             lead = _intro_of(lead, sources[best.hit]) or lead  # "กี่ระดับ" met by item (๑): the whole list answers
         intro, listed = list_after(lead, sources[best.hit], [sources[c.hit] for c in cands])
-        picked = [(cands[i].text, sources[cands[i].hit]) for i in chosen]
+        # (the words the answer shows, the chunk, the words its card highlights: the item whole)
+        picked = [(cands[i].text, sources[cands[i].hit], cands[i].text) for i in chosen]
         if listed:  # the list it introduces is the answer; a further part's sentence still joins it
             long = sum(len(t) for t, _ in listed) > LIST_CHARS  # a long list is shown item by item's start
-            picked = [(intro, sources[best.hit])] + [(_lead(t, ITEM_CHARS) if long and t not in best.text else t, h) for t, h in listed]
-            shown = " ".join(t for t, _ in picked)
-            picked += [(cands[i].text, sources[cands[i].hit]) for i in chosen[main:] if cands[i].text not in shown]
+            picked = [(intro, sources[best.hit], intro)] + [
+                (_lead(t, ITEM_CHARS) if long and t not in best.text else t, h, t) for t, h in listed]
+            shown = " ".join(q for _, _, q in picked)
+            picked += [(cands[i].text, sources[cands[i].hit], cands[i].text) for i in chosen[main:] if cands[i].text not in shown]
         citations: list[Citation] = []
         number_of: dict[str, int] = {}
         lines = []
-        for quote, h in picked:
+        for text, h, quote in picked:
             n = number_of.get(h.chunk_id)
             if n is None:
                 n = number_of[h.chunk_id] = len(citations) + 1
                 citations.append(Citation(n, h.doc_id, h.title, h.location, h.text, h.score, quote))
             elif quote not in citations[n - 1].quote:
                 citations[n - 1].quote += " " + quote
-            lines.append(f"{quote} [{n}]")
+            lines.append(f"{text} [{n}]")
         if listed:
             k = 1 + len(listed)
             text = "\n".join([lines[0]] + [f"- {x}" for x in lines[1:k]])
