@@ -262,7 +262,8 @@ def _on_topic(items: list[ItemHit], r: Retrieval) -> list[ItemHit]:
     return [it for it in items if fold(it.text) & topic]
 
 
-_INTRO = re.compile(r"(?:ดังต่อไปนี้|ดังนี้|ได้แก่|ประกอบด้วย|คือ|:)\s*$")
+_INTRO_WORD = re.compile(r"ดังต่อไปนี้|ดังนี้|ได้แก่|ประกอบด้วย|คือ|:")
+_INTRO = re.compile(rf"(?:{_INTRO_WORD.pattern})\s*$")
 LIST_CHARS = 600  # a listed answer longer than this shows each item's start (ITEM_CHARS); the cards hold them whole
 ITEM_CHARS = 120
 MAX_ITEMS = 12
@@ -288,6 +289,8 @@ def list_after(sentence: str, hit: Hit, near: list[Hit]) -> tuple[str, list[tupl
     """A sentence that introduces a list ("… ดังต่อไปนี้ (๑) …"): its introducing words and the
     items "(๑) … (๒) …" that follow, in order, each with the chunk it is in (its own chunk, then on
     in a neighbouring chunk of the same section); ("", []) when it introduces none."""
+    if not _INTRO_WORD.search(sentence):  # most answers: no need to cut the passage again
+        return "", []
     units = answer_sentences(strip_footnotes(hit.text), items=True)
     at = next((i for i, u in enumerate(units) if _number(u) < 0 and _INTRO.search(u) and u in sentence), None)
     if at is None:
