@@ -201,12 +201,9 @@ class AnswerEngine(Answerer):
             elif quote not in citations[n - 1].quote:
                 citations[n - 1].quote += " " + quote
             lines.append(f"{text} [{n}]")
-        if listed:
-            k = 1 + len(listed)
-            text = "\n".join([lines[0]] + [f"- {x}" for x in lines[1:k]])
-            text += ("\n\nข้อความสนับสนุน:\n" + "\n".join(f"- {x}" for x in lines[k:])) if lines[k:] else ""
-        else:
-            text = lines[0] + ("\n\nข้อความสนับสนุน:\n" + "\n".join(f"- {x}" for x in lines[1:]) if len(lines) > 1 else "")
+        k = 1 + len(listed)  # the direct answer (and its list), then the supporting quotes
+        text = "\n".join([lines[0]] + [f"- {x}" for x in lines[1:k]])
+        text += ("\n\nข้อความสนับสนุน:\n" + "\n".join(f"- {x}" for x in lines[k:])) if lines[k:] else ""
         meta = evidence_meta(ev)
         meta.update(question_type=qt.kind, answer_score=round(float(probs[order[0]]), 4))
         return Answer(question, text, False, citations, hits, meta=meta)
