@@ -232,3 +232,14 @@ def test_a_long_list_shows_each_items_start_and_its_card_the_whole_item():
     assert all(ln.startswith("- (") and ln.endswith("… [1]") and len(ln) < 140 for ln in lines[1:])
     for item in answer_sentences(text, items=True)[1:]:  # the card marks each item whole, as the Act has it
         assert item.endswith("ข้อที่ " + item[1]) and item in ans.citations[0].quote
+
+
+def test_a_further_part_is_answered_by_a_sentence_holding_what_it_asks_about():
+    # The fee sentence also scores best for "ถ้าไม่จ่ายต้องเสียดอกเบี้ยเท่าไร" read with the first part's
+    # words, and it gives a figure; only the interest sentence holds ดอกเบี้ย.
+    text = ("มาตรา ๑๒ องค์กรปกครองส่วนท้องถิ่นจะกำหนดให้ผู้ซึ่งฝ่าฝืนข้อบัญญัติท้องถิ่นต้องเสียค่าธรรมเนียมเป็นพิเศษ"
+            "ตามจำนวนที่กำหนดไว้ในข้อบัญญัติท้องถิ่นซึ่งไม่เกินหนึ่งพันบาทก็ได้\n"
+            "ผู้ใดไม่ชำระค่าธรรมเนียมเป็นพิเศษ ต้องเสียดอกเบี้ยร้อยละสิบห้าต่อปี คำนวณถึงวันที่ชำระครบถ้วน")
+    q = "ค่าธรรมเนียมเป็นพิเศษสำหรับคนฝ่าฝืนข้อบัญญัติท้องถิ่นกำหนดได้ไม่เกินเท่าไร ถ้าไม่จ่ายต้องเสียดอกเบี้ยเท่าไร"
+    ans = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))  # no support to lean on
+    assert not ans.refused and "หนึ่งพันบาท" in ans.answer and "ดอกเบี้ยร้อยละสิบห้า" in ans.answer

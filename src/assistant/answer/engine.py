@@ -24,7 +24,7 @@ import numpy as np
 from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
-from assistant.answer.features import FEATURES, Candidate, features, tokens
+from assistant.answer.features import FEATURES, Candidate, features, idf, tokens
 from assistant.query.qtype import analyse, question_parts
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
 from assistant.text.thai import ITEM_MARK, answer_sentences, fold_digits
@@ -66,6 +66,15 @@ def shipped_scorer(path: str = str(WEIGHTS_FILE)) -> Scorer:
 
 def question_tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in tokens(text) if t not in QUESTION_WORDS)
+
+
+OWN_IDF = 7.5  # rarer than ใหม่/ไทย/เสีย in the Thai National Corpus: a word that names a thing
+
+
+def own_words(part: str, first: str) -> list[str]:
+    """The content words of a further part of a question that its first part does not use."""
+    before = set(question_tokens(first))
+    return [t for t in dict.fromkeys(question_tokens(part)) if t not in before and idf(t) >= OWN_IDF]
 
 
 def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]:
@@ -168,9 +177,22 @@ class AnswerEngine(Answerer):
         # A question that asks two things ("ภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง"): the best sentence for
         # each further part joins the answer, read with the first part's words as its context.
         main = len(chosen)
+        if parts:  # the whole question's best may answer a later part only ("…ข้อไหน นำร่องกี่แห่ง")
+            p_probs = self._probabilities(first, cands)
+            ranked = [int(i) for i in np.argsort(-p_probs, kind="stable")]
+            given = self._giving(first, cands, ranked) if asks_for_number(first) else ranked[0]
+            if given is not None and given not in chosen:
+                chosen.append(given)
         for part in parts[1:]:
             p_probs = self._probabilities(part, cands, context=parts[0])
             ranked = [int(i) for i in np.argsort(-p_probs, kind="stable")]
+            # What the part asks about that the answer does not yet hold ("ถ้าไม่จ่ายต้องเสีย
+            # ดอกเบี้ยเท่าไร" after a sentence on the fee): its sentence must hold it, else the first
+            # part's words decide and the same sentence comes back.
+            shown = " ".join(cands[i].text for i in chosen)
+            new = [w for w in own_words(part, parts[0]) if w not in shown]
+            holding = [i for i in ranked if any(w in cands[i].text for w in new)]
+            ranked = holding or ranked
             if asks_for_number(part):  # its sentence gives the figure, or the part goes unanswered
                 given = self._giving(part, cands, ranked)
                 ranked = [given] if given is not None else []
