@@ -48,9 +48,13 @@ FEATURES = ("overlap", "bigram", "coverage", "focus", "type", "type_new", "unit"
 def _tnc_idf() -> dict[str, float]:
     from pythainlp.corpus import tnc
 
-    freqs = tnc.word_freqs()
-    total = sum(f for _, f in freqs)
-    return {w.lower(): math.log(total / (1 + f)) for w, f in freqs}
+    # "acid", "Acid" and "ACID" are one word to the tokeniser: their counts add up (the list comes in
+    # an order that changes from run to run, so keeping one variant made the weights unrepeatable)
+    counts: dict[str, int] = {}
+    for w, f in tnc.word_freqs():
+        counts[w.lower()] = counts.get(w.lower(), 0) + f
+    total = sum(counts.values())
+    return {w: math.log(total / (1 + f)) for w, f in counts.items()}
 
 
 def idf(token: str) -> float:
@@ -108,8 +112,9 @@ def features(qt: QuestionType, q_tokens: tuple[str, ...], question: str, c: Cand
             proximity = 1.0 / (1.0 + gap / 20.0)
     ctx = set(tokens(c.context)) if c.context else set()
     context = sum(idf(t) for t in (q_set & ctx) - shared) / q_idf
-    # the question's rarest word (a name, a term) in the sentence
-    rare = max(q_set, key=idf) if q_set else ""
+    # the question's rarest word (a name, a term) in the sentence; ties (words the corpus lacks)
+    # broken by the word itself, so a run does not depend on the order of a set
+    rare = max(q_set, key=lambda t: (idf(t), t)) if q_set else ""
     focus = 1.0 if rare and rare in s_set else 0.0
     return [
         overlap, bigram, coverage, focus, 1.0 if spans else 0.0, 1.0 if new else 0.0, unit, proximity,
