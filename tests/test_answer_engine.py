@@ -25,6 +25,8 @@ STRONG = Evidence(0.95, 1.0)
     ("โครงการนี้ใช้งบประมาณกี่บาท", "number", "บาท"),
     ("ผู้สูงอายุได้รับเบี้ยยังชีพเดือนละเท่าไร", "number", ""),
     ("มีแนวทางทั้งหมดกี่ข้อ อะไรบ้าง", "list", "ข้อ"),
+    ("สภามีสมาชิกกี่ประเภท", "number", "ประเภท"),  # any classifier, not only a list of units
+    ("แบ่งภัยคุกคามออกเป็นกี่ระดับ", "number", "ระดับ"),
     ("อปท. มีหน้าที่อะไรบ้าง", "list", ""),
     ("เทศบาลตำบลเก็บค่าขยะได้ไหม", "yesno", ""),
     ("อบต. ต้องจัดทำแผนพัฒนาหรือไม่", "yesno", ""),
@@ -243,3 +245,11 @@ def test_a_further_part_is_answered_by_a_sentence_holding_what_it_asks_about():
     q = "ค่าธรรมเนียมเป็นพิเศษสำหรับคนฝ่าฝืนข้อบัญญัติท้องถิ่นกำหนดได้ไม่เกินเท่าไร ถ้าไม่จ่ายต้องเสียดอกเบี้ยเท่าไร"
     ans = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))  # no support to lean on
     assert not ans.refused and "หนึ่งพันบาท" in ans.answer and "ดอกเบี้ยร้อยละสิบห้า" in ans.answer
+
+
+def test_a_count_in_another_word_than_the_question_uses_is_still_an_answer():
+    # "กี่ที่นั่ง" is answered in คน: the counted word helps scoring, it is not required
+    text = "จังหวัดใดมีราษฎรเกินสองล้านคนขึ้นไป ให้มีการเลือกตั้งสมาชิกสภาองค์การบริหารส่วนจังหวัดได้สี่สิบแปดคน"
+    ans = _engine().answer(Retrieval(QueryPlan.bare("จังหวัดประชากรเกินสองล้านคนเลือกสมาชิกสภาองค์การบริหารส่วนจังหวัดได้กี่ที่นั่ง"),
+                                     [_hit(text)], STRONG))
+    assert not ans.refused and "สี่สิบแปดคน" in ans.answer

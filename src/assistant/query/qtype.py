@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.text.thai import words
+
 # Order matters: the first kind whose pattern matches wins ("วันที่เท่าไร" asks for a date, not a
 # number; "มีกี่ข้อ อะไรบ้าง" for a list).
 _KINDS: tuple[tuple[str, re.Pattern], ...] = (
@@ -28,6 +30,7 @@ _WHAT = re.compile(r"อะไร|ใด|ไหน")
 UNITS = ("ล้านบาท", "บาท", "คน", "ราย", "ปี", "เดือน", "วัน", "ชั่วโมง", "นาที", "ครั้ง", "แห่ง", "เมตร",
          "กิโลเมตร", "ไร่", "องศา", "เปอร์เซ็นต์", "ข้อ", "แนวทาง", "ประการ", "ประเทศ", "ตัว", "เล่ม", "เรื่อง")
 _UNIT_AFTER = re.compile(r"กี่\s*(" + "|".join(sorted(UNITS, key=len, reverse=True)) + ")")
+_KI = re.compile(r"กี่\s*([\u0e01-\u0e4e]+)")
 _UNIT_BEFORE = re.compile(r"(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\s*(?:เท่า(?:ไร|ไหร่|ใด))")
 
 
@@ -44,11 +47,20 @@ def unit_asked(question: str, ki_only: bool = False) -> str:
     return m.group(1) if m else ""
 
 
+def counted_as(question: str) -> str:
+    """The word a count is asked in, whatever it is: "กี่ประเภท" → ประเภท, "กี่โครงการ" → โครงการ.
+    A hint for scoring sentences only: a document may count in another word ("กี่ที่นั่ง" is
+    answered by "สี่สิบแปดคน"), so no answer is refused for lacking it."""
+    k = _KI.search(question)
+    following = words(k.group(1)) if k else []
+    return following[0] if following and len(following[0]) > 1 else ""
+
+
 def analyse(question: str) -> QuestionType:
     q = question.strip()
     for kind, pattern in _KINDS:
         if pattern.search(q):
-            return QuestionType(kind, unit_asked(q) if kind in ("number", "list") else "")
+            return QuestionType(kind, (unit_asked(q) or counted_as(q)) if kind in ("number", "list") else "")
     return QuestionType("what" if _WHAT.search(q) else "other")
 
 
