@@ -25,7 +25,7 @@ from assistant.answer.answerers import Answerer, note_guidelines, register_answe
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, idf, tokens
-from assistant.query.qtype import analyse, question_parts
+from assistant.query.qtype import analyse, counted_as, question_parts
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
 from assistant.text.thai import ITEM_MARK, answer_sentences, fold_digits
 
@@ -165,6 +165,13 @@ class AnswerEngine(Answerer):
             if given is None:
                 return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
             order = [given] + [i for i in order if i != given]
+        counted = counted_as(first) if asks_for_number(first) else ""
+        if counted and not figure_given(first, [cands[order[0]].text], counted):
+            # "มีสมาชิกกี่ประเภท": a top sentence that counts in that word ("สามประเภท") leads; none
+            # refuses nothing, since a document may count in another word
+            own = order if not parts else [int(i) for i in np.argsort(-self._probabilities(first, cands), kind="stable")]
+            says = next((i for i in own[: 2 * self.max_sentences] if figure_given(first, [cands[i].text], counted)), None)
+            order = order if says is None else [says] + [i for i in order if i != says]
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
         chosen = [order[0]]

@@ -43,12 +43,13 @@ def asks_for_number(question: str) -> bool:
     return bool(_ASKS_NUMBER.search(question))
 
 
-def figure_given(question: str, texts: list[str]) -> bool:
-    """Does any text give the kind of figure the question asks for (a number with its unit)?"""
+def figure_given(question: str, texts: list[str], unit: str = "") -> bool:
+    """Does any text give the kind of figure the question asks for (a number with its unit, or
+    with `unit` when given)?"""
     if _PERCENT_Q.search(question):  # "กี่เปอร์เซ็นต์" is answered by "ร้อยละสอง"
         return any(_PERCENT.search(t) for t in texts)
     money = any(t.startswith(_MONEY_WORDS) for t in index_tokens(question))
-    unit = unit_asked(question, ki_only=True) or ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
+    unit = unit or unit_asked(question, ki_only=True) or ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
     if unit == "ล้านบาท":
         unit = "บาท"
     pattern = re.compile(_NUM + (r"[\s\u0e01-\u0e4e]{0,12}?" + re.escape(unit) if unit else ""))
