@@ -6,8 +6,9 @@ to `src/assistant/answer/scorer.json` (a small text file shipped with the packag
 Candidates are shaped like the engine's: the sentences of the top three BM25 paragraphs for each
 question over the 1,523 train contexts (the gold paragraph and its strongest distractors), ranked
 in BM25 order; a sentence is positive when it holds a gold answer. The model is fitted to pick,
-within each question, the sentence that answers (a conditional logit): held-out top-1 0.685 where
-a pointwise logistic fit on the same features reached 0.624. Test splits are never read here. `--ablation` refits with each feature left out and prints top-1 accuracy on a held-out fifth.
+within each question, the sentence that answers (a conditional logit): held-out top-1 0.690 where
+a pointwise logistic fit on the same features reaches 0.624. Test splits are never read here.
+`--ablation` refits with each feature left out and prints top-1 accuracy on a held-out fifth.
 Deterministic: the same data gives the same weights.
 """
 

@@ -165,12 +165,13 @@ class AnswerEngine(Answerer):
             if given is None:
                 return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
             order = [given] + [i for i in order if i != given]
+        # the first part's own ranking, when the question asks more than one thing
+        first_order = [int(i) for i in np.argsort(-self._probabilities(first, cands), kind="stable")] if parts else order
         counted = counted_as(first) if asks_for_number(first) else ""
         if counted and not figure_given(first, [cands[order[0]].text], counted):
             # "มีสมาชิกกี่ประเภท": a top sentence that counts in that word ("สามประเภท") leads; none
             # refuses nothing, since a document may count in another word
-            own = order if not parts else [int(i) for i in np.argsort(-self._probabilities(first, cands), kind="stable")]
-            says = next((i for i in own[: 2 * self.max_sentences] if figure_given(first, [cands[i].text], counted)), None)
+            says = next((i for i in first_order[: 2 * self.max_sentences] if figure_given(first, [cands[i].text], counted)), None)
             order = order if says is None else [says] + [i for i in order if i != says]
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
@@ -186,9 +187,7 @@ class AnswerEngine(Answerer):
         # each further part joins the answer, read with the first part's words as its context.
         main = len(chosen)
         if parts:  # the whole question's best may answer a later part only ("…ข้อไหน นำร่องกี่แห่ง")
-            p_probs = self._probabilities(first, cands)
-            ranked = [int(i) for i in np.argsort(-p_probs, kind="stable")]
-            given = self._giving(first, cands, ranked) if asks_for_number(first) else ranked[0]
+            given = self._giving(first, cands, first_order) if asks_for_number(first) else first_order[0]
             if given is not None and given not in chosen:
                 chosen.append(given)
         for part in parts[1:]:
