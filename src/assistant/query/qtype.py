@@ -49,8 +49,8 @@ def unit_asked(question: str, ki_only: bool = False) -> str:
 
 def counted_as(question: str) -> str:
     """The word a count is asked in, whatever it is: "กี่ประเภท" → ประเภท, "กี่โครงการ" → โครงการ.
-    A hint for scoring sentences only: a document may count in another word ("กี่ที่นั่ง" is
-    answered by "สี่สิบแปดคน"), so no answer is refused for lacking it."""
+    A preference (the scorer's unit, a sentence counting in it leads), never a requirement: a
+    document may count in another word ("กี่ที่นั่ง" is answered by "สี่สิบแปดคน")."""
     k = _KI.search(question)
     following = words(k.group(1)) if k else []
     return following[0] if following and len(following[0]) > 1 else ""
