@@ -255,7 +255,7 @@ def test_a_count_in_another_word_than_the_question_uses_is_still_an_answer():
     assert not ans.refused and "สี่สิบแปดคน" in ans.answer
 
 
-def test_a_count_asked_in_a_word_is_answered_by_the_sentence_counting_in_it(monkeypatch):
+def test_a_count_asked_in_a_word_is_answered_by_the_sentence_counting_in_it():
     text = ('มาตรา ๑๐ ห้ามบุคคลใดนอกจากสภาใช้ชื่อ "สภาดิจิทัลเพื่อเศรษฐกิจและสังคมแห่งประเทศไทย" หรือใช้ชื่อในทำนองเดียวกัน'
             'จนเป็นเหตุให้บุคคลอื่นหลงเชื่อว่าเป็นส่วนหนึ่งของสภาดิจิทัลเพื่อเศรษฐกิจและสังคมแห่งประเทศไทย\n'
             "มาตรา ๑๑ สภามีสมาชิกสามประเภท คือ (๑) สมาชิกสามัญ (๒) สมาชิกวิสามัญ (๓) สมาชิกกิตติมศักดิ์")
