@@ -142,9 +142,10 @@ class AnswerEngine(Answerer):
         qt, q_tokens = analyse(question), question_tokens(f"{context} {question}" if context else question)
         return self.scorer.probabilities([features(qt, q_tokens, question, c) for c in cands])
 
-    def _giving(self, question: str, cands: list[Candidate], order: list[int]) -> int | None:
-        """The best of the top candidates that gives the figure `question` asks for."""
-        return next((i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text])), None)
+    def _giving(self, question: str, cands: list[Candidate], order: list[int], unit: str = "") -> int | None:
+        """The best of the top candidates that gives the figure `question` asks for (counted in
+        `unit`, when given)."""
+        return next((i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text], unit)), None)
 
     def compose(self, r: Retrieval) -> Answer:
         if r.items and not r.evidence.unknown:
@@ -171,7 +172,7 @@ class AnswerEngine(Answerer):
         if counted and not figure_given(first, [cands[order[0]].text], counted):
             # "มีสมาชิกกี่ประเภท": a top sentence that counts in that word ("สามประเภท") leads; none
             # refuses nothing, since a document may count in another word
-            says = next((i for i in first_order[: 2 * self.max_sentences] if figure_given(first, [cands[i].text], counted)), None)
+            says = self._giving(first, cands, first_order, counted)
             order = order if says is None else [says] + [i for i in order if i != says]
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
