@@ -1,5 +1,7 @@
 """Query understanding: glossary matching, mined terms, Thai query normalisation, named Acts."""
 
+import pytest
+
 from assistant.knowledge import glossary as G
 from assistant.query.understand import clean_query, named_documents, plan, short_title, year_variants
 
@@ -10,6 +12,22 @@ def test_glossary_matches_at_word_boundaries_ignoring_dots_and_case():
     assert {"ทต", "อบต", "ขยะ"} <= forms
     assert any("smartcity" == m.form for m in g.find("Smart City คืออะไร"))
     assert not [m for m in g.find("การปรับตัวของชุมชน") if m.form == "ปรับ"]
+
+
+def test_a_narrower_word_brings_in_the_broader_term_one_way_only(tmp_path):
+    # The Acts say "ราชการส่วนท้องถิ่น" / "องค์กรปกครองส่วนท้องถิ่น" where an officer names their own kind
+    g = G.load_default()
+    adds = [a for m in g.find("ทต. อยากเปิดศูนย์ดูแลคนพิการ") for a in m.adds]
+    assert {"เทศบาลตำบล", "องค์กรปกครองส่วนท้องถิ่น", "ราชการส่วนท้องถิ่น"} <= set(adds)
+    assert not {"อบต.", "อบจ.", "เทศบาลนคร"} & set(adds)  # never the other kinds of local government
+    broad = [a for m in g.find("ราชการส่วนท้องถิ่นต้องทำอะไร") for a in m.adds]
+    assert "อบต." not in broad and "องค์การบริหารส่วนตำบล" not in broad
+    qp = plan("อบต. ตั้งกองทุนคนพิการได้ไหม", g)
+    assert "ราชการส่วนท้องถิ่น" in qp.searched_as
+    bad = tmp_path / "glossary.yaml"
+    bad.write_text("entries:\n  - {term: ก, narrower: ข}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="narrower"):
+        G.load(bad)
 
 
 def test_plan_expands_colloquial_words_for_both_retrievers():

@@ -24,6 +24,9 @@ class TermGroup:
     forms: list[str]
     kind: str
     source: str  # "glossary" or the doc id it was mined from
+    # More specific words (อบต., เทศบาล) that also bring in `forms` (the Acts' "องค์กรปกครอง
+    # ส่วนท้องถิ่น"); one way only: a group with these is found by them alone, never by its forms.
+    narrower: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -43,7 +46,7 @@ class Glossary:
             self._index(i, g)
 
     def _index(self, i: int, g: TermGroup) -> None:
-        for form in g.forms:
+        for form in g.narrower or g.forms:
             key = squash(form)
             if len(key) >= 2 and i not in self._by_key.get(key, []):
                 self._by_key.setdefault(key, []).append(i)
@@ -92,7 +95,10 @@ def load(path: Path) -> Glossary:
         if not isinstance(e, dict) or not e.get("term"):
             raise ValueError(f"{path}: entry {n} has no 'term'")
         forms = [e["term"]] + [v for v in e.get("variants", []) if v and v != e["term"]]
-        groups.append(TermGroup(forms, e.get("kind", ""), "glossary"))
+        narrower = e.get("narrower", [])
+        if not isinstance(narrower, list):
+            raise ValueError(f"{path}: entry {n} ({e['term']}): 'narrower' must be a list")
+        groups.append(TermGroup(forms, e.get("kind", ""), "glossary", [w for w in narrower if w]))
     return Glossary(groups)
 
 
