@@ -262,3 +262,19 @@ def test_a_count_asked_in_a_word_is_answered_by_the_sentence_counting_in_it():
     q = "สภาดิจิทัลเพื่อเศรษฐกิจและสังคมแห่งประเทศไทยมีสมาชิกกี่ประเภท"
     ans = _engine().answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))
     assert not ans.refused and ans.answer.startswith("มาตรา ๑๑ สภามีสมาชิกสามประเภท")
+
+
+def test_a_question_on_what_the_law_says_hears_it_from_an_act_among_the_top_passages():
+    # the guidance's sentence answers the first half; the Act ranked fourth holds what the law says
+    news = [_hit("แนวทางที่ 2 ส่งเสริมการมีส่วนร่วมของชุมชนในการพัฒนาเมืองอัจฉริยะ", 1),
+            _hit("เทศบาลหลายแห่งเปิดเวทีรับฟังความเห็นของประชาชนเรื่องเมืองอัจฉริยะ", 2),
+            _hit("ประชาชนในพื้นที่ร่วมออกแบบโครงการพัฒนาเมืองอัจฉริยะกับเทศบาล", 3)]
+    act = Hit("c4", "law.txt", "พระราชบัญญัติเทศบาล พ.ศ. ๒๔๙๖", "มาตรา ๕๐", "มาตรา ๕๐ ภายใต้บังคับแห่งกฎหมาย "
+              "เทศบาลตำบลมีหน้าที่ต้องทำในเขตเทศบาล และให้คำนึงถึงการมีส่วนร่วมของประชาชนในการจัดทำแผนพัฒนาเทศบาล", 0.02)
+    q = "แนวทางข้อที่ให้ชุมชนมีส่วนร่วม ถ้าเทศบาลจะทำจริง กฎหมายเขียนไว้ไหมว่าต้องให้ประชาชนมีส่วนร่วมตอนทำแผน"
+    ans = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare(q), news + [act], STRONG))
+    assert "การมีส่วนร่วมของประชาชนในการจัดทำแผนพัฒนาเทศบาล" in ans.answer
+    assert ans.citations[-1].doc_id == "law.txt" and ans.citations[-1].location == "มาตรา ๕๐"
+    # a question that does not ask about the law is not sent to an Act
+    plain = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare("แนวทางข้อที่ให้ชุมชนมีส่วนร่วมคือข้อไหน"), news + [act], STRONG))
+    assert all(c.doc_id != "law.txt" for c in plain.citations)

@@ -26,12 +26,15 @@ from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, idf, tokens
 from assistant.query.qtype import analyse, counted_as, question_parts
+from assistant.query.understand import is_act_title
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
 from assistant.text.thai import ITEM_MARK, answer_sentences, fold_digits
 
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
-_COUNT = re.compile(r"ทั้งหมด|กี่")  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
+_COUNT = re.compile(r"ทั้งหมด|กี่")
+_ASKS_LAW = re.compile(r"กฎหมาย|พ\.?\s?ร\.?\s?บ|พระราชบัญญัติ")  # "…กฎหมายเขียนไว้ไหม", "ตาม พ.ร.บ. …"
+ACT_PASSAGES = 5  # how far down the hits an Act may be for a question that asks what the law says  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,8 @@ class AnswerEngine(Answerer):
                 (_lead(t, ITEM_CHARS) if long and t not in best.text else t, h, t) for t, h in listed]
             shown = " ".join(q for _, _, q in picked)
             picked += [(cands[i].text, sources[cands[i].hit], cands[i].text) for i in chosen[main:] if cands[i].text not in shown]
+        law = self._law_said(r, [h for _, h, _ in picked], " ".join(q for _, _, q in picked))
+        picked += [(law.text, r.hits[law.hit], law.text)] if law else []
         citations: list[Citation] = []
         number_of: dict[str, int] = {}
         lines = []
@@ -237,6 +242,24 @@ class AnswerEngine(Answerer):
         meta = evidence_meta(ev)
         meta.update(question_type=qt.kind, answer_score=round(float(probs[order[0]]), 4))
         return Answer(question, text, False, citations, hits, meta=meta)
+
+    def _law_said(self, r: Retrieval, quoted: list[Hit], shown: str) -> Candidate | None:
+        """For a question that asks what the law says ("…กฎหมายเขียนไว้ไหมว่า…", often beside a
+        question on the guidance) answered so far from no Act: the best sentence of the Acts among
+        the top passages (its `hit`: an index into r.hits), or None."""
+        if not _ASKS_LAW.search(r.question) or any(is_act_title(h.title) for h in quoted):
+            return None
+        acts = [i for i, h in enumerate(r.hits[:ACT_PASSAGES]) if is_act_title(h.title)]
+        if not acts:
+            return None
+        top = r.hits[0].score or 1.0
+        cands = [Candidate(c.text, i, float(i), c.position, c.context, r.hits[i].score / top) for i in acts
+                 for c in candidates(Retrieval(r.plan, [r.hits[i]], r.evidence), 1)[0]]
+        if not cands:
+            return None
+        # what it asks the law about: "กฎหมาย" itself would pick "ภายใต้บังคับแห่งกฎหมาย"
+        best = cands[int(np.argmax(self._probabilities(_ASKS_LAW.sub(" ", r.question), cands)))]
+        return best if best.text not in shown else None
 
     def _items(self, r: Retrieval) -> Answer:
         """Numbered items, or an Act's section, quoted from the document that holds them."""
@@ -267,6 +290,12 @@ class AnswerEngine(Answerer):
         else:
             head = f"มีทั้งหมด {first.of} {st}" if len(lines) == first.of else f"{st}ที่เกี่ยวข้อง"
             text = head + ":\n" + "\n".join(f"{it.number}. {q} [{n}]" for it, q, n in lines)
+        law = self._law_said(r, [it.hit for it in items], " ".join(c.quote for c in citations))
+        if law:
+            h = r.hits[law.hit]
+            n = number_of[h.chunk_id] = len(citations) + 1
+            citations.append(Citation(n, h.doc_id, h.title, h.location, h.text, h.score, law.text))
+            text += f"\n\nข้อความสนับสนุน:\n- {law.text} [{n}]"
         meta = evidence_meta(r.evidence)
         meta.update(question_type="item", items=[{"label": it.label, "number": it.number} for it in items])
         return Answer(r.question, text, False, citations, [it.hit for it in r.items] + [h for h in r.hits if h.chunk_id not in number_of],

@@ -121,6 +121,11 @@ def plan(
 
 
 _ACT_TITLE = ("พระราชบัญญัติ", "พระราชกฤษฎีกา", "พระราชกำหนด")
+
+
+def is_act_title(title: str) -> bool:
+    """A document titled as an Act (or a royal decree): law, not news about it."""
+    return title.startswith(_ACT_TITLE)
 _SECTION_AT_END = re.compile(r"มาตรา\s*([0-9๐-๙]+)\s*$")
 
 
@@ -194,7 +199,7 @@ class QueryUnderstanding:
                 for group in glossary_mod.mine(text, doc_id):
                     mined.add(group)
         docs = self.index.documents()
-        titles = {d.doc_id: short_title(d.title) for d in docs if d.title.startswith(_ACT_TITLE)}
+        titles = {d.doc_id: short_title(d.title) for d in docs if is_act_title(d.title)}
         guidance = frozenset(d.doc_id for d in docs if d.collection == GUIDANCE)
         corpus = "\n".join(squash(f"{title}{text}") for _, _, title, text, _ in rows)
         enumerations, sections = _enumerations(rows, set(titles))
