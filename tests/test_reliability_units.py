@@ -73,6 +73,31 @@ def test_orphans_never_crowd_out_known_chunks(tmp_path):
     assert idx.check()["healthy"]
 
 
+def test_dense_search_of_a_small_index_is_exact_and_follows_new_vectors(tmp_path, monkeypatch):
+    """Up to EXACT_MAX vectors every one is scored (HNSW's misses differ between processes); a
+    later ingest is searched at once; above the limit HNSW answers."""
+    from ingest import pipeline
+    from assistant.store import index as index_mod
+
+    write_docs(tmp_path / "docs", 4)
+    idx = Index(tmp_path / "index", model_fingerprint="fake:1")
+    pipeline.ingest([tmp_path / "docs"], idx, fake_embed, count, chunk_tokens=40)
+    ids = idx.catalog.chunk_ids()
+    stored = idx.vectors.get_vectors(ids)
+    q = fake_vec("query")
+    truth = sorted(ids, key=lambda c: (-float(stored[c] @ q), c))[:12]
+    assert [c for c, _ in idx.dense(q, 12)] == truth
+    write_docs(tmp_path / "more", 1, "more")
+    pipeline.ingest([tmp_path / "more"], idx, fake_embed, count, chunk_tokens=40)
+    new = set(idx.catalog.chunk_ids()) - set(ids)
+    target = next(iter(new))
+    top = idx.dense(fake_vec(passage_text(idx.catalog.chunks([target])[target])), 1)
+    assert top[0][0] == target  # the new chunk's own vector is its nearest
+    monkeypatch.setattr(index_mod, "EXACT_MAX", 0)
+    hnsw = [c for c, _ in idx.dense(q, 12)]
+    assert len(hnsw) == 12 and len(set(hnsw) & set(truth)) >= 10
+
+
 def test_a_snapshot_holds_still_while_another_thread_commits(tmp_path):
     from ingest import pipeline
 

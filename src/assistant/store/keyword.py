@@ -48,9 +48,13 @@ class KeywordIndex:
         scores = self.model.get_scores(known) if known else 0.0
         if more:
             scores = scores + extra_weight * self.model.get_scores(more)
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top])]
+        # bm25s adds a query's terms up in an order that changes from run to run (PYTHONHASHSEED):
+        # scores equal but for float noise must compare equal, and ties go in index order, or
+        # the same question ranks differently in two processes
+        scores = np.round(scores, 6)
+        m = min(len(scores), n + 64)
+        pool = np.argpartition(-scores, m - 1)[:m]
+        top = pool[np.lexsort((pool, -scores[pool]))][:n]
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def save(self, root: Path) -> None:
