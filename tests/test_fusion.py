@@ -20,3 +20,19 @@ def test_cap_per_doc_makes_room_for_other_documents():
     doc_of = {cid: cid[0] for cid, _ in items}
     top = cap_per_doc(items, doc_of, cap=2, k=3)
     assert [c for c, _ in top] == ["a0", "a1", "b0"]
+
+
+def test_a_question_on_what_the_law_says_keeps_an_act_in_the_top_five():
+    from types import SimpleNamespace
+
+    from assistant.query.qtype import asks_about_law
+    from assistant.retrieve.retriever import keep_an_act
+
+    chunks = {c: SimpleNamespace(title="ข่าว") for c in "abcdefg"}
+    chunks["f"] = SimpleNamespace(title="พระราชบัญญัติเทศบาล พ.ศ. ๒๔๙๖")
+    pool = [(c, 1.0 - i / 10) for i, c in enumerate("abcdefg")]
+    ranked = pool[:6]
+    assert [c for c, _ in keep_an_act(ranked, pool, chunks, 5, 6)] == list("abcdfe")  # the Act takes the fifth place
+    assert keep_an_act(pool[:4] + [pool[5]], pool, chunks, 5, 5) == pool[:4] + [pool[5]]  # one is there already
+    assert asks_about_law("กฎหมายที่ตั้งเทศบาลเขียนไว้ไหมว่าต้องให้ประชาชนมีส่วนร่วม")
+    assert asks_about_law("ตาม พ.ร.บ. ข้อมูลข่าวสาร ต้องเปิดเผยไหม") and not asks_about_law("แนวทางที่ 2 คืออะไร")

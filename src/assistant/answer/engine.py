@@ -25,16 +25,14 @@ from assistant.answer.answerers import Answerer, note_guidelines, register_answe
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, idf, tokens
-from assistant.query.qtype import analyse, counted_as, question_parts
+from assistant.query.qtype import LAW_WORDS, analyse, asks_about_law, counted_as, question_parts
 from assistant.query.understand import is_act_title
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
 from assistant.text.thai import ITEM_MARK, answer_sentences, fold_digits
 
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
-_COUNT = re.compile(r"ทั้งหมด|กี่")
-_ASKS_LAW = re.compile(r"กฎหมาย|พ\.?\s?ร\.?\s?บ|พระราชบัญญัติ")  # "…กฎหมายเขียนไว้ไหม", "ตาม พ.ร.บ. …"
-ACT_PASSAGES = 5  # how far down the hits an Act may be for a question that asks what the law says  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
+_COUNT = re.compile(r"ทั้งหมด|กี่")  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
 
 
 @dataclass(frozen=True)
@@ -121,10 +119,11 @@ class AnswerEngine(Answerer):
     max_chars: int = 350
     support_ratio: float = 0.35
     max_sentences: int = 3
+    act_passages: int = 5  # how far down the hits a question on what the law says looks for an Act
 
     @classmethod
     def from_settings(cls, settings) -> "AnswerEngine":
-        return cls(refusal_rule(settings), passages=settings.answer_passages)
+        return cls(refusal_rule(settings), passages=settings.answer_passages, act_passages=settings.act_slot or 5)
 
     def answer(self, retrieval: Retrieval) -> Answer:
         return note_guidelines(retrieval, self.compose(retrieval), line=True)
@@ -247,9 +246,9 @@ class AnswerEngine(Answerer):
         """For a question that asks what the law says ("…กฎหมายเขียนไว้ไหมว่า…", often beside a
         question on the guidance) answered so far from no Act: the best sentence of the Acts among
         the top passages (its `hit`: an index into r.hits), or None."""
-        if not _ASKS_LAW.search(r.question) or any(is_act_title(h.title) for h in quoted):
+        if not asks_about_law(r.question) or any(is_act_title(h.title) for h in quoted):
             return None
-        acts = [i for i, h in enumerate(r.hits[:ACT_PASSAGES]) if is_act_title(h.title)]
+        acts = [i for i, h in enumerate(r.hits[: self.act_passages]) if is_act_title(h.title)]
         if not acts:
             return None
         top = r.hits[0].score or 1.0
@@ -258,7 +257,7 @@ class AnswerEngine(Answerer):
         if not cands:
             return None
         # what it asks the law about: "กฎหมาย" itself would pick "ภายใต้บังคับแห่งกฎหมาย"
-        best = cands[int(np.argmax(self._probabilities(_ASKS_LAW.sub(" ", r.question), cands)))]
+        best = cands[int(np.argmax(self._probabilities(LAW_WORDS.sub(" ", r.question), cands)))]
         return best if best.text not in shown else None
 
     def _items(self, r: Retrieval) -> Answer:

@@ -81,3 +81,11 @@ def question_parts(question: str) -> list[str]:
         out.append(" ".join(clauses[start : i + 1]))
         start = i + 1
     return out
+
+
+LAW_WORDS = re.compile(r"กฎหมาย|พ\.?\s?ร\.?\s?บ|พระราชบัญญัติ")  # "…กฎหมายเขียนไว้ไหม", "ตาม พ.ร.บ. …"
+
+
+def asks_about_law(question: str) -> bool:
+    """Whether the question asks what the law says: an Act, not news about it, answers that part."""
+    return bool(LAW_WORDS.search(question))

@@ -14,7 +14,8 @@ from langchain_core.retrievers import BaseRetriever
 
 from assistant.answer.evidence import evidence_for
 from assistant.config import Settings
-from assistant.query.understand import QueryUnderstanding
+from assistant.query.qtype import asks_about_law
+from assistant.query.understand import QueryUnderstanding, is_act_title
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
 from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval, is_commentary
 from assistant.store.index import Index
@@ -39,6 +40,19 @@ def cap_per_doc(items: list[tuple[str, float]], doc_of: dict[str, str], cap: int
         if len(kept) == k:
             break
     return (kept + overflow)[:k]
+
+
+def keep_an_act(ranked: list[tuple[str, float]], pool: list[tuple[str, float]], chunks: dict, slot: int,
+                k: int) -> list[tuple[str, float]]:
+    """The first `slot` places hold an Act's passage: when none does, the best-ranked one in `pool`
+    takes the last of them (news about a law must not crowd out the law)."""
+    if any(is_act_title(chunks[c].title) for c, _ in ranked[:slot]):
+        return ranked
+    act = next(((c, sc) for c, sc in pool if is_act_title(chunks[c].title)), None)
+    if act is None:
+        return ranked
+    rest = [x for x in ranked if x[0] != act[0]]
+    return (rest[: slot - 1] + [act] + rest[slot - 1 :])[:k]
 
 
 class Retriever:
@@ -101,8 +115,10 @@ class Retriever:
         if allowed is not None:
             fused = [(c, sc) for c, sc in fused if c in allowed]
         doc_of = {cid: ch.doc_id for cid, ch in chunks.items()}
-        fused = cap_per_doc([(c, sc) for c, sc in fused if c in chunks], doc_of, s.per_doc_cap, k,
-                            dict.fromkeys(guidance, s.guidance_cap))
+        pool = [(c, sc) for c, sc in fused if c in chunks]
+        fused = cap_per_doc(pool, doc_of, s.per_doc_cap, k, dict.fromkeys(guidance, s.guidance_cap))
+        if s.act_slot and asks_about_law(plan.text):
+            fused = keep_an_act(fused, pool, chunks, s.act_slot, k)
         part_scores = {name: dict(items) for name, items in ranked.parts.items()}
         hits = []
         for rank, (cid, score) in enumerate(fused, 1):
