@@ -126,6 +126,8 @@ _ACT_TITLE = ("พระราชบัญญัติ", "พระราชก�
 def is_act_title(title: str) -> bool:
     """A document titled as an Act (or a royal decree): law, not news about it."""
     return title.startswith(_ACT_TITLE)
+
+
 _SECTION_AT_END = re.compile(r"มาตรา\s*([0-9๐-๙]+)\s*$")
 
 

@@ -61,8 +61,8 @@ class Problem:
     blocking: bool
 
 
-# Up to this many vectors, dense search scores every vector (~15 MB and ~2 ms at 5k; 60 MB at
-# 20k) instead of asking HNSW, whose misses differ between processes; above it, HNSW.
+# Up to this many vectors, dense search scores every vector (~15 MB and ~4 ms a query at 5k;
+# 60 MB at 20k) instead of asking HNSW, whose misses differ between processes; above it, HNSW.
 EXACT_MAX = 20_000
 BACKUP_EVERY_S = 600.0  # during a long ingest, the catalog backup is refreshed at most this often
 
@@ -246,19 +246,23 @@ class Index:
         if exact is None:
             return self.vectors.query(vector, n)
         ids, matrix = exact
+        if not ids:
+            return []
         sims = matrix @ np.asarray(vector, dtype=np.float32)
         top = np.argsort(-sims, kind="stable")[:n]
         return [(ids[i], float(sims[i])) for i in top]
 
     def _exact_vectors(self) -> tuple[list[str], np.ndarray] | None:
-        """Every vector, read once per state of the collection (None above EXACT_MAX)."""
-        count = self.vectors.count()
-        key = (self._vectors_seen, id(self.vectors), count)
+        """Every vector, read once per state of the collection (None above EXACT_MAX). A commit
+        moves the state on (this object's own through _wrote, another process's through
+        _fresh_vectors); vectors not yet committed are not searched, as the catalog would drop
+        them anyway."""
+        key = (self._vectors_seen, id(self.vectors))
         cached = self._exact
         if cached is not None and cached[0] == key:
             return cached[1]
         found = None
-        if count <= EXACT_MAX:
+        if self.vectors.count() <= EXACT_MAX:
             ids, parts = [], []
             for page_ids, vecs, _ in self.vectors.pages():
                 ids += page_ids
