@@ -690,7 +690,8 @@ def test_reviewer_runs_a_set_records_a_verdict_and_exports_it(browser, server, t
     assert _rv_row(pg, "r2").count() == 1
     # the latest committed evaluation report, with its plots
     pg.locator("#tpa-rv-report-box").get_by_text("รายงานการประเมินล่าสุด").click()
-    pg.wait_for_function("document.querySelector('#tpa-rv-report').innerText.includes('eval/reports/')")
+    # the accordion renders its content after the click: wait for the element, then for its text
+    pg.wait_for_function("(document.querySelector('#tpa-rv-report')?.innerText || '').includes('eval/reports/')")
     assert "Recall@5" in pg.locator("#tpa-rv-report").inner_text()
     expect(pg.locator("#tpa-rv-plots img").first).to_be_visible()
     pg.click("#tpa-rv-export-csv")
