@@ -78,6 +78,11 @@ def own_words(part: str, first: str) -> list[str]:
     return [t for t in dict.fromkeys(question_tokens(part)) if t not in before and idf(t) >= OWN_IDF]
 
 
+def sentences_of(hit: Hit) -> list[str]:
+    """A passage's sentences fit for quoting, headings and list debris left out."""
+    return [s for s in answer_sentences(strip_footnotes(hit.text)) if len(s) >= MIN_SENTENCE]
+
+
 def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]:
     """Sentences of the top passages and of their neighbouring chunks, each once; with the hit each
     came from (index into the returned list of hits)."""
@@ -87,7 +92,7 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
     top = r.hits[0].score or 1.0
 
     def add(hit: Hit, rank: float, score: float) -> None:
-        sents = [s for s in answer_sentences(strip_footnotes(hit.text)) if len(s) >= MIN_SENTENCE]
+        sents = sentences_of(hit)
         fresh = []
         for pos, s in enumerate(sents):
             key = re.sub(r"\s+", "", s)
@@ -252,8 +257,8 @@ class AnswerEngine(Answerer):
         if not acts:
             return None
         top = r.hits[0].score or 1.0
-        cands = [Candidate(c.text, i, float(i), c.position, c.context, r.hits[i].score / top) for i in acts
-                 for c in candidates(Retrieval(r.plan, [r.hits[i]], r.evidence), 1)[0]]
+        cands = [Candidate(t, i, float(i), pos, sents[pos - 1] if pos else "", r.hits[i].score / top) for i in acts
+                 for sents in [sentences_of(r.hits[i])] for pos, t in enumerate(sents)]
         if not cands:
             return None
         # what it asks the law about: "กฎหมาย" itself would pick "ภายใต้บังคับแห่งกฎหมาย"
