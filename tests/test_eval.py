@@ -71,7 +71,7 @@ def test_harness_scores_and_reports(built_index, tmp_path):
     result["latencies_ms"] = result["domain"].pop("latencies_ms")
     result["meta"] = {"index": "tmp", "documents": 1, "chunks": 1, "model": a.embedder.fingerprint, "settings": {}}
     test_split = result["domain"]["splits"]["test"]
-    assert set(test_split["retrieval"]) == {"hybrid", "dense", "bm25"}
+    assert set(test_split["retrieval"]) == {"hybrid", "dense", "bm25", "window"}
     assert test_split["retrieval"]["hybrid"]["R@10"] == 1.0
     assert test_split["answers"]["citation_validity"] == 1.0
     from dataclasses import asdict

@@ -36,3 +36,42 @@ def test_a_question_on_what_the_law_says_keeps_an_act_in_the_top_five():
     assert keep_an_act(pool[:4] + [pool[5]], pool, chunks, 5, 5) == pool[:4] + [pool[5]]  # one is there already
     assert asks_about_law("กฎหมายที่ตั้งเทศบาลเขียนไว้ไหมว่าต้องให้ประชาชนมีส่วนร่วม")
     assert asks_about_law("ตาม พ.ร.บ. ข้อมูลข่าวสาร ต้องเปิดเผยไหม") and not asks_about_law("แนวทางที่ 2 คืออะไร")
+
+
+def test_a_chunks_window_holds_its_neighbours_in_the_same_document_only():
+    from assistant.store.keyword import window_tokens
+
+    positions = [("a", 0), ("a", 1), ("b", 0), ("a", 2), ("a", 5)]
+    toks = [["x"], ["y"], ["z"], ["w"], ["v"]]
+    win = window_tokens(positions, toks, width=1)
+    assert win == [["x", "y"], ["x", "y", "w"], ["z"], ["y", "w"], ["v"]]  # in document order; ("a", 5) has no neighbour
+
+
+def test_the_window_view_finds_a_passage_whose_words_the_chunker_split_and_survives_a_reload(tmp_path):
+    from assistant.store.keyword import KeywordIndex
+
+    # The question's two words sit in two neighbouring chunks of one document; elsewhere each
+    # word stands alone in a chunk of its own.
+    toks = [["ภาษี", "ป้าย"], ["อัตรา", "ค่าธรรมเนียม"], ["ภาษี", "ที่ดิน"], ["อัตรา", "ดอกเบี้ย"], ["ข่าว", "กีฬา"]]
+    ids = ["n0", "n1", "x0", "y0", "z0"]
+    positions = [("law", 0), ("law", 1), ("news1", 0), ("news2", 0), ("news3", 0)]
+    kw = KeywordIndex.build(toks, ids, 3, "m", positions)
+    kw.save(tmp_path / "keyword")
+    again = KeywordIndex.load(tmp_path / "keyword")
+    assert again is not None and again.window is not None and again.generation == 3
+    for k in (kw, again):
+        by_window = [c for c, _ in k.search(["ป้าย", "ค่าธรรมเนียม"], 5, window=True)]
+        assert by_window[:2] == ["n0", "n1"]  # each holds both words through its neighbour
+        assert {c for c, _ in k.search(["ป้าย", "ค่าธรรมเนียม"], 5)} == {"n0", "n1"}
+        assert k.search(["ภาษี", "ดอกเบี้ย"], 5, window=True)[0][1] > 0
+
+
+def test_a_keyword_index_saved_without_windows_is_rebuilt(tmp_path):
+    import json
+
+    from assistant.store.keyword import KeywordIndex
+
+    KeywordIndex.build([["ภาษี"]], ["c0"], 1, "m", [("d", 0)]).save(tmp_path / "kw")
+    meta = tmp_path / "kw" / "gen-1" / "meta.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "window": None}))  # as an older version saved it
+    assert KeywordIndex.load(tmp_path / "kw") is None  # the caller rebuilds it from the catalog

@@ -141,8 +141,8 @@ def test_a_damaged_keyword_index_is_rebuilt_not_fatal(tmp_path):
     idx = Index(tmp_path / "index", model_fingerprint="fake:1")
     pipeline.ingest([tmp_path / "docs"], idx, fake_embed, count, chunk_tokens=40)
     gen_dir = tmp_path / "index" / "keyword" / f"gen-{idx.generation}"
-    for f in gen_dir.iterdir():
-        if f.name != "chunk_ids.json":
+    for f in gen_dir.rglob("*"):  # the window view's files too
+        if f.is_file() and f.name != "chunk_ids.json":
             f.write_bytes(b"garbage")
     fresh = Index(tmp_path / "index", model_fingerprint="fake:1")
     assert fresh.bm25(["เอกสาร", "ข้อความ"], 3)  # rebuilt from the catalog

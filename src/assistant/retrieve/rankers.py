@@ -59,7 +59,8 @@ def hybrid(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
     s = ctx.settings
     parts: dict[str, Ranking] = {}
     for name in s.fusion:
-        parts.update(RANKERS[name](ctx, plan, n).parts)
+        if getattr(s, f"{name}_weight", 1.0):  # a weight of 0 switches a ranker off
+            parts.update(RANKERS[name](ctx, plan, n).parts)
     weights = {name: getattr(s, f"{name}_weight", 1.0) for name in parts}
     return Ranked(rrf({name: [c for c, _ in items] for name, items in parts.items()}, weights, s.rrf_k), parts)
 
@@ -74,3 +75,10 @@ def dense(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
 def bm25(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
     items = ctx.index.bm25(plan.tokens, n, plan.extra_tokens, ctx.settings.expansion_weight)
     return Ranked(items, {"bm25": items})
+
+
+@register_ranker("window")
+def window(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
+    """BM25 of each chunk's window (the chunk and its neighbours in its document, store/keyword.py)."""
+    items = ctx.index.bm25(plan.tokens, n, plan.extra_tokens, ctx.settings.expansion_weight, window=True)
+    return Ranked(items, {"window": items})

@@ -176,19 +176,21 @@ class Catalog:
         q = f"SELECT {self._CHUNK_COLS} FROM chunks WHERE doc_id=? AND ordinal IN ({','.join('?' * len(ordinals))}) ORDER BY ordinal"
         return [Chunk(*r) for r in self.db.execute(q, [doc_id, *ordinals])]
 
-    def all_tokens(self) -> tuple[list[str], list[list[str]]]:
-        ids, toks = [], []
-        for cid, t in self.db.execute("SELECT chunk_id, tokens FROM chunks ORDER BY rowid"):
+    def all_tokens(self) -> tuple[list[str], list[tuple[str, int]], list[list[str]]]:
+        """(chunk ids, (doc id, ordinal) of each, keyword tokens of each)."""
+        ids, positions, toks = [], [], []
+        for cid, doc, ordinal, t in self.db.execute("SELECT chunk_id, doc_id, ordinal, tokens FROM chunks ORDER BY rowid"):
             ids.append(cid)
+            positions.append((doc, ordinal))
             toks.append(t.split(" ") if t else [])
-        return ids, toks
+        return ids, positions, toks
 
-    def tokens_at_generation(self) -> tuple[int, list[str], list[list[str]]]:
-        """(generation, chunk ids, tokens) read from one snapshot, so they belong together."""
+    def tokens_at_generation(self) -> tuple[int, list[str], list[tuple[str, int]], list[list[str]]]:
+        """(generation, chunk ids, positions, tokens) read from one snapshot, so they belong together."""
         with self.reading():
             gen = self.generation
-            ids, toks = self.all_tokens()
-        return gen, ids, toks
+            ids, positions, toks = self.all_tokens()
+        return gen, ids, positions, toks
 
     def counts(self) -> tuple[int, int]:
         """(chunks, documents), from one snapshot."""

@@ -203,8 +203,8 @@ class Index:
             self._keywords = keep
 
     def _rebuild_keyword(self) -> KeywordIndex:
-        gen, ids, toks = self.catalog.tokens_at_generation()
-        kw = KeywordIndex.build(toks, ids, gen, self.model_fingerprint)
+        gen, ids, positions, toks = self.catalog.tokens_at_generation()
+        kw = KeywordIndex.build(toks, ids, gen, self.model_fingerprint, positions)
         try:
             on_disk = int((self.root / "keyword" / "CURRENT").read_text().strip())
         except (OSError, ValueError):
@@ -296,8 +296,9 @@ class Index:
         if self._vectors_seen == before:
             self._vectors_seen = self._vector_state()
 
-    def bm25(self, tokens: list[str], n: int, extra: list[str] = (), extra_weight: float = 0.5) -> list[tuple[str, float]]:
-        return self.keyword().search(tokens, n, extra, extra_weight)
+    def bm25(self, tokens: list[str], n: int, extra: list[str] = (), extra_weight: float = 0.5,
+             window: bool = False) -> list[tuple[str, float]]:
+        return self.keyword().search(tokens, n, extra, extra_weight, window)
 
     # ---------------------------------------------------------------- writing
     @contextmanager
