@@ -228,10 +228,10 @@ class _OnnxEncoder:
         cfg = model_dir / "sentence_bert_config.json"
         if cfg.is_file():
             max_len = int(json.loads(cfg.read_text()).get("max_seq_length", 512))
-        self.counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.counter.no_truncation()
-        self.counter.no_padding()
-        self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer_file = str(model_dir / "tokenizer.json")
+        self._counter = None  # made on first use: only ingest counts tokens (reading the file takes ~1.6 s)
+        self._counter_lock = threading.Lock()
+        self.tok = Tokenizer.from_file(self._tokenizer_file)
         self.tok.enable_truncation(max_len)
         pad = self.tok.token_to_id("<pad>")
         self.tok.enable_padding(pad_id=pad if pad is not None else 0, pad_token="<pad>")
@@ -249,6 +249,20 @@ class _OnnxEncoder:
 
     # transformers' tokenizer drops surrounding whitespace before tokenizing (a trailing space
     # would otherwise add a '▁' token); strip the same way so both backends count and chunk alike.
+    @property
+    def counter(self):
+        """The same tokenizer without truncation or padding."""
+        if self._counter is None:
+            from tokenizers import Tokenizer
+
+            with self._counter_lock:
+                if self._counter is None:
+                    counter = Tokenizer.from_file(self._tokenizer_file)
+                    counter.no_truncation()
+                    counter.no_padding()
+                    self._counter = counter
+        return self._counter
+
     def count_tokens(self, text: str) -> int:
         return len(self.counter.encode(text.strip(), add_special_tokens=False).ids)
 
