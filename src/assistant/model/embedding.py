@@ -247,8 +247,6 @@ class _OnnxEncoder:
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.dim = int(self.session.get_outputs()[0].shape[-1]) if isinstance(self.session.get_outputs()[0].shape[-1], int) else 384
 
-    # transformers' tokenizer drops surrounding whitespace before tokenizing (a trailing space
-    # would otherwise add a '▁' token); strip the same way so both backends count and chunk alike.
     @property
     def counter(self):
         """The same tokenizer without truncation or padding."""
@@ -263,6 +261,8 @@ class _OnnxEncoder:
                     self._counter = counter
         return self._counter
 
+    # transformers' tokenizer drops surrounding whitespace before tokenizing (a trailing space
+    # would otherwise add a '▁' token); strip the same way so both backends count and chunk alike.
     def count_tokens(self, text: str) -> int:
         return len(self.counter.encode(text.strip(), add_special_tokens=False).ids)
 
