@@ -59,7 +59,7 @@ def build(shared_eval: Path, top: int = 3) -> tuple[np.ndarray, np.ndarray, np.n
                 sents[d["doc_id"]] = [s for s in answer_sentences(d["text"]) if len(s) >= 12]
             ss = sents[d["doc_id"]]
             for pos, s in enumerate(ss):
-                c = Candidate(s, rank, float(rank), pos, ss[pos - 1] if pos else "", float(sc) / best)
+                c = Candidate.at(ss, pos, rank, float(rank), float(sc) / best)
                 X.append(features(qt, q_tokens, q["question"], c))
                 y.append(any(a in _norm(s) for a in answers))
                 group.append(qn)

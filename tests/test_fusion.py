@@ -55,7 +55,7 @@ def test_the_window_view_finds_a_passage_whose_words_the_chunker_split_and_survi
     toks = [["ภาษี", "ป้าย"], ["อัตรา", "ค่าธรรมเนียม"], ["ภาษี", "ที่ดิน"], ["อัตรา", "ดอกเบี้ย"], ["ข่าว", "กีฬา"]]
     ids = ["n0", "n1", "x0", "y0", "z0"]
     positions = [("law", 0), ("law", 1), ("news1", 0), ("news2", 0), ("news3", 0)]
-    kw = KeywordIndex.build(toks, ids, 3, "m", positions)
+    kw = KeywordIndex.build(toks, ids, positions, 3, "m")
     kw.save(tmp_path / "keyword")
     again = KeywordIndex.load(tmp_path / "keyword")
     assert again is not None and again.window is not None and again.generation == 3
@@ -71,7 +71,7 @@ def test_a_keyword_index_saved_without_windows_is_rebuilt(tmp_path):
 
     from assistant.store.keyword import KeywordIndex
 
-    KeywordIndex.build([["ภาษี"]], ["c0"], 1, "m", [("d", 0)]).save(tmp_path / "kw")
+    KeywordIndex.build([["ภาษี"]], ["c0"], [("d", 0)], 1, "m").save(tmp_path / "kw")
     meta = tmp_path / "kw" / "gen-1" / "meta.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "window": None}))  # as an older version saved it
     assert KeywordIndex.load(tmp_path / "kw") is None  # the caller rebuilds it from the catalog

@@ -169,7 +169,7 @@ def grow(index_dir: Path, target: int, fingerprint: str, sigma: float, seed: int
                     flush()
         flush()
         gen, ids, positions, toks = cat.tokens_at_generation()
-        KeywordIndex.build(toks, ids, gen, idx.model_fingerprint, positions).save(idx.root / "keyword")
+        KeywordIndex.build(toks, ids, positions, gen, idx.model_fingerprint).save(idx.root / "keyword")
     n = len(cat.chunk_ids())
     idx.close()
     return {"target": target, "chunks": n, "added": n - start, "replicas": rep - max(done, default=0), "seconds": time.perf_counter() - t0}

@@ -98,12 +98,11 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
             key = re.sub(r"\s+", "", s)
             if key not in seen:
                 seen.add(key)
-                fresh.append((pos, s))
+                fresh.append(pos)
         if not fresh:
             return
         sources.append(hit)
-        for pos, s in fresh:
-            out.append(Candidate(s, len(sources) - 1, rank, pos, sents[pos - 1] if pos else "", score / top))
+        out.extend(Candidate.at(sents, pos, len(sources) - 1, rank, score / top) for pos in fresh)
 
     for i, h in enumerate(r.hits[:passages]):
         add(h, float(i), h.score)
@@ -257,8 +256,10 @@ class AnswerEngine(Answerer):
         if not acts:
             return None
         top = r.hits[0].score or 1.0
-        cands = [Candidate(t, i, float(i), pos, sents[pos - 1] if pos else "", r.hits[i].score / top) for i in acts
-                 for sents in [sentences_of(r.hits[i])] for pos, t in enumerate(sents)]
+        cands = []
+        for i in acts:
+            sents = sentences_of(r.hits[i])
+            cands += [Candidate.at(sents, pos, i, float(i), r.hits[i].score / top) for pos in range(len(sents))]
         if not cands:
             return None
         # what it asks the law about: "กฎหมาย" itself would pick "ภายใต้บังคับแห่งกฎหมาย"

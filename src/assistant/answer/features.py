@@ -78,6 +78,11 @@ class Candidate:
     context: str = ""  # the sentence before it
     chunk_score: float = 0.0  # the hit's score relative to the top hit
 
+    @classmethod
+    def at(cls, sentences: list[str], position: int, hit: int, rank: float, chunk_score: float) -> Candidate:
+        """The sentence at `position` of its passage's `sentences`, read with the one before it."""
+        return cls(sentences[position], hit, rank, position, sentences[position - 1] if position else "", chunk_score)
+
 
 def _type_spans(kind: str, text: str) -> list[tuple[int, int]]:
     spans = []

@@ -204,7 +204,7 @@ class Index:
 
     def _rebuild_keyword(self) -> KeywordIndex:
         gen, ids, positions, toks = self.catalog.tokens_at_generation()
-        kw = KeywordIndex.build(toks, ids, gen, self.model_fingerprint, positions)
+        kw = KeywordIndex.build(toks, ids, positions, gen, self.model_fingerprint)
         try:
             on_disk = int((self.root / "keyword" / "CURRENT").read_text().strip())
         except (OSError, ValueError):

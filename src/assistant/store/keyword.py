@@ -47,20 +47,19 @@ def _bm25(token_lists: list[list[str]]):
 class KeywordIndex:
     def __init__(self, model, chunk_ids: list[str], generation: int, model_fingerprint: str | None = None, window=None):
         self.model = model
-        self.window = window  # the same chunks scored by their windows (None: built without positions)
+        self.window = window  # the same chunks scored by their windows
         self.chunk_ids = chunk_ids
         self.generation = generation
         self.model_fingerprint = model_fingerprint  # the index's embedding model, for `doctor`
         self._vocab = model.vocab_dict if model is not None else {}
 
     @classmethod
-    def build(cls, token_lists: list[list[str]], chunk_ids: list[str], generation: int, model_fingerprint: str | None = None,
-              positions: list[tuple[str, int]] | None = None) -> "KeywordIndex":
+    def build(cls, token_lists: list[list[str]], chunk_ids: list[str], positions: list[tuple[str, int]], generation: int,
+              model_fingerprint: str | None = None) -> "KeywordIndex":
         """`positions`: (doc id, ordinal) per chunk, for the window view."""
         if not chunk_ids:
             return cls(None, [], generation, model_fingerprint)
-        window = _bm25(window_tokens(positions, token_lists)) if positions else None
-        return cls(_bm25(token_lists), chunk_ids, generation, model_fingerprint, window)
+        return cls(_bm25(token_lists), chunk_ids, generation, model_fingerprint, _bm25(window_tokens(positions, token_lists)))
 
     def search(self, tokens: list[str], n: int, extra: list[str] = (), extra_weight: float = 0.5,
                window: bool = False) -> list[tuple[str, float]]:
@@ -97,11 +96,10 @@ class KeywordIndex:
         tmp.mkdir()
         if self.model is not None:
             self.model.save(str(tmp), show_progress=False)
-        if self.window is not None:
             self.window.save(str(tmp / "window"), show_progress=False)
         (tmp / "chunk_ids.json").write_text(json.dumps(self.chunk_ids))
         (tmp / "meta.json").write_text(json.dumps({"generation": self.generation, "model": self.model_fingerprint, "chunks": len(self.chunk_ids),
-                                                   "window": WINDOW if self.window is not None else None}))
+                                                   "window": WINDOW}))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
         cur_tmp = root / f".CURRENT.{tag}"
