@@ -278,3 +278,26 @@ def test_a_question_on_what_the_law_says_hears_it_from_an_act_among_the_top_pass
     # a question that does not ask about the law is not sent to an Act
     plain = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare("แนวทางข้อที่ให้ชุมชนมีส่วนร่วมคือข้อไหน"), news + [act], STRONG))
     assert all(c.doc_id != "law.txt" for c in plain.citations)
+
+
+@pytest.mark.parametrize("text, question, rest", [
+    # crfcut cuts a list's last items off the sentence that lists them ...
+    ("ผักพื้นฐานของแกงกะหรี่ญี่ปุ่นคือ หอมใหญ่ แคร์รอต และมันฝรั่ง บางครั้งก็ใส่เนื้อวัวหรือเนื้อหมูลงไปด้วย",
+     "ผักพื้นฐานของแกงกะหรี่ญี่ปุ่นมีอะไรบ้าง", "แคร์รอต และมันฝรั่ง"),
+    # ... and a year off "ปีงบประมาณ"
+    (("โครงการเมืองอัจฉริยะของเทศบาลนำร่องในสามพื้นที่ ได้แก่ ตำบลบ้านใหม่ ตำบลหนองบัว และตำบลท่าทราย "
+      "โดยเริ่มดำเนินการในปีงบประมาณ 2568"), "โครงการเมืองอัจฉริยะของเทศบาลเริ่มดำเนินการในปีงบประมาณใด", "2568"),
+])
+def test_the_rest_of_a_sentence_crfcut_cut_off_stays_with_it(text, question, rest):
+    pieces = answer_sentences(text)
+    assert rest in pieces  # the cut this guards against
+    r = Retrieval(QueryPlan.bare(question), [_hit(text)], STRONG)
+    first = _engine().answer(r).answer.split("\n")[0]
+    assert rest in first and first.endswith("[1]")
+
+
+def test_a_sentence_is_not_completed_with_the_next_paragraph():
+    text = "การประชุมกลุ่มผู้เชี่ยวชาญจัดขึ้นเมื่อวันที่ 30 เมษายน 2567 ณ โรงแรมในกรุงเทพมหานคร\nหมวด ๒ การกำกับดูแล"
+    r = Retrieval(QueryPlan.bare("การประชุมกลุ่มผู้เชี่ยวชาญจัดขึ้นเมื่อไร"), [_hit(text)], STRONG)
+    first = _engine().answer(r).answer.split("\n")[0]
+    assert "30 เมษายน 2567" in first and "หมวด" not in first
