@@ -287,6 +287,9 @@ def test_a_question_on_what_the_law_says_hears_it_from_an_act_among_the_top_pass
     # ... and a year off "ปีงบประมาณ"
     (("โครงการเมืองอัจฉริยะของเทศบาลนำร่องในสามพื้นที่ ได้แก่ ตำบลบ้านใหม่ ตำบลหนองบัว และตำบลท่าทราย "
       "โดยเริ่มดำเนินการในปีงบประมาณ 2568"), "โครงการเมืองอัจฉริยะของเทศบาลเริ่มดำเนินการในปีงบประมาณใด", "2568"),
+    # ... and a short opening clause off the sentence it begins
+    ("ปลาชนิดนี้เป็นปลากินเนื้อ มีพฤติกรรมอาศัยอยู่รวมกันเป็นฝูง มักหากินตามชายฝั่งซึ่งบางครั้งอาจพบได้ในแถบน้ำกร่อย",
+     "ปลาชนิดนี้มีพฤติกรรมอย่างไร", "ปลาชนิดนี้เป็นปลากินเนื้อ"),
 ])
 def test_the_rest_of_a_sentence_crfcut_cut_off_stays_with_it(text, question, rest):
     pieces = answer_sentences(text)

