@@ -77,3 +77,14 @@ def test_the_duties_of_a_tambon_organisation_are_listed_from_the_act(full):
     assert not ans.refused and lines[0].startswith("มาตรา ๖๗") and "ดังต่อไปนี้" in lines[0]
     assert any(ln.startswith("- (๔) ป้องกันและบรรเทาสาธารณภัย") for ln in lines)
     assert ans.citations[0].location.endswith("มาตรา ๖๗")
+
+
+def test_a_policys_strategies_come_from_the_item_on_that_policy_not_a_lower_ranked_enumeration(full):
+    # A budget news item numbers "ยุทธศาสตร์ที่ 1 … 6" and is retrieved too, far below the news item
+    # that states this policy's three strategies as "(1) … (2) …" across two chunks.
+    a, _ = full
+    ans = a.ask("นโยบายดิจิทัลสีเขียวของกระทรวงดิจิทัลเพื่อเศรษฐกิจและสังคมมียุทธศาสตร์อะไรบ้าง")
+    lines = ans.answer.split("\n")
+    assert not ans.refused and "Green Digital Policy" in lines[0] and lines[0].rstrip(" [1]").endswith("ได้แก่")
+    assert [ln.split(":")[0] for ln in lines[1:4]] == ["- (1) Green by Design", "- (2) Green Digitalization", "- (3) Green Optimization"]
+    assert "ความมั่นคง" not in ans.answer

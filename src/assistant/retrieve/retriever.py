@@ -169,9 +169,12 @@ class Retriever:
             def order(doc: str):
                 return (doc not in plan.boost_docs, doc not in pref, first_hit.get(doc, 10**6), -len(docs[doc]), doc)
 
-            # Only a document the question names, a preferred one, or one retrieval found: the
-            # longest series elsewhere in the corpus is not what the question is about.
-            known = set(plan.boost_docs) | set(pref) | set(first_hit)
+            # Only a document the question names, a preferred one, or one among the passages the
+            # answer reads: the longest series elsewhere in the corpus, or in a passage ranked ninth,
+            # is not what the question is about ("Green Digital Policy มี 3 ยุทธศาสตร์อะไรบ้าง" is
+            # not the budget news's "ยุทธศาสตร์ที่ 1 … 6").
+            read = {d for d, rank in first_hit.items() if rank <= self.settings.answer_passages}
+            known = set(plan.boost_docs) | set(pref) | read
             for doc in sorted((d for d in docs if d in known), key=order):
                 items = docs[doc]
                 if nums == "all":
