@@ -194,6 +194,10 @@ def test_listed_items_are_units_for_quoting_a_list_only():
     assert units[1:] == ["(๑) จัดให้มีและบำรุงรักษาทางน้ำและทางบก", "(๒) รักษาความสะอาดของถนน ทางน้ำ ทางเดิน และที่สาธารณะ",
                          "(๓) ป้องกันโรคและระงับโรคติดต่อ"]
     assert answer_sentences("เขาเกิด (1) ค.ศ. 1990 ที่กรุงเทพ", items=True) == ["เขาเกิด (1) ค.ศ. 1990 ที่กรุงเทพ"]  # one marker is no list
+    # ... unless the words before it introduce a list: a chunk may end with a list's first item
+    assert answer_sentences("นโยบายนี้มี 3 ยุทธศาสตร์หลัก ได้แก่ (1) Green by Design: การออกแบบเมือง", items=True) == [
+        "นโยบายนี้มี 3 ยุทธศาสตร์หลัก ได้แก่", "(1) Green by Design: การออกแบบเมือง"]
+    assert len(answer_sentences("ให้เป็นไปตามมาตรา ๔๒ (๒) แห่งพระราชบัญญัตินี้", items=True)) == 1
     assert " ".join(answer_sentences(text)).replace(" ", "") == text.replace(" ", "")  # scoring keeps sentences
 
 
@@ -212,6 +216,20 @@ def test_a_list_a_duty_question_meets_is_quoted_item_by_item_across_chunks():
     assert lines[3] == "- (๓) ป้องกันโรคและระงับโรคติดต่อ [2]"  # the item whole, from the chunk that holds it whole
     assert lines[4] == "- (๔) ป้องกันและบรรเทาสาธารณภัย [2]"
     assert "(๕)" not in "\n".join(lines)  # another section's items are not this list's
+
+
+def test_a_list_whose_first_item_ends_a_chunk_goes_on_in_the_next():
+    def part(n, text):
+        return Hit(f"c{n}", "news.txt", "ดีอี ร่วมประชุมเมืองอัจฉริยะ", "ย่อหน้า 2", text, 0.03, n, scores={"dense": 0.9})
+
+    first = part(1, "นายเวทางค์ได้ร่วมเสวนา โดยกล่าวถึงนโยบายดิจิทัลสีเขียวของกระทรวง ซึ่งให้ความสำคัญกับ 3 ยุทธศาสตร์หลัก "
+                    "ได้แก่ (1) Green by Design: การออกแบบเมืองที่ยั่งยืน")
+    after = part(2, "ตั้งแต่เริ่มต้น (2) Green Digitalization: การใช้ดิจิทัลลดผลกระทบ (3) Green Optimization: การใช้ทรัพยากรอย่างคุ้มค่า")
+    r = Retrieval(QueryPlan.bare("นโยบายดิจิทัลสีเขียวมียุทธศาสตร์หลักอะไรบ้าง"), [first], STRONG, context={"c1": [after]})
+    lines = _engine().answer(r).answer.split("\n")
+    assert lines[0].endswith("ได้แก่ [1]")
+    assert lines[1:4] == ["- (1) Green by Design: การออกแบบเมืองที่ยั่งยืน [1]", "- (2) Green Digitalization: การใช้ดิจิทัลลดผลกระทบ [2]",
+                          "- (3) Green Optimization: การใช้ทรัพยากรอย่างคุ้มค่า [2]"]
 
 
 def test_a_figure_asked_in_a_later_part_does_not_refuse_the_first_part():

@@ -29,7 +29,7 @@ from assistant.answer.features import FEATURES, Candidate, features, idf, tokens
 from assistant.query.qtype import LAW_WORDS, analyse, asks_about_law, counted_as, question_parts
 from assistant.query.understand import is_act_title
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
-from assistant.text.thai import ITEM_MARK, answer_sentences, fold_digits
+from assistant.text.thai import ITEM_MARK, LIST_INTRO, LIST_INTRO_WORD, answer_sentences, fold_digits
 
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
@@ -330,8 +330,6 @@ def _on_topic(items: list[ItemHit], r: Retrieval) -> list[ItemHit]:
     return [it for it in items if fold(it.text) & topic]
 
 
-_INTRO_WORD = re.compile(r"ดังต่อไปนี้|ดังนี้|ได้แก่|ประกอบด้วย|คือ|:")
-_INTRO = re.compile(rf"(?:{_INTRO_WORD.pattern})\s*$")
 LIST_CHARS = 600  # a listed answer longer than this shows each item's start (ITEM_CHARS); the cards hold them whole
 ITEM_CHARS = 120
 MAX_ITEMS = 12
@@ -349,7 +347,7 @@ def _intro_of(sentence: str, hit: Hit) -> str:
     while at:
         at -= 1
         if _number(units[at]) < 0:
-            return units[at] if _INTRO.search(units[at]) else ""
+            return units[at] if LIST_INTRO.search(units[at]) else ""
     return ""
 
 
@@ -357,10 +355,10 @@ def list_after(sentence: str, hit: Hit, near: list[Hit]) -> tuple[str, list[tupl
     """A sentence that introduces a list ("… ดังต่อไปนี้ (๑) …"): its introducing words and the
     items "(๑) … (๒) …" that follow, in order, each with the chunk it is in (its own chunk, then on
     in a neighbouring chunk of the same section); ("", []) when it introduces none."""
-    if not _INTRO_WORD.search(sentence):  # most answers: no need to cut the passage again
+    if not LIST_INTRO_WORD.search(sentence):  # most answers: no need to cut the passage again
         return "", []
     units = answer_sentences(strip_footnotes(hit.text), items=True)
-    at = next((i for i, u in enumerate(units) if _number(u) < 0 and _INTRO.search(u) and u in sentence), None)
+    at = next((i for i, u in enumerate(units) if _number(u) < 0 and LIST_INTRO.search(u) and u in sentence), None)
     if at is None:
         return "", []
     out: list[tuple[str, Hit]] = []

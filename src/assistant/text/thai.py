@@ -126,15 +126,20 @@ def answer_sentences(text: str, items: bool = False) -> list[str]:
 
 # "(๑)", "(2)", "(๑/๑)": the items of a list in a law or a decision.
 ITEM_MARK = re.compile(r"(?<!\S)\(([0-9๐-๙]{1,2})(?:/[0-9๐-๙]{1,2})?\)")
+# The words that introduce a list ("… มีหน้าที่ ดังต่อไปนี้ (๑) …"), and such words ending a text.
+LIST_INTRO_WORD = re.compile(r"ดังต่อไปนี้|ดังนี้|ได้แก่|ประกอบด้วย|คือ|:")
+LIST_INTRO = re.compile(rf"(?:{LIST_INTRO_WORD.pattern})\s*$")
 
 
 def _items_as_units(sents: list[str]) -> list[str]:
     """A paragraph that lists items "(๑) … (๒) …" is cut at the items: crfcut cuts inside an item
     ("(๑) จัดให้มี | การดูแลการจราจร") and runs items together, so a duty or a member type could
-    not be quoted whole. The words before the first item stay as crfcut cut them."""
+    not be quoted whole. The words before the first item stay as crfcut cut them. A single item
+    counts only right after the words that introduce a list: a chunk may end with a list's first
+    item ("… 3 ยุทธศาสตร์หลัก ได้แก่ (1) Green by Design …"), while "ตามมาตรา ๔๒ (๒)" refers to one."""
     joined = " ".join(sents)
     marks = [m.start() for m in ITEM_MARK.finditer(joined)]
-    if len(marks) < 2:
+    if not marks or len(marks) == 1 and not LIST_INTRO.search(joined[: marks[0]]):
         return sents
     out, at = [], 0
     for s in sents:
