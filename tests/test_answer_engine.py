@@ -218,6 +218,16 @@ def test_a_list_a_duty_question_meets_is_quoted_item_by_item_across_chunks():
     assert "(๕)" not in "\n".join(lines)  # another section's items are not this list's
 
 
+def test_a_news_items_title_repeated_in_its_text_is_not_quoted_as_the_answer():
+    title = "ดีอีเอส ลงนามข้อตกลงการรับทุน พัฒนาภูเก็ตสู่เมืองอัจฉริยะ"
+    text = (f"รัฐบาลไทย-ข่าวทำเนียบรัฐบาล-{title}\n{title}\n"
+            "นายชัยวุฒิ ธนาคมานุสรณ์ รัฐมนตรีว่าการกระทรวงดิจิทัลฯ ได้ร่วมเป็นสักขีพยานการลงนามข้อตกลงการรับทุนพัฒนาภูเก็ต")
+    hit = Hit("c1", "news.txt", title, "ย่อหน้า 1", text, 0.03, 1, scores={"dense": 0.9})
+    ans = _engine().answer(Retrieval(QueryPlan.bare("ใครเป็นสักขีพยานตอนดีอีเอสลงนามข้อตกลงการรับทุนพัฒนาภูเก็ตสู่เมืองอัจฉริยะ"), [hit], STRONG))
+    assert ans.answer.startswith("นายชัยวุฒิ") and "ข่าวทำเนียบรัฐบาล" not in ans.answer
+    assert ans.answer.count(title) == 0
+
+
 def test_a_list_whose_first_item_ends_a_chunk_goes_on_in_the_next():
     def part(n, text):
         return Hit(f"c{n}", "news.txt", "ดีอี ร่วมประชุมเมืองอัจฉริยะ", "ย่อหน้า 2", text, 0.03, n, scores={"dense": 0.9})

@@ -80,8 +80,19 @@ def own_words(part: str, first: str) -> list[str]:
 
 
 def sentences_of(hit: Hit) -> list[str]:
-    """A passage's sentences fit for quoting, headings and list debris left out."""
-    return [s for s in answer_sentences(strip_footnotes(hit.text)) if len(s) >= MIN_SENTENCE]
+    """A passage's sentences fit for quoting, headings, the document's title and list debris left out."""
+    title = re.sub(r"\s+", "", hit.title)
+    return [s for s in answer_sentences(strip_footnotes(hit.text)) if len(s) >= MIN_SENTENCE and not _is_title(s, title)]
+
+
+def _is_title(sentence: str, title: str) -> bool:
+    """A news item repeats its title as its first lines ("รัฐบาลไทย-ข่าวทำเนียบรัฐบาล-<title>"): dense
+    with the question's words, it would lead an answer that only repeats the citation's heading."""
+    s = re.sub(r"\s+", "", sentence)
+    return bool(title) and len(title) >= MIN_SENTENCE and s.endswith(title) and len(s) - len(title) <= TITLE_PREFIX
+
+
+TITLE_PREFIX = 40
 
 
 def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]:
