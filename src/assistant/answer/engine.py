@@ -86,13 +86,16 @@ def sentences_of(hit: Hit) -> list[str]:
 
 
 def _is_title(sentence: str, title: str) -> bool:
-    """A news item repeats its title as its first lines ("รัฐบาลไทย-ข่าวทำเนียบรัฐบาล-<title>"): dense
-    with the question's words, it would lead an answer that only repeats the citation's heading."""
+    """A news item repeats its headline as its first lines ("รัฐบาลไทย-ข่าวทำเนียบรัฐบาล-<headline>"):
+    dense with the question's words, it would lead an answer that only repeats the citation's
+    heading. A short title is a name ("สะพานผ่านฟ้าลีลาศ"), which a sentence may well be about."""
+    if len(title) < HEADLINE:
+        return False
     s = re.sub(r"\s+", "", sentence)
-    return bool(title) and len(title) >= MIN_SENTENCE and s.endswith(title) and len(s) - len(title) <= TITLE_PREFIX
+    return s == title or s.endswith(title) and s[: -len(title)].endswith("-")
 
 
-TITLE_PREFIX = 40
+HEADLINE = 40
 
 
 def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]:
