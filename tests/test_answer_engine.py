@@ -332,3 +332,20 @@ def test_a_sentence_is_not_completed_with_the_next_paragraph():
     r = Retrieval(QueryPlan.bare("การประชุมกลุ่มผู้เชี่ยวชาญจัดขึ้นเมื่อไร"), [_hit(text)], STRONG)
     first = _engine().answer(r).answer.split("\n")[0]
     assert "30 เมษายน 2567" in first and "หมวด" not in first
+
+
+def test_a_numbered_instance_no_passage_names_is_refused_with_its_name():
+    from assistant.answer.evidence import evidence_for, unfound_instances
+
+    first = _hit("การประชุมกลุ่มผู้เชี่ยวชาญ (EGM) จัดขึ้นเมื่อวันที่ 30 เมษายน 2567 ณ โรงแรมเดอะสุโกศล กรุงเทพมหานคร")
+    q = "การประชุม EGM ครั้งที่ 2 จะจัดวันไหน ที่โรงแรมอะไร"
+    assert unfound_instances(q, [first]) == ["ครั้งที่ 2"]
+    ans = _engine().answer(Retrieval(QueryPlan.bare(q), [first], evidence_for(q, [first])))
+    assert ans.refused and "ครั้งที่ 2" in ans.answer and "30 เมษายน" not in ans.answer
+    # named as the question names it, by the thing and its number, or in a title carrying the number
+    assert unfound_instances(q, [_hit("การประชุม EGM ครั้งที่ ๒ จะจัดขึ้นในเดือนกันยายน")]) == []
+    assert unfound_instances("ใครร้องเพลงชาติในซูเปอร์โบว์ลครั้งที่ 50", [_hit("เลดีกาการ้องเพลงชาติในซูเปอร์โบว์ล 50")]) == []
+    titled = Hit("c1", "sb.txt", "Super_Bowl_50", "", "เลดีกากาขับร้องเพลงชาติก่อนการแข่งขัน", 0.03, 1)
+    assert unfound_instances("ใครร้องเพลงชาติในซูเปอร์โบว์ลครั้งที่ 50", [titled]) == []
+    other = Hit("c1", "n.txt", "ปลัด ดีอี เปิดงาน IEEE-ISC2-2024", "", "การประชุมครั้งที่ 12 จัดขึ้นที่กรุงเทพ", 0.03, 1)
+    assert unfound_instances(q, [other]) == ["ครั้งที่ 2"]  # neither "ISC2" nor "ครั้งที่ 12" names it

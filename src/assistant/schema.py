@@ -112,6 +112,7 @@ class Evidence:
     best_dense: float
     coverage: float  # share of the question's content words found in the top passages
     unknown: list[str] = field(default_factory=list)  # references no indexed text contains
+    unfound: list[str] = field(default_factory=list)  # numbered instances ("ครั้งที่ 2") no retrieved passage names
 
 
 @dataclass

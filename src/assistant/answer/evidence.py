@@ -3,10 +3,11 @@ every answerer, so an extractive and a generative answer refuse the same questio
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.schema import Answer, Evidence, Hit
-from assistant.text.thai import index_tokens
+from assistant.text.thai import fold_digits, index_tokens
 
 REFUSAL = "ไม่พบข้อมูลที่เกี่ยวข้องกับคำถามนี้ในเอกสารที่มีอยู่"
 # Question words carry no content: matching them proves nothing about support.
@@ -20,13 +21,41 @@ def content_tokens(text: str) -> set[str]:
     return {t for t in index_tokens(text) if t not in QUESTION_WORDS}
 
 
+# "การประชุม EGM ครั้งที่ 2", "รุ่นที่ 3", "ระยะที่ 2": one numbered instance of something that
+# recurs. Passages on the topic (the first meeting) do not answer for the one asked about.
+_INSTANCE = re.compile(r"(ครั้งที่|รุ่นที่|ระยะที่|รอบที่|ชุดที่)\s*(\d{1,3}(?:/\d{2,4})?)(?![\d/])")
+
+
+def unfound_instances(question: str, hits: list[Hit]) -> list[str]:
+    """The numbered instances the question names that no retrieved passage names, as the question
+    writes them ("ครั้งที่ 2"). A passage may name it by the thing and its number alone
+    ("ซูเปอร์โบว์ล 50" for "ซูเปอร์โบว์ลครั้งที่ 50"), and a document titled with the number
+    ("Super_Bowl_50") is about that instance throughout."""
+    q = fold_digits(question)
+    found = fold_digits("\n".join(f"{h.location} {h.text}" for h in hits))
+    titles = fold_digits("\n".join({h.title for h in hits}))
+    missing = []
+    for m in _INSTANCE.finditer(q):
+        label, number = m.groups()
+        before = index_tokens(q[: m.start()])
+        forms = [re.escape(label) + r"\s*" + re.escape(number)]
+        if before:
+            forms.append(re.escape(before[-1]) + r"\s*" + re.escape(number))
+        named = re.compile(rf"(?:{'|'.join(forms)})(?![\d/])", re.IGNORECASE)
+        if not (named.search(found) or named.search(titles) or re.search(rf"(?<![0-9A-Za-z]){re.escape(number)}(?![0-9A-Za-z])", titles)):
+            missing.append(f"{label} {number}")
+    return missing
+
+
 def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=()) -> Evidence:
     """`expansions`: glossary matches of the question; a word counts as covered when the
-    passages hold it or one of its equivalents (ขยะ is covered by มูลฝอย)."""
+    passages hold it or one of its equivalents (ขยะ is covered by มูลฝอย). `unknown`: references
+    no indexed text holds."""
     dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
     q = content_tokens(question)
+    unfound = unfound_instances(question, hits) if hits else []
     if not q or not hits:
-        return Evidence(dense, 0.0, list(unknown))
+        return Evidence(dense, 0.0, list(unknown), unfound)
     seen = set()
     for h in hits[:top]:
         seen |= set(index_tokens(f"{h.title} {h.text}"))
@@ -34,7 +63,7 @@ def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), un
     for m in expansions:
         if any(set(index_tokens(a)) <= seen for a in m.adds):
             covered |= q & set(index_tokens(m.form))
-    return Evidence(dense, len(covered) / len(q), list(unknown))
+    return Evidence(dense, len(covered) / len(q), list(unknown), unfound)
 
 
 @dataclass
@@ -52,7 +81,7 @@ class RefusalRule:
     min_answer_score: float = 0.0
 
     def refuse(self, ev: Evidence, score: float | None = None) -> bool:
-        if ev.unknown:
+        if ev.unknown or ev.unfound:
             return True
         if score is not None and score < self.min_answer_score:
             return True
@@ -81,6 +110,8 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = ""
     text = REFUSAL
     if evidence.unknown:
         reason = f"ไม่มีเอกสารใดกล่าวถึง: {', '.join(evidence.unknown)}"
+    elif evidence.unfound:
+        reason = f"เอกสารที่พบไม่ได้กล่าวถึง: {', '.join(evidence.unfound)}"
     if reason:
         text += f" ({reason})"
     if nearest:
@@ -89,6 +120,6 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = ""
 
 
 def evidence_meta(ev: Evidence) -> dict:
-    return {"best_dense": round(ev.best_dense, 4), "coverage": round(ev.coverage, 3), "unknown_references": ev.unknown}
+    return {"best_dense": round(ev.best_dense, 4), "coverage": round(ev.coverage, 3), "unknown_references": ev.unknown, "unfound_instances": ev.unfound}
 
 
