@@ -327,6 +327,17 @@ def test_the_rest_of_a_sentence_crfcut_cut_off_stays_with_it(text, question, res
     assert rest in first and first.endswith("[1]")
 
 
+def test_a_who_answer_that_names_no_one_takes_in_the_subject_crfcut_cut_off():
+    text = ("คณะกรรมาธิการยุโรปซึ่งเป็นฝ่ายบริหารของสหภาพยุโรปและประกอบด้วยกรรมาธิการจากทุกประเทศสมาชิก "
+            "มีเอกสิทธิ์ในการร่างกฎหมายและเสนอต่อที่ประชุมใหญ่")
+    assert answer_sentences(text)[0].endswith("ทุกประเทศสมาชิก")  # crfcut cuts the subject off
+    ans = _engine().answer(Retrieval(QueryPlan.bare("ใครมีเอกสิทธิ์ในการร่างกฎหมาย"), [_hit(text)], STRONG))
+    assert ans.answer.startswith("คณะกรรมาธิการยุโรป") and "มีเอกสิทธิ์ในการร่างกฎหมาย" in ans.answer.split("\n")[0]
+    # a question of another kind keeps the sentence that answers it alone
+    ans = _engine().answer(Retrieval(QueryPlan.bare("การร่างกฎหมายเป็นเอกสิทธิ์ของฝ่ายบริหารหรือไม่"), [_hit(text)], STRONG))
+    assert not ans.answer.startswith("คณะกรรมาธิการยุโรป")
+
+
 def test_a_sentence_is_not_completed_with_the_next_paragraph():
     text = "การประชุมกลุ่มผู้เชี่ยวชาญจัดขึ้นเมื่อวันที่ 30 เมษายน 2567 ณ โรงแรมในกรุงเทพมหานคร\nหมวด ๒ การกำกับดูแล"
     r = Retrieval(QueryPlan.bare("การประชุมกลุ่มผู้เชี่ยวชาญจัดขึ้นเมื่อไร"), [_hit(text)], STRONG)

@@ -91,6 +91,19 @@ def _type_spans(kind: str, text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _new_spans(kind: str, folded: str, question: str) -> list[tuple[int, int]]:
+    """Where `folded` (digits folded) holds a thing of the asked kind that the question does not:
+    a year the question already names answers nothing."""
+    qf = fold_digits(question)
+    return [sp for sp in _type_spans(kind, folded) if folded[sp[0]:sp[1]].strip() and folded[sp[0]:sp[1]].strip() not in qf]
+
+
+def gives_asked_kind(kind: str, text: str, question: str) -> bool:
+    """Does `text` name a new thing of the kind the question asks for (a person or agency for ใคร, a
+    place for ที่ไหน, a date for เมื่อไร …)?"""
+    return bool(_new_spans(kind, fold_digits(text), question))
+
+
 def features(qt: QuestionType, q_tokens: tuple[str, ...], question: str, c: Candidate) -> list[float]:
     """One row of FEATURES for a candidate sentence."""
     s_tokens = tokens(c.text)
@@ -105,9 +118,7 @@ def features(qt: QuestionType, q_tokens: tuple[str, ...], question: str, c: Cand
     coverage = len(shared) / max(len(q_set), 1)
     folded = fold_digits(c.text)
     spans = _type_spans(qt.kind, folded)
-    # The asked-for thing must be new: a year the question already names answers nothing.
-    qf = fold_digits(question)
-    new = [sp for sp in spans if folded[sp[0]:sp[1]].strip() and folded[sp[0]:sp[1]].strip() not in qf]
+    new = _new_spans(qt.kind, folded, question)
     unit = 1.0 if qt.unit and re.search(r"\d[\d,.\s]*" + re.escape(qt.unit), folded) else 0.0
     proximity = 0.0
     if new and shared:
