@@ -216,6 +216,12 @@ def test_a_list_a_duty_question_meets_is_quoted_item_by_item_across_chunks():
     assert lines[3] == "- (๓) ป้องกันโรคและระงับโรคติดต่อ [2]"  # the item whole, from the chunk that holds it whole
     assert lines[4] == "- (๔) ป้องกันและบรรเทาสาธารณภัย [2]"
     assert "(๕)" not in "\n".join(lines)  # another section's items are not this list's
+    # the next chunk may hold the list's last item alone, followed by its sub-items
+    two = part(1, first.text.split(" ทางน้ำ ทางเดิน")[0])  # the chunk boundary falls inside (๒)
+    last = part(2, "ทางน้ำ ทางเดิน และที่สาธารณะ (๓) ป้องกันโรคและระงับโรคติดต่อ ดังต่อไปนี้ (ก) โรคไข้เลือดออก (ข) โรคพิษสุนัขบ้า")
+    r = Retrieval(QueryPlan.bare("องค์การบริหารส่วนตำบลมีหน้าที่ต้องทำอะไรบ้าง"), [two], STRONG, context={"c1": [last]})
+    lines = _engine().answer(r).answer.split("\n")
+    assert lines[3].startswith("- (๓) ป้องกันโรคและระงับโรคติดต่อ") and lines[3].endswith("[2]")
 
 
 def test_a_news_items_title_repeated_in_its_text_is_not_quoted_as_the_answer():

@@ -392,7 +392,7 @@ def list_after(sentence: str, hit: Hit, near: list[Hit]) -> tuple[str, list[tupl
         if h.chunk_id in seen or h.doc_id != hit.doc_id or h.location != hit.location:
             continue
         seen.add(h.chunk_id)
-        more = [s for s in answer_sentences(strip_footnotes(h.text), items=True) if _number(s) >= 0]
+        more = [s for s in answer_sentences(strip_footnotes(h.text), items=True, continued=True) if _number(s) >= 0]
         if not more or _number(more[0]) > _number(out[-1][0]) + 1 or _number(more[-1]) <= _number(out[-1][0]):
             continue
         for s in more:

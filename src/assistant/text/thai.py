@@ -107,11 +107,12 @@ def _unbalanced(text: str) -> bool:
     return text.count('"') % 2 == 1
 
 
-def answer_sentences(text: str, items: bool = False) -> list[str]:
+def answer_sentences(text: str, items: bool = False, continued: bool = False) -> list[str]:
     """Sentences fit for quoting an answer: crfcut sentences joined again where crfcut cut after an
     abbreviation or inside parentheses or quotes, so a date after "พ.ศ." or a name after "(อปท."
     stays in the sentence that states it. `items`: a listed item "(๑) …" is one unit (for quoting a
-    list; scoring keeps whole sentences, which often hold two items an answer needs)."""
+    list; scoring keeps whole sentences, which often hold two items an answer needs). `continued`:
+    the text goes on with a list begun before it, so a single "(๓) …" is an item too."""
     out: list[str] = []
     for para in text.split("\n"):
         merged: list[str] = []
@@ -120,7 +121,7 @@ def answer_sentences(text: str, items: bool = False) -> list[str]:
                 merged[-1] = f"{merged[-1]} {s}"
             else:
                 merged.append(s)
-        out.extend(_items_as_units(merged) if items else merged)
+        out.extend(_items_as_units(merged, continued) if items else merged)
     return out
 
 
@@ -131,15 +132,16 @@ LIST_INTRO_WORD = re.compile(r"ดังต่อไปนี้|ดังนี
 LIST_INTRO = re.compile(rf"(?:{LIST_INTRO_WORD.pattern})\s*$")
 
 
-def _items_as_units(sents: list[str]) -> list[str]:
+def _items_as_units(sents: list[str], continued: bool = False) -> list[str]:
     """A paragraph that lists items "(๑) … (๒) …" is cut at the items: crfcut cuts inside an item
     ("(๑) จัดให้มี | การดูแลการจราจร") and runs items together, so a duty or a member type could
     not be quoted whole. The words before the first item stay as crfcut cut them. A single item
-    counts only right after the words that introduce a list: a chunk may end with a list's first
-    item ("… 3 ยุทธศาสตร์หลัก ได้แก่ (1) Green by Design …"), while "ตามมาตรา ๔๒ (๒)" refers to one."""
+    counts only right after the words that introduce a list, or in a text `continued` from one: a
+    chunk may end with a list's first item ("… 3 ยุทธศาสตร์หลัก ได้แก่ (1) Green by Design …") or
+    hold its last ("(๓) … ในระดับวิกฤติ …"), while "ตามมาตรา ๔๒ (๒)" refers to one."""
     joined = " ".join(sents)
     marks = [m.start() for m in ITEM_MARK.finditer(joined)]
-    if not marks or len(marks) == 1 and not LIST_INTRO.search(joined[: marks[0]]):
+    if not marks or len(marks) == 1 and not continued and not LIST_INTRO.search(joined[: marks[0]]):
         return sents
     out, at = [], 0
     for s in sents:
