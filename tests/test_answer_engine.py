@@ -201,9 +201,13 @@ def test_listed_items_are_units_for_quoting_a_list_only():
     assert " ".join(answer_sentences(text)).replace(" ", "") == text.replace(" ", "")  # scoring keeps sentences
 
 
+def _chunk_of(doc: str, title: str, location: str):
+    """Consecutive chunks of one part of a document: part(n, text) is its n-th."""
+    return lambda n, text: Hit(f"c{n}", doc, title, location, text, 0.03, n, scores={"dense": 0.9})
+
+
 def test_a_list_a_duty_question_meets_is_quoted_item_by_item_across_chunks():
-    def part(n, text):
-        return Hit(f"c{n}", "act.txt", "พระราชบัญญัติสภาตำบลและองค์การบริหารส่วนตำบล", "มาตรา ๖๗", text, 0.03, n, scores={"dense": 0.9})
+    part = _chunk_of("act.txt", "พระราชบัญญัติสภาตำบลและองค์การบริหารส่วนตำบล", "มาตรา ๖๗")
 
     first = part(1, "มาตรา ๖๗ องค์การบริหารส่วนตำบล มีหน้าที่ต้องทำในเขตองค์การบริหารส่วนตำบล ดังต่อไปนี้ "
                     "(๑) จัดให้มีและบำรุงรักษาทางน้ำและทางบก (๒) รักษาความสะอาดของถนน ทางน้ำ ทางเดิน และที่สาธารณะ (๓) ป้องกันโรค")
@@ -235,8 +239,7 @@ def test_a_news_items_title_repeated_in_its_text_is_not_quoted_as_the_answer():
 
 
 def test_a_list_whose_first_item_ends_a_chunk_goes_on_in_the_next():
-    def part(n, text):
-        return Hit(f"c{n}", "news.txt", "ดีอี ร่วมประชุมเมืองอัจฉริยะ", "ย่อหน้า 2", text, 0.03, n, scores={"dense": 0.9})
+    part = _chunk_of("news.txt", "ดีอี ร่วมประชุมเมืองอัจฉริยะ", "ย่อหน้า 2")
 
     first = part(1, "นายเวทางค์ได้ร่วมเสวนา โดยกล่าวถึงนโยบายดิจิทัลสีเขียวของกระทรวง ซึ่งให้ความสำคัญกับ 3 ยุทธศาสตร์หลัก "
                     "ได้แก่ (1) Green by Design: การออกแบบเมืองที่ยั่งยืน")
