@@ -369,3 +369,22 @@ def test_a_numbered_instance_no_passage_names_is_refused_with_its_name():
     assert unfound_instances("ใครร้องเพลงชาติในซูเปอร์โบว์ลครั้งที่ 50", [titled]) == []
     other = Hit("c1", "n.txt", "ปลัด ดีอี เปิดงาน IEEE-ISC2-2024", "", "การประชุมครั้งที่ 12 จัดขึ้นที่กรุงเทพ", 0.03, 1)
     assert unfound_instances(q, [other]) == ["ครั้งที่ 2"]  # neither "ISC2" nor "ครั้งที่ 12" names it
+
+
+def test_a_year_or_province_the_passages_speak_past_is_refused_with_its_name():
+    from assistant.answer.evidence import evidence_for, unfound_specifics
+
+    budget = _hit("เมื่อวันที่ 12 ตุลาคม 2565 บีโอไออนุมัติการลงทุนรวม 80,208 ล้านบาท")
+    q = "อบจ.เชียงใหม่ได้งบประมาณปี 68 สำหรับทำสมาร์ทซิตี้เท่าไหร่"
+    assert unfound_specifics(q, [budget]) == ["ปี 68"]
+    ans = _engine().answer(Retrieval(QueryPlan.bare(q), [budget], evidence_for(q, [budget])))
+    assert ans.refused and "ปี 68" in ans.answer and "80,208" not in ans.answer
+    # the year in the other era, or as "ปีงบประมาณ 68", names it
+    assert unfound_specifics(q.replace("อบจ.เชียงใหม่", "อบจ."), [_hit("ในปี 2025 อบจ. ได้รับ 10 ล้านบาท")]) == []
+    # passages that name no year and no province (an Act's section) may hold the answer
+    act = _hit("องค์การบริหารส่วนจังหวัดมีอำนาจหน้าที่จัดทำแผนพัฒนาองค์การบริหารส่วนจังหวัด")
+    assert unfound_specifics("อบจ.ขอนแก่นปี 2568 มีอำนาจหน้าที่อะไร", [act]) == []
+    # another province named, the one asked not
+    news = _hit("นายก อบจ.พิษณุโลก และนายก อบจ.ระยอง ร่วมประชุมการถ่ายโอนภารกิจ")
+    assert unfound_specifics("ผลเลือกตั้งนายก อบจ.ขอนแก่นใครได้รับเลือก", [news]) == ["อบจ.ขอนแก่น"]
+    assert unfound_specifics("ผลเลือกตั้งนายก อบจ.ระยองใครได้รับเลือก", [news]) == []

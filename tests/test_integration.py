@@ -145,3 +145,29 @@ def test_cli_ingest_search_ask_json_and_batch(tmp_path):
     assert [d["doc_id"] for d in json.loads(r.stdout)] == ["seed.txt"]
     r = run_cli("doctor", "--index", str(idx))
     assert r.returncode == 0 and json.loads(r.stdout)["healthy"]
+
+
+def test_a_news_items_dateline_dates_the_passages_after_it(tmp_path, settings_factory):
+    """A year the question names counts as named when the opening of the quoted passage's document
+    (a news item's dateline) names it; a year neither names, while they name another, is refused."""
+    from assistant.service import Assistant
+    from ingest.pipeline import ingest
+
+    a = Assistant(settings_factory(tmp_path / "idx"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    filler = ("คณะทำงานได้ลงพื้นที่รับฟังความคิดเห็นของบุคลากรในพื้นที่ และประสานหน่วยงานที่เกี่ยวข้องเพื่อจัดทำแผน"
+              "การบริหารจัดการงบประมาณ กำลังคน และครุภัณฑ์ให้พร้อมก่อนการเปลี่ยนผ่าน ")
+    paragraphs = ["ข่าวรัฐบาล: นายกรัฐมนตรีมอบนโยบายแก่ส่วนราชการ", "วันพฤหัสบดีที่ 24 มีนาคม 2565",
+                  "นายกรัฐมนตรีกล่าวถึงการพัฒนาเศรษฐกิจดิจิทัลและการท่องเที่ยวของประเทศ " * 3]
+    paragraphs += [f"ประเด็นที่ {n} {filler * 3}" for n in range(1, 9)]
+    paragraphs += ["ปัจจุบันถ่ายโอนโรงพยาบาลส่งเสริมสุขภาพตำบลไปให้องค์การบริหารส่วนจังหวัดแล้ว 70 แห่ง"]
+    (docs / "news.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    ingest([docs], a.index, a.embedder.embed_passages, a.embedder.count_tokens)
+    opening = a.index.catalog.chunks_at("news.txt", [0])[0]
+    asked = "ต้นปี 65 ถ่ายโอนโรงพยาบาลส่งเสริมสุขภาพตำบลไปให้องค์การบริหารส่วนจังหวัดแล้วกี่แห่ง"
+    ans = a.ask(asked)
+    assert "2565" in opening.text and opening.chunk_id not in [h.chunk_id for h in ans.hits[:3]]
+    assert not ans.refused and "70 แห่ง" in ans.answer
+    ans = a.ask(asked.replace("ต้นปี 65", "ปี 2569"))
+    assert ans.refused and "ปี 2569" in ans.answer

@@ -3,7 +3,8 @@
 import pytest
 
 from assistant.knowledge import glossary as G
-from assistant.query.understand import clean_query, named_documents, plan, short_title, year_variants
+from assistant.query.specifics import year_variants
+from assistant.query.understand import clean_query, named_documents, plan, short_title
 
 
 def test_glossary_matches_at_word_boundaries_ignoring_dots_and_case():
@@ -98,3 +99,25 @@ def test_a_figure_needs_its_unit():
     assert figure_given("นายกเทศมนตรีอยู่ได้สมัยละกี่ปี", ["มีวาระการดำรงตำแหน่งคราวละสี่ปี"])
     assert not figure_given("เบี้ยยังชีพเดือนละกี่บาท", ["ผู้สูงอายุอายุเกิน 60 ปี มีสิทธิ"])
     assert figure_given("มีกี่เมือง", ["เมืองอัจฉริยะ 36 พื้นที่"])  # loose units: any number
+
+
+def test_the_years_and_provinces_a_question_pins_its_answer_to():
+    from assistant.query.specifics import provinces_named, specifics, years_named
+
+    labels = lambda q: [s.label for s in specifics(q)]
+    assert labels("อบจ.เชียงใหม่ได้งบประมาณปี 68 สำหรับทำสมาร์ทซิตี้เท่าไหร่") == ["ปี 68", "อบจ.เชียงใหม่"]
+    (y,) = years_named("งบประมาณปี ๒๕๖๘")
+    assert all(y.named.search(t) for t in ("ปีงบประมาณ พ.ศ. 2568", "ในปี 2025", "งบประมาณ 68"))
+    assert not y.named.search("ปี 2567 และ 12568 ราย")
+    assert [s.label for s in years_named("ในปี ค.ศ. 2030 ลดการปล่อยก๊าซ")] == ["ปี ค.ศ. 2030"]
+    assert years_named("ในปี ค.ศ. 2030")[0].named.search("ภายในปี 2573")
+    # an age, a decade, a range and a low two-digit number pin no year
+    for q in ("ผู้สูงอายุ 60 ปี ได้อะไร", "ใครเล่นบนเวทีในยุคปี 70", "ป่าลดลงจากปี 1995 ถึง 2000 เท่าไร",
+              "ช่วงปี 2551-63 โอนไปได้กี่แห่ง", "ปี 25 ข้อ"):
+        assert years_named(q) == [], q
+    # a province after an administrative word; a place named in passing, or a common word, is not
+    assert [s.label for s in provinces_named("นายก อบจ. ขอนแก่น คือใคร จังหวัดน่านด้วย")] == ["อบจ.ขอนแก่น", "จังหวัดน่าน"]
+    assert provinces_named("ต้องไป สคบ. ที่กรุงเทพอย่างเดียวไหม") == []
+    assert provinces_named("ตากแดดมากเกินไปเลยไม่ดี") == []
+    (bkk,) = provinces_named("เทศบาลนครกรุงเทพ")
+    assert bkk.named.search("สำนักงานเขต กทม.") and bkk.kind.search("จังหวัดนนทบุรี")

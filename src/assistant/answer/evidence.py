@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.query.specifics import specifics
 from assistant.schema import Answer, Evidence, Hit
 from assistant.text.thai import fold_digits, index_tokens
 
@@ -47,13 +48,23 @@ def unfound_instances(question: str, hits: list[Hit]) -> list[str]:
     return missing
 
 
-def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=()) -> Evidence:
+def unfound_specifics(question: str, hits: list[Hit]) -> list[str]:
+    """The years and provinces the question names that `hits` (in text, location or title) do not
+    name while naming another: the passages an answer would quote speak of another year or place
+    ("อบจ.เชียงใหม่ … ปี 68" met by a budget item of 2565). Passages that name none (an Act's section,
+    an undated paragraph) may still hold the answer. `hits`: the passages the answer reads and the
+    openings of their documents, where a news item's dateline gives its year."""
+    said = fold_digits("\n".join(f"{h.title} {h.location} {h.text}" for h in hits))
+    return [s.label for s in specifics(question) if not s.named.search(said) and s.kind.search(said)]
+
+
+def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=(), openings=()) -> Evidence:
     """`expansions`: glossary matches of the question; a word counts as covered when the
     passages hold it or one of its equivalents (ขยะ is covered by มูลฝอย). `unknown`: references
-    no indexed text holds."""
+    no indexed text holds. `openings`: the first chunks of the top passages' documents."""
     dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
     q = content_tokens(question)
-    unfound = unfound_instances(question, hits) if hits else []
+    unfound = unfound_instances(question, hits) + unfound_specifics(question, hits[:top] + list(openings)) if hits else []
     if not q or not hits:
         return Evidence(dense, 0.0, list(unknown), unfound)
     seen = set()

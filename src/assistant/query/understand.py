@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from assistant.knowledge import glossary as glossary_mod
 from assistant.knowledge.collections import GUIDANCE
 from assistant.knowledge.glossary import Glossary, squash
+from assistant.query.specifics import year_variants
 from assistant.schema import QueryPlan
 from assistant.text.items import Item, asked_items, items_in, stem
 from assistant.text.thai import fold_digits, index_tokens, normalize
 
 # มากกกก → มาก, where emphasis repeats a letter: at the end of a word ("แบบบูรณาการ" keeps its three บ)
 _REPEATS = re.compile(r"([\u0e01-\u0e4e])\1{2,}(?![\u0e01-\u0e4e])")
-_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d|2[45]\d\d)(?!\d)")
 _ACT_PREFIX = re.compile(r"^(?:พระราชบัญญัติ|พระราชกฤษฎีกา|พระราชกำหนด)\s*")
 _ACT_YEAR = re.compile(r"\s*(?:พ\.ศ\.|\(ฉบับ).*$")
 _NAMES_ACT = re.compile(r"พ\.?ร\.?บ\.?|พระราชบัญญัติ|กฎหมาย|ตาม")
@@ -31,15 +31,6 @@ def clean_query(question: str) -> str:
     text = normalize(question)
     text = _REPEATS.sub(r"\1", text)
     return text.replace("ๆ", " ๆ ").replace("  ", " ").strip()
-
-
-def year_variants(text: str) -> list[str]:
-    """พ.ศ. 2567 ↔ ค.ศ. 2024: a document may use either era."""
-    out = []
-    for y in _YEAR.findall(fold_digits(text)):
-        y = int(y)
-        out.append(str(y - 543) if y >= 2400 else str(y + 543))
-    return out
 
 
 def short_title(title: str) -> str:

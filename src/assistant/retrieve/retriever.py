@@ -126,10 +126,16 @@ class Retriever:
             hit = _as_hit(ch, round(float(score), 6), rank)
             hit.scores = {name: sc[cid] for name, sc in part_scores.items() if cid in sc}
             hits.append(hit)
-        r = Retrieval(plan, hits, evidence_for(plan.text, hits, expansions=plan.expansions, unknown=plan.unknown))
+        openings = self._openings(hits[: s.answer_passages], chunks)
+        r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings))
         r.context = self._neighbours(hits[: s.answer_context], chunks)
         r.items = self._items(plan, hits)
         return r
+
+    def _openings(self, hits: list[Hit], chunks: dict) -> list[Hit]:
+        """The first chunk of each hit's document (a news item's dateline, an Act's title)."""
+        docs = dict.fromkeys(h.doc_id for h in hits if chunks[h.chunk_id].ordinal > 0)
+        return [_as_hit(c, 0.0, 0) for d in docs for c in self.index.catalog.chunks_at(d, [0])]
 
     def _neighbours(self, hits: list[Hit], chunks: dict) -> dict[str, list[Hit]]:
         """The chunks before and after each hit in its document: an answer may sit just across a
