@@ -101,6 +101,19 @@ def test_a_figure_needs_its_unit():
     assert figure_given("มีกี่เมือง", ["เมืองอัจฉริยะ 36 พื้นที่"])  # loose units: any number
 
 
+def test_a_price_per_unit_is_given_per_that_unit():
+    from assistant.answer.extractive import figure_given
+
+    q = "หน่วยงานให้ทุนเทศบาลได้สูงสุดโครงการละกี่บาท"
+    assert not figure_given(q, ["อนุมัติรวม 26 โครงการ มูลค่า 80,208 ล้านบาท"])  # a total, not per project
+    assert figure_given(q, ["ให้ทุนไม่เกินโครงการละ 500,000 บาท"])
+    assert figure_given(q, ["วงเงิน 500,000 บาทต่อโครงการ"])
+    assert figure_given("ค่าจอดรถชั่วโมงละเท่าไร", ["อัตราค่าจอด 20 บาท/ชั่วโมง"])
+    # a count per year is not held to it: crfcut cuts "มากกว่า 37 ล้าน | คนต่อปี"
+    assert figure_given("รถไฟขนส่งผู้โดยสารปีละกี่คน", ["ขนส่งผู้โดยสารมากกว่า 37 ล้านคน"])
+    assert figure_given("แบ่งเป็นเมืองเดิมกับเมืองใหม่อย่างละกี่เมือง", ["เมืองเดิม 13 เมือง"])  # อย่างละ: each
+
+
 def test_the_years_and_provinces_a_question_pins_its_answer_to():
     from assistant.query.specifics import provinces_named, specifics, years_named
 

@@ -11,7 +11,7 @@ from langchain_core.runnables import RunnableLambda
 
 from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
 from assistant.answer.evidence import RefusalRule, content_tokens, evidence_meta, refusal, refusal_rule
-from assistant.query.qtype import unit_asked
+from assistant.query.qtype import per_unit, rate_asked, unit_asked
 from assistant.schema import Answer, Citation, Hit, Retrieval
 from assistant.text.thai import index_tokens, sentences
 
@@ -53,7 +53,11 @@ def figure_given(question: str, texts: list[str], unit: str = "") -> bool:
     if unit == "ล้านบาท":
         unit = "บาท"
     pattern = re.compile(_NUM + (r"[\s\u0e01-\u0e4e]{0,12}?" + re.escape(unit) if unit else ""))
-    return any(pattern.search(t) for t in texts)
+    # a price per unit ("โครงการละกี่บาท") is given per that unit; counts per year are left alone,
+    # since crfcut often cuts "37 ล้าน | คนต่อปี"
+    per = rate_asked(question) if unit == "บาท" else ""
+    per = per_unit(per) if per else None
+    return any(pattern.search(t) and (per is None or per.search(t)) for t in texts)
 
 
 @dataclass

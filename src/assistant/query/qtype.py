@@ -47,6 +47,25 @@ def unit_asked(question: str, ki_only: bool = False) -> str:
     return m.group(1) if m else ""
 
 
+# "เดือนละกี่บาท", "ชั่วโมงละเท่าไร": a rate, so the figure must be given per that unit; a monthly
+# figure does not answer for an hourly one, nor a total for "per project".
+_PER_UNITS = ("โครงการ", "ตารางเซนติเมตร", "ตารางเมตร", "ตารางวา", "กิโลกรัม", "กิโลเมตร", "ชั่วโมง", "สัปดาห์",
+              "เดือน", "ลิตร", "นาที", "ครั้ง", "หน่วย", "แห่ง", "ราย", "คน", "คัน", "ไร่", "วัน", "ปี")
+_RATE = re.compile("(" + "|".join(sorted(_PER_UNITS, key=len, reverse=True)) + r")ละ\s*(?:กี่|เท่า(?:ไร|ไหร่|ใด))")
+
+
+def rate_asked(question: str) -> str:
+    """"โครงการละกี่บาท" → โครงการ: the unit a figure is asked per; "" when none."""
+    m = _RATE.search(question)
+    return m.group(1) if m else ""
+
+
+def per_unit(unit: str) -> re.Pattern:
+    """A text giving a figure per `unit`: "เดือนละ", "ต่อเดือน", "ต่อ 1 เดือน", "แต่ละเดือน", "/เดือน"."""
+    u = re.escape(unit)
+    return re.compile(rf"{u}ละ|ต่อ\s*(?:หนึ่ง|1|๑)?\s*{u}|แต่ละ\s*{u}|/\s*{u}")
+
+
 def counted_as(question: str) -> str:
     """The word a count is asked in, whatever it is: "กี่ประเภท" → ประเภท, "กี่โครงการ" → โครงการ.
     A preference (the scorer's unit, a sentence counting in it leads), never a requirement: a
