@@ -124,6 +124,7 @@ def test_the_years_and_provinces_a_question_pins_its_answer_to():
     assert not y.named.search("ปี 2567 และ 12568 ราย")
     assert [s.label for s in years_named("ในปี ค.ศ. 2030 ลดการปล่อยก๊าซ")] == ["ปี ค.ศ. 2030"]
     assert years_named("ในปี ค.ศ. 2030")[0].named.search("ภายในปี 2573")
+    assert years_named("อาณานิคมที่ตั้งขึ้นในปี 1564 ชื่ออะไร")[0].named.search("ของฝรั่งเศสในปี 1564 เริ่ม")
     # an age, a decade, a range and a low two-digit number pin no year
     for q in ("ผู้สูงอายุ 60 ปี ได้อะไร", "ใครเล่นบนเวทีในยุคปี 70", "ป่าลดลงจากปี 1995 ถึง 2000 เท่าไร",
               "ช่วงปี 2551-63 โอนไปได้กี่แห่ง", "ปี 25 ข้อ"):

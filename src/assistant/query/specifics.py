@@ -48,7 +48,7 @@ def _year(label: str, word: str, digits: str) -> Specific | None:
         be = 2500 + n
     else:
         be = n if n >= 2400 else other_era(n)
-    forms = [rf"(?<!\d){be}(?!\d)", rf"(?<!\d){other_era(be)}(?!\d)", rf"(?:ปี|พ\.ศ\.|งบประมาณ)\s*{be % 100:02d}(?!\d)"]
+    forms = [rf"(?<!\d){be}(?!\d)", rf"(?<!\d){be - 543}(?!\d)", rf"(?:ปี|พ\.ศ\.|งบประมาณ)\s*{be % 100:02d}(?!\d)"]
     return Specific(label, re.compile("|".join(forms)), _ANY_YEAR)
 
 
