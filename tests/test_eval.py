@@ -94,3 +94,14 @@ def test_harness_scores_and_reports(built_index, tmp_path):
     result2["domain"]["splits"]["test"]["questions"]["t1"]["hybrid_rank"] = None
     md2 = report.write(result2, tmp_path)
     assert "worse: t1" in md2.read_text(encoding="utf-8")
+
+
+def test_the_previous_report_is_the_latest_by_its_date_not_its_file_time(tmp_path):
+    import os
+
+    from eval.report import previous_report
+
+    for day in ("2026-11-29", "2026-11-30"):
+        (tmp_path / f"{day}-domain.json").write_text(json.dumps({"domain": {}, "date": day}), encoding="utf-8")
+    os.utime(tmp_path / "2026-11-29-domain.json", (2_000_000_000, 2_000_000_000))  # checked out last
+    assert previous_report(tmp_path, tmp_path / "2026-12-01-domain.json")["_path"] == "2026-11-30-domain.json"
