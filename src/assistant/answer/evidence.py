@@ -54,8 +54,11 @@ def unfound_specifics(question: str, hits: list[Hit]) -> list[str]:
     ("อบจ.เชียงใหม่ … ปี 68" met by a budget item of 2565). Passages that name none (an Act's section,
     an undated paragraph) may still hold the answer. `hits`: the passages the answer reads and the
     openings of their documents, where a news item's dateline gives its year."""
+    asked = specifics(question)
+    if not asked:
+        return []
     said = fold_digits("\n".join(f"{h.title} {h.location} {h.text}" for h in hits))
-    return [s.label for s in specifics(question) if not s.named.search(said) and s.kind.search(said)]
+    return [s.label for s in asked if not s.named.search(said) and s.kind.search(said)]
 
 
 def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=(), openings=()) -> Evidence:

@@ -77,6 +77,8 @@ def _provinces() -> tuple[tuple[tuple[str, ...], ...], re.Pattern]:
 def provinces_named(question: str) -> list[Specific]:
     """The provinces a question names after an administrative word; a passage names one by any of
     its forms (กรุงเทพฯ, กทม.)."""
+    if not re.search(_ADMIN, question):
+        return []
     forms, any_province = _provinces()
     out = []
     for fs in forms:

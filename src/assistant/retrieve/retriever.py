@@ -13,6 +13,7 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.answer.evidence import evidence_for
+from assistant.query.specifics import specifics
 from assistant.config import Settings
 from assistant.query.qtype import asks_about_law
 from assistant.query.understand import QueryUnderstanding, is_act_title
@@ -126,7 +127,8 @@ class Retriever:
             hit = _as_hit(ch, round(float(score), 6), rank)
             hit.scores = {name: sc[cid] for name, sc in part_scores.items() if cid in sc}
             hits.append(hit)
-        openings = self._openings(hits[: s.answer_passages], chunks)
+        # a document's opening is read only for a question that names a year or a province
+        openings = self._openings(hits[: s.answer_passages], chunks) if specifics(plan.text) else []
         r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings))
         r.context = self._neighbours(hits[: s.answer_context], chunks)
         r.items = self._items(plan, hits)
