@@ -13,9 +13,9 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.answer.evidence import evidence_for
-from assistant.query.specifics import specifics
 from assistant.config import Settings
 from assistant.query.qtype import asks_about_law
+from assistant.query.specifics import specifics
 from assistant.query.understand import QueryUnderstanding, is_act_title
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
 from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval, is_commentary
