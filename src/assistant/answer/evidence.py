@@ -4,6 +4,7 @@ every answerer, so an extractive and a generative answer refuse the same questio
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.query.specifics import specifics
@@ -48,26 +49,28 @@ def unfound_instances(question: str, hits: list[Hit]) -> list[str]:
     return missing
 
 
-def unfound_specifics(question: str, hits: list[Hit]) -> list[str]:
+def unfound_specifics(question: str, hits: list[Hit], openings: Callable[[list[Hit]], list[Hit]] | None = None) -> list[str]:
     """The years and provinces the question names that `hits` (in text, location or title) do not
     name while naming another: the passages an answer would quote speak of another year or place
     ("อบจ.เชียงใหม่ … ปี 68" met by a budget item of 2565). Passages that name none (an Act's section,
-    an undated paragraph) may still hold the answer. `hits`: the passages the answer reads and the
-    openings of their documents, where a news item's dateline gives its year."""
+    an undated paragraph) may still hold the answer. `openings`: the first chunks of the hits'
+    documents, where a news item's dateline gives its year; fetched only for a question that names
+    a year or a province."""
     asked = specifics(question)
     if not asked:
         return []
-    said = fold_digits("\n".join(f"{h.title} {h.location} {h.text}" for h in hits))
+    read = hits + (openings(hits) if openings else [])
+    said = fold_digits("\n".join(f"{h.title} {h.location} {h.text}" for h in read))
     return [s.label for s in asked if not s.named.search(said) and s.kind.search(said)]
 
 
-def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=(), openings=()) -> Evidence:
+def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=(), openings=None) -> Evidence:
     """`expansions`: glossary matches of the question; a word counts as covered when the
     passages hold it or one of its equivalents (ขยะ is covered by มูลฝอย). `unknown`: references
-    no indexed text holds. `openings`: the first chunks of the top passages' documents."""
+    no indexed text holds. `top`: the passages the answer reads; `openings`: see unfound_specifics."""
     dense = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
     q = content_tokens(question)
-    unfound = unfound_instances(question, hits) + unfound_specifics(question, hits[:top] + list(openings)) if hits else []
+    unfound = unfound_instances(question, hits) + unfound_specifics(question, hits[:top], openings) if hits else []
     if not q or not hits:
         return Evidence(dense, 0.0, list(unknown), unfound)
     seen = set()
