@@ -1,4 +1,4 @@
-from assistant.retrieve.rankers import rrf
+from assistant.retrieve.rankers import rrf, standouts
 from assistant.retrieve.retriever import cap_per_doc
 
 
@@ -75,3 +75,23 @@ def test_a_keyword_index_saved_without_windows_is_rebuilt(tmp_path):
     meta = tmp_path / "kw" / "gen-1" / "meta.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "window": None}))  # as an older version saved it
     assert KeywordIndex.load(tmp_path / "kw") is None  # the caller rebuilds it from the catalog
+
+
+def test_a_passage_that_stands_out_of_its_list_takes_the_lead_rank_fusion_gave_away():
+    # BM25 is sure of "gold" (far above a flat tail); dense puts "near" first by a hair
+    dense = [("near", 0.86), ("gold", 0.859)] + [(f"d{i}", 0.85 - i * 0.001) for i in range(20)]
+    bm25 = [("gold", 30.0), ("near", 5.0)] + [(f"d{i}", 4.0) for i in range(20)]
+    weights = {"dense": 1.0, "bm25": 0.5}
+    fused = rrf({n: [c for c, _ in items] for n, items in {"dense": dense, "bm25": bm25}.items()}, weights)
+    assert fused[0][0] == "near"  # places alone: a tie broken by dense's weight
+    lifted = standouts(fused, {"dense": dense, "bm25": bm25}, weights, z=2.25, share=0.5)
+    assert lifted[0][0] == "gold"
+    assert standouts(fused, {"dense": dense, "bm25": bm25}, weights, z=2.25, share=0.0) == fused  # off
+
+
+def test_no_standout_leaves_the_fused_order_as_it_was():
+    flat = {"dense": [(c, 0.8 - i * 0.01) for i, c in enumerate("abcdefgh")],
+            "bm25": [(c, 10.0 - i) for i, c in enumerate("hgfedcba")]}
+    weights = {"dense": 1.0, "bm25": 0.5}
+    fused = rrf({n: [c for c, _ in items] for n, items in flat.items()}, weights)
+    assert [c for c, _ in standouts(fused, flat, weights, z=2.25, share=0.5)] == [c for c, _ in fused]

@@ -1,10 +1,12 @@
 """The rankers table: name → rank(context, plan, n). `dense` and `bm25` rank by themselves;
-`hybrid` fuses the rankers named in Settings.fusion by weighted reciprocal-rank fusion. The CLI,
+`hybrid` fuses the rankers named in Settings.fusion by weighted reciprocal-rank fusion, a
+passage that stands far out of a ranker's own list keeping its lead (`standouts`). The CLI,
 the API and the benchmarks all read this one table; a new ranker is one function registered here
 (or from any module) with `@register_ranker("name")`."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +64,32 @@ def hybrid(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
         if getattr(s, f"{name}_weight", 1.0):  # a weight of 0 switches a ranker off
             parts.update(RANKERS[name](ctx, plan, n).parts)
     weights = {name: getattr(s, f"{name}_weight", 1.0) for name in parts}
-    return Ranked(rrf({name: [c for c, _ in items] for name, items in parts.items()}, weights, s.rrf_k), parts)
+    fused = rrf({name: [c for c, _ in items] for name, items in parts.items()}, weights, s.rrf_k)
+    return Ranked(standouts(fused, parts, weights, s.standout_z, s.standout_share), parts)
+
+
+def standouts(fused: Ranking, parts: dict[str, Ranking], weights: dict[str, float], z: float, share: float) -> Ranking:
+    """`fused`, with each passage that stands out of a ranker's own list (its score more than `z`
+    standard deviations above the list's mean) raised by `share` of the top fused score per
+    deviation beyond `z`, times the ranker's weight. Rank fusion keeps only places: a BM25 list
+    whose best passage holds every rare word of the question and a dense list with ten near-equal
+    passages count the same; this gives the clear winner back its lead."""
+    if not share or not fused:
+        return fused
+    top = fused[0][1]
+    scores = dict(fused)
+    for name, items in parts.items():
+        if len(items) < 3:  # too few scores to say what is usual
+            continue
+        values = [v for _, v in items]
+        mean, sd = statistics.fmean(values), statistics.pstdev(values)
+        if not sd:
+            continue
+        for cid, v in items:
+            above = (v - mean) / sd - z
+            if above > 0:
+                scores[cid] += share * top * weights.get(name, 1.0) * above
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 @register_ranker("dense")
