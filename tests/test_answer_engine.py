@@ -388,3 +388,26 @@ def test_a_year_or_province_the_passages_speak_past_is_refused_with_its_name():
     news = _hit("นายก อบจ.พิษณุโลก และนายก อบจ.ระยอง ร่วมประชุมการถ่ายโอนภารกิจ")
     assert unfound_specifics("ผลเลือกตั้งนายก อบจ.ขอนแก่นใครได้รับเลือก", [news]) == ["อบจ.ขอนแก่น"]
     assert unfound_specifics("ผลเลือกตั้งนายก อบจ.ระยองใครได้รับเลือก", [news]) == []
+
+
+def test_no_quote_comes_from_a_passage_on_another_year():
+    from assistant.answer.evidence import evidence_for, speaks_of_another
+
+    q = "ไจก้าให้งบสนับสนุน สถ. ทำโครงการเมืองน่าอยู่อัจฉริยะปี 67 เป็นเงินกี่ล้านบาท"
+    seed = _hit("สถ. ร่วมกับไจก้าจัดประชุมผู้เชี่ยวชาญเรื่องเมืองน่าอยู่อัจฉริยะเมื่อวันที่ 30 เมษายน 2567", 1, "seed.txt")
+    budget = _hit("บีโอไออนุมัติโครงการเมืองอัจฉริยะ 26 โครงการ คิดเป็นเงิน 80,208 ล้านบาท", 2, "boi.txt")
+    dated = Hit("c9", "boi.txt", "ข่าว", "ย่อหน้า 1", "วันพุธที่ 12 ตุลาคม 2565 ข่าวบีโอไอ", 0.0, 0)
+    # the top passages together name ปี 67, so the question is not refused for the year; the
+    # budget passage names no year, but its document's dateline says 2565
+    ev = evidence_for(q, [seed, budget], openings={"boi.txt": dated})
+    assert not ev.unfound and speaks_of_another(q, budget, {"boi.txt": dated})
+    assert not speaks_of_another(q, budget)  # undated, it may still answer
+    r = Retrieval(QueryPlan.bare(q), [seed, budget], ev, openings={"boi.txt": dated})
+    ans = _engine().answer(r)
+    assert ans.refused and "80,208" not in ans.answer
+    ans = _engine().answer(Retrieval(QueryPlan.bare(q), [seed, budget], evidence_for(q, [seed, budget])))
+    assert not ans.refused and "80,208" in ans.answer  # without the dateline the figure is quoted
+    # a question naming two years is served by a passage on either
+    two = "ปี 2564 คัดคนรุ่นใหม่ได้กี่คน แล้วรุ่นที่ 2 ในปี 2566 มีคนจบกี่คน"
+    assert not speaks_of_another(two, _hit("ในปี 2564 มีผู้ผ่านการคัดเลือก 30 คน"))
+    assert speaks_of_another(two, _hit("ในปี 2562 มีผู้ผ่านการคัดเลือก 20 คน"))

@@ -144,6 +144,9 @@ class Retrieval:
     # Neighbouring passages of the top hits (small-to-big): chunk id → [previous, next] that exist.
     context: dict[str, list[Hit]] = field(default_factory=dict)
     items: list[ItemHit] = field(default_factory=list)  # the enumerated items the question asks for
+    # The first chunk of each top hit's document, by document id: read only for a question that
+    # names a year or a province (a news item's dateline gives its year).
+    openings: dict[str, Hit] = field(default_factory=dict)
 
     @property
     def question(self) -> str:

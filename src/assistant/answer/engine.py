@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
-from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule
+from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule, speaks_of_another, unfound_specifics
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, gives_asked_kind, idf, tokens
 from assistant.query.qtype import LAW_WORDS, analyse, asks_about_law, counted_as, question_parts
+from assistant.query.specifics import specifics
 from assistant.query.understand import is_act_title
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
 from assistant.text.thai import ITEM_MARK, LIST_INTRO, LIST_INTRO_WORD, answer_sentences, fold_digits
@@ -100,13 +101,18 @@ HEADLINE = 40
 
 def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]:
     """Sentences of the top passages and of their neighbouring chunks, each once; with the hit each
-    came from (index into the returned list of hits)."""
+    came from (index into the returned list of hits). A passage that, with its document's opening,
+    names another year or province than the question and not the one asked gives none: a budget
+    item of 2565 does not answer for ปี 67, though the passage beside it names 2567."""
     out: list[Candidate] = []
     sources: list[Hit] = []
     seen: set[str] = set()
     top = r.hits[0].score or 1.0
+    pinned = bool(specifics(r.question))
 
     def add(hit: Hit, rank: float, score: float) -> None:
+        if pinned and speaks_of_another(r.question, hit, r.openings):
+            return
         sents = sentences_of(hit)
         fresh = []
         for pos, s in enumerate(sents):
@@ -173,8 +179,9 @@ class AnswerEngine(Answerer):
             return self._items(r)
         question, hits, ev = r.question, r.hits, r.evidence
         cands, sources = candidates(r, self.passages) if hits else ([], [])
-        if not cands:
-            return refusal(question, hits, ev)
+        if not cands:  # none, or only passages on another year or province
+            off = unfound_specifics(question, hits[:1], r.openings)
+            return refusal(question, hits, ev, f"เอกสารที่พบไม่ได้กล่าวถึง: {', '.join(off)}" if off else "")
         qt = analyse(question)
         probs = self._probabilities(question, cands)
         order = [int(i) for i in np.argsort(-probs, kind="stable")]

@@ -4,7 +4,6 @@ every answerer, so an extractive and a generative answer refuse the same questio
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.query.specifics import specifics
@@ -49,19 +48,36 @@ def unfound_instances(question: str, hits: list[Hit]) -> list[str]:
     return missing
 
 
-def unfound_specifics(question: str, hits: list[Hit], openings: Callable[[list[Hit]], list[Hit]] | None = None) -> list[str]:
+def _said(hits: list[Hit], openings: dict[str, Hit] | None) -> str:
+    docs, have = {h.doc_id for h in hits}, {h.chunk_id for h in hits}
+    read = hits + [o for d, o in (openings or {}).items() if d in docs and o.chunk_id not in have]
+    return fold_digits("\n".join(f"{h.title} {h.location} {h.text}" for h in read))
+
+
+def unfound_specifics(question: str, hits: list[Hit], openings: dict[str, Hit] | None = None) -> list[str]:
     """The years and provinces the question names that `hits` (in text, location or title) do not
     name while naming another: the passages an answer would quote speak of another year or place
     ("อบจ.เชียงใหม่ … ปี 68" met by a budget item of 2565). Passages that name none (an Act's section,
-    an undated paragraph) may still hold the answer. `openings`: the first chunks of the hits'
-    documents, where a news item's dateline gives its year; fetched only for a question that names
-    a year or a province."""
+    an undated paragraph) may still hold the answer. `openings`: the first chunk of each document
+    by id, where a news item's dateline gives its year."""
     asked = specifics(question)
     if not asked:
         return []
-    read = hits + (openings(hits) if openings else [])
-    said = fold_digits("\n".join(f"{h.title} {h.location} {h.text}" for h in read))
+    said = _said(hits, openings)
     return [s.label for s in asked if not s.named.search(said) and s.kind.search(said)]
+
+
+def speaks_of_another(question: str, hit: Hit, openings: dict[str, Hit] | None = None) -> bool:
+    """Whether a passage (with its document's opening) names a year, or a province, and none of
+    those the question names: what it says is about another. A question may name two years
+    ("…ปี 2564 … รุ่นที่ 2 ในปี 2566"); a passage on either of them serves."""
+    asked = specifics(question)
+    if not asked:
+        return False
+    said = _said([hit], openings)
+    kinds = {s.kind.pattern: s.kind for s in asked}
+    return any(k.search(said) and not any(s.named.search(said) for s in asked if s.kind.pattern == p)
+               for p, k in kinds.items())
 
 
 def evidence_for(question: str, hits: list[Hit], top: int = 3, expansions=(), unknown=(), openings=None) -> Evidence:

@@ -5,7 +5,6 @@ and the per-document cap, and returns a Retrieval (hits + plan + evidence)."""
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from assistant.answer.evidence import evidence_for
 from assistant.config import Settings
 from assistant.query.qtype import asks_about_law
+from assistant.query.specifics import specifics
 from assistant.query.understand import QueryUnderstanding, is_act_title
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
 from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval, is_commentary
@@ -127,18 +127,22 @@ class Retriever:
             hit = _as_hit(ch, round(float(score), 6), rank)
             hit.scores = {name: sc[cid] for name, sc in part_scores.items() if cid in sc}
             hits.append(hit)
-        openings = partial(self._openings, chunks=chunks)
+        # Only a question that names a year or a province reads the documents' openings.
+        read = hits[: max(s.answer_passages, s.answer_context)]
+        openings = self._openings(read, chunks) if specifics(plan.text) else {}
         r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings))
         r.context = self._neighbours(hits[: s.answer_context], chunks)
+        r.openings = openings
         r.items = self._items(plan, hits)
         return r
 
-    def _openings(self, hits: list[Hit], chunks: dict) -> list[Hit]:
-        """The first chunk of each hit's document (a news item's dateline, an Act's title) that is
-        not among the hits."""
-        have = {h.doc_id for h in hits if chunks[h.chunk_id].ordinal == 0}
-        docs = dict.fromkeys(h.doc_id for h in hits if h.doc_id not in have)
-        return [_as_hit(c, 0.0, 0) for d in docs for c in self.index.catalog.chunks_at(d, [0])]
+    def _openings(self, hits: list[Hit], chunks: dict) -> dict[str, Hit]:
+        """The first chunk of each hit's document (a news item's dateline, an Act's title), by
+        document id."""
+        out = {h.doc_id: h for h in hits if chunks[h.chunk_id].ordinal == 0}
+        for d in dict.fromkeys(h.doc_id for h in hits if h.doc_id not in out):
+            out.update((d, _as_hit(c, 0.0, 0)) for c in self.index.catalog.chunks_at(d, [0]))
+        return out
 
     def _neighbours(self, hits: list[Hit], chunks: dict) -> dict[str, list[Hit]]:
         """The chunks before and after each hit in its document: an answer may sit just across a
