@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answer import engine
 from assistant.answer.engine import AnswerEngine, candidates
 from assistant.answer.evidence import RefusalRule
 from assistant.query.qtype import analyse, question_parts
@@ -345,6 +346,19 @@ def test_a_who_answer_that_names_no_one_takes_in_the_subject_crfcut_cut_off():
     # a question of another kind keeps the sentence that answers it alone
     ans = _engine().answer(Retrieval(QueryPlan.bare("การร่างกฎหมายเป็นเอกสิทธิ์ของฝ่ายบริหารหรือไม่"), [_hit(text)], STRONG))
     assert not ans.answer.startswith("คณะกรรมาธิการยุโรป")
+
+
+def test_the_sentence_after_the_direct_answer_joins_it_when_the_two_read_as_one(monkeypatch):
+    # the best sentence matches the question; the one after it gives the fact
+    first = "เภสัชกรที่ปรึกษาส่วนใหญ่มีแนวโน้มที่จะทำงานในสถานที่แห่งหนึ่งมาโดยตลอดตั้งแต่อดีตจนถึงปัจจุบัน"
+    then = "ตามปกติแล้วเภสัชกรที่ปรึกษาจะทำงานในสถานพยาบาลเป็นส่วนใหญ่ แต่ก็กำลังแตกแขนงเข้าไปในสถาบันอื่นเพิ่มขึ้น"
+    assert answer_sentences(f"{first} {then}") == [first, then]
+    q = "เภสัชกรที่ปรึกษาส่วนใหญ่มีแนวโน้มที่จะทำงานที่ใด"
+    lead = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare(q), [_hit(f"{first} {then}")], STRONG)).answer.split("\n")[0]
+    assert lead.startswith(first) and "สถานพยาบาล" in lead
+    # two that are long together stay apart
+    monkeypatch.setattr(engine, "JOINED", len(first) + len(then) - 1)
+    assert engine.completed(first, _hit(f"{first} {then}")) == first
 
 
 def test_a_sentence_is_not_completed_with_the_next_paragraph():
