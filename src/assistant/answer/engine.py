@@ -6,8 +6,8 @@
    abbreviation or a bracket never ends a sentence — are scored by a linear model over features
    of the question type (answer/features.py; a conditional logit fitted on iApp train by
    `python -m eval.fit_answer_scorer`, its scores read as probabilities); the best sentence, with
-   the pieces crfcut cut off it (a surname, a list's last items), is the direct answer, at most two
-   more sentences support it, every line cited [n].
+   the pieces crfcut cut off it (a surname, a list's last items) and the sentence after it when the
+   two read as one, is the direct answer, at most two more sentences support it, every line cited [n].
 3. Refusal: the evidence rule shared with every answerer, and no figure where the question asks
    for one the passages do not give.
 """
