@@ -90,6 +90,9 @@ class Settings:
     answerer: str = "auto"
     answer_passages: int = 3
     answer_context: int = 2  # top hits whose neighbouring chunks the answer may quote (small-to-big)
+    # Consecutive chunks of one section or paragraph found together are one hit of up to this many
+    # chunks (retrieve/retriever.join_units); 1 = every chunk its own hit.
+    unit_chunks: int = 3
     # Cite a passage after the first only if its score ≥ ratio × top; on dev, quoting only the
     # top passage (and any tie) gave the best mean of citation precision and answer-key hits.
     cite_ratio: float = 1.0
@@ -171,6 +174,7 @@ _ENV = {
     "window_weight": ("ASSISTANT_WINDOW_WEIGHT", float),
     "standout_z": ("ASSISTANT_STANDOUT_Z", float),
     "standout_share": ("ASSISTANT_STANDOUT_SHARE", float),
+    "unit_chunks": ("ASSISTANT_UNIT_CHUNKS", int),
     "llm_provider": ("ASSISTANT_LLM_PROVIDER", str),
     "llm_url": ("ASSISTANT_LLM_URL", str),
     "llm_model": ("ASSISTANT_LLM_MODEL", str),

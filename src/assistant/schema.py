@@ -3,7 +3,7 @@ Evidence) → Answer (a question)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -65,9 +65,15 @@ class Hit:
     rank: int = 0
     source: str = ""
     scores: dict = field(default_factory=dict)  # per-retriever evidence: bm25, dense, rrf
+    # The hit's own chunk when `text` holds the whole section or paragraph it belongs to.
+    chunk_text: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def own_chunk(self) -> "Hit":
+        """The hit as its own chunk: what an answer quotes sentence by sentence."""
+        return replace(self, text=self.chunk_text, chunk_text="") if self.chunk_text else self
 
 
 @dataclass

@@ -113,6 +113,7 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
     def add(hit: Hit, rank: float, score: float) -> None:
         if pinned and speaks_of_another(r.question, hit, r.openings):
             return
+        hit = hit.own_chunk()  # the rest of its section comes in as its neighbours
         sents = sentences_of(hit)
         fresh = []
         for pos, s in enumerate(sents):
@@ -129,7 +130,7 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
         add(h, float(i), h.score)
     for i, h in enumerate(r.hits[:passages]):
         for near in r.context.get(h.chunk_id, []):
-            add(near, i + 0.5, h.score)
+            add(near, i + 0.5, near.score)  # a neighbour scores as its hit; the rest of a section as it was found
     return out, sources
 
 

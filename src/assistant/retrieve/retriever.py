@@ -56,6 +56,38 @@ def keep_an_act(ranked: list[tuple[str, float]], pool: list[tuple[str, float]], 
     return (rest[: slot - 1] + [act] + rest[slot - 1 :])[:k]
 
 
+def join_units(items: list[tuple[str, float]], chunks: dict, most: int) -> tuple[list[tuple[str, float]], dict[str, list[str]]]:
+    """Chunks of one unit — an Act's section, a news item's paragraph: the same non-empty location
+    in one document, next to each other — found together are one hit, ranked where its best chunk
+    was. Returns the ranking with each unit once (under its best chunk's id) and, per such id, the
+    unit's chunk ids in document order (at most `most`)."""
+    units: dict[str, list[str]] = {}
+    leaders: dict[tuple[str, str], list[str]] = {}
+    out = []
+    for cid, sc in items:
+        ch = chunks.get(cid)
+        if ch is not None and ch.location and most > 1:
+            key = (ch.doc_id, ch.location)
+            lead = next((c for c in leaders.get(key, []) if len(units[c]) < most
+                         and any(abs(chunks[m].ordinal - ch.ordinal) == 1 for m in units[c])), None)
+            if lead is not None:
+                units[lead].append(cid)
+                continue
+            leaders.setdefault(key, []).append(cid)
+            units[cid] = [cid]
+        out.append((cid, sc))
+    return out, {c: sorted(u, key=lambda m: chunks[m].ordinal) for c, u in units.items() if len(u) > 1}
+
+
+def joined(texts: list[str]) -> str:
+    """Consecutive chunks' texts as one, without the sentence a chunk repeats from the one before."""
+    out = texts[0]
+    for t in texts[1:]:
+        k = next((k for k in range(min(len(out), len(t), 400), 9, -1) if out.endswith(t[:k])), 0)
+        out = out + ("" if k else " ") + t[k:]
+    return out
+
+
 class Retriever:
     """`preferred`: per enumeration label, the documents whose items a question means first (the
     guidelines file names the document that states the ten แนวทาง)."""
@@ -116,7 +148,8 @@ class Retriever:
         if allowed is not None:
             fused = [(c, sc) for c, sc in fused if c in allowed]
         doc_of = {cid: ch.doc_id for cid, ch in chunks.items()}
-        pool = [(c, sc) for c, sc in fused if c in chunks]
+        fused_all = [(c, sc) for c, sc in fused if c in chunks]
+        pool, units = join_units(fused_all, chunks, s.unit_chunks)
         fused = cap_per_doc(pool, doc_of, s.per_doc_cap, k, dict.fromkeys(guidance, s.guidance_cap))
         if s.act_slot and asks_about_law(plan.text):
             fused = keep_an_act(fused, pool, chunks, s.act_slot, k)
@@ -126,12 +159,16 @@ class Retriever:
             ch = chunks[cid]
             hit = _as_hit(ch, round(float(score), 6), rank)
             hit.scores = {name: sc[cid] for name, sc in part_scores.items() if cid in sc}
+            if cid in units:
+                hit.chunk_text, hit.text = hit.text, joined([chunks[m].text for m in units[cid]])
             hits.append(hit)
         # Only a question that names a year or a province reads the documents' openings.
         read = hits[: max(s.answer_passages, s.answer_context)]
         openings = self._openings(read, chunks) if specifics(plan.text) else {}
         r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings))
-        r.context = self._neighbours(hits[: s.answer_context], chunks)
+        # a section's other chunks keep the scores they were found with
+        found = {c: round(float(sc), 6) for c, sc in fused_all if any(c in u for u in units.values())}
+        r.context = self._neighbours(hits[: s.answer_context], chunks, units, found)
         r.openings = openings
         r.items = self._items(plan, hits)
         return r
@@ -144,15 +181,18 @@ class Retriever:
             out.update((d, _as_hit(c, 0.0, 0)) for c in self.index.catalog.chunks_at(d, [0]))
         return out
 
-    def _neighbours(self, hits: list[Hit], chunks: dict) -> dict[str, list[Hit]]:
+    def _neighbours(self, hits: list[Hit], chunks: dict, units: dict[str, list[str]] | None = None,
+                    scores: dict[str, float] | None = None) -> dict[str, list[Hit]]:
         """The chunks before and after each hit in its document: an answer may sit just across a
         chunk boundary (small-to-big). (The rest of an Act's section as well was measured: one
         blind question fewer.)"""
-        out = {}
+        out, scores = {}, scores or {}
         for h in hits:
             ordinal = chunks[h.chunk_id].ordinal
             near = self.index.catalog.chunks_at(h.doc_id, [ordinal - 1, ordinal + 1])
-            out[h.chunk_id] = [_as_hit(c, h.score, h.rank) for c in near]
+            # and the rest of the section or paragraph the hit stands for
+            near += [chunks[m] for m in (units or {}).get(h.chunk_id, []) if abs(chunks[m].ordinal - ordinal) > 1]
+            out[h.chunk_id] = [_as_hit(c, scores.get(c.chunk_id, h.score), h.rank) for c in sorted(near, key=lambda c: c.ordinal)]
         return out
 
     def _items(self, plan: QueryPlan, hits: list[Hit]) -> list[ItemHit]:
