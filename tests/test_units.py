@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from assistant.retrieve.retriever import join_units, joined
+from assistant.retrieve.retriever import join_units
 
 
 def _chunk(cid, doc, ordinal, location, text=""):
@@ -26,7 +26,13 @@ def test_chunks_of_one_section_found_together_are_one_hit_ranked_at_the_best():
 
 
 def test_joined_text_does_not_repeat_the_sentence_a_chunk_carries_over():
+    from assistant.schema import Chunk, joined_text
+
+    def chunk(text, start):
+        return Chunk(text, "act", 0, text, "", "มาตรา ๕", start, start + len(text))
+
     first = "มาตรา ๕ ให้เทศบาลมีหน้าที่จัดให้มีน้ำสะอาด และรักษาความสะอาดของถนน"
     second = "และรักษาความสะอาดของถนน กับทั้งกำจัดมูลฝอยและสิ่งปฏิกูล"
-    assert joined([first, second]) == first + " กับทั้งกำจัดมูลฝอยและสิ่งปฏิกูล"
-    assert joined(["ก่อน", "หลัง"]) == "ก่อน หลัง"
+    at = first.index("และรักษา")  # the chunker carries the last sentence over (offsets in the document)
+    assert joined_text([chunk(first, 0), chunk(second, at)]) == first + " กับทั้งกำจัดมูลฝอยและสิ่งปฏิกูล"
+    assert joined_text([chunk("ก่อน", 0), chunk("หลัง", 5)]) == "ก่อน หลัง"

@@ -25,7 +25,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.schema import Chunk
+from assistant.schema import Chunk, overlap
 from ui import render
 
 WINDOW = 12  # passages shown either side of the current one
@@ -245,15 +245,6 @@ def _render_page(path: Path, number: int, quote: str, passage: str) -> PageView:
 # ---------------------------------------------------------------- HTML
 
 
-def _overlap(prev: Chunk, cur: Chunk) -> int:
-    """How many leading characters of `cur` repeat the end of `prev` (chunks overlap by a
-    sentence); 0 when the offsets and the text do not agree."""
-    o = prev.char_end - cur.char_start
-    if 0 < o < len(cur.text) and prev.text.endswith(cur.text[:o]):
-        return o
-    return 0
-
-
 def _page_html(p: PageView) -> str:
     if not p.png:
         return f'<div class="tpa-v-pagenote">{render.esc(p.note)}</div>' if p.note else ""
@@ -298,8 +289,8 @@ def view_html(v: View | None, seq: int = 0) -> str:
         if c.ordinal == s.cited:  # the cited passage whole, so its highlight matches the card's
             body = render.highlight(c.text, s.quote)
         else:
-            start = _overlap(v.passages[i - 1], c) if i else 0
-            end = len(c.text) - (_overlap(c, nxt) if nxt is not None and nxt.ordinal == s.cited else 0)
+            start = overlap(v.passages[i - 1], c) if i else 0
+            end = len(c.text) - (overlap(c, nxt) if nxt is not None and nxt.ordinal == s.cited else 0)
             body = render.esc_lines(c.text[start:end].strip())
         ch = _chapter(c.location)
         if ch and ch != chapter:

@@ -54,6 +54,24 @@ class Chunk:
     doc_sha256: str = ""
 
 
+def overlap(prev: Chunk, cur: Chunk) -> int:
+    """How many leading characters of `cur` repeat the end of `prev` (chunks overlap by a
+    sentence); 0 when the offsets and the text do not agree."""
+    o = prev.char_end - cur.char_start
+    if 0 < o < len(cur.text) and prev.text.endswith(cur.text[:o]):
+        return o
+    return 0
+
+
+def joined_text(chunks: list[Chunk]) -> str:
+    """Consecutive chunks' texts as one, without what a chunk repeats of the one before."""
+    out = chunks[0].text
+    for prev, cur in zip(chunks, chunks[1:]):
+        o = overlap(prev, cur)
+        out += ("" if o else " ") + cur.text[o:]
+    return out
+
+
 @dataclass
 class Hit:
     chunk_id: str

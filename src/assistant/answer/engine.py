@@ -27,7 +27,6 @@ from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, gives_asked_kind, idf, tokens
 from assistant.query.qtype import LAW_WORDS, analyse, asks_about_law, counted_as, question_parts
-from assistant.query.specifics import specifics
 from assistant.query.understand import is_act_title
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
 from assistant.text.thai import ITEM_MARK, LIST_INTRO, LIST_INTRO_WORD, answer_sentences, fold_digits
@@ -108,10 +107,9 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
     sources: list[Hit] = []
     seen: set[str] = set()
     top = r.hits[0].score or 1.0
-    pinned = bool(specifics(r.question))
 
     def add(hit: Hit, rank: float, score: float) -> None:
-        if pinned and speaks_of_another(r.question, hit, r.openings):
+        if speaks_of_another(r.question, hit, r.openings):
             return
         hit = hit.own_chunk()  # the rest of its section comes in as its neighbours
         sents = sentences_of(hit)

@@ -18,7 +18,7 @@ from assistant.query.qtype import asks_about_law
 from assistant.query.specifics import specifics
 from assistant.query.understand import QueryUnderstanding, is_act_title
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
-from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval, is_commentary
+from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval, is_commentary, joined_text
 from assistant.store.index import Index
 from assistant.text.thai import fold_digits
 
@@ -61,12 +61,14 @@ def join_units(items: list[tuple[str, float]], chunks: dict, most: int) -> tuple
     in one document, next to each other — found together are one hit, ranked where its best chunk
     was. Returns the ranking with each unit once (under its best chunk's id) and, per such id, the
     unit's chunk ids in document order (at most `most`)."""
+    if most <= 1:
+        return list(items), {}
     units: dict[str, list[str]] = {}
     leaders: dict[tuple[str, str], list[str]] = {}
     out = []
     for cid, sc in items:
         ch = chunks.get(cid)
-        if ch is not None and ch.location and most > 1:
+        if ch is not None and ch.location:
             key = (ch.doc_id, ch.location)
             lead = next((c for c in leaders.get(key, []) if len(units[c]) < most
                          and any(abs(chunks[m].ordinal - ch.ordinal) == 1 for m in units[c])), None)
@@ -77,15 +79,6 @@ def join_units(items: list[tuple[str, float]], chunks: dict, most: int) -> tuple
             units[cid] = [cid]
         out.append((cid, sc))
     return out, {c: sorted(u, key=lambda m: chunks[m].ordinal) for c, u in units.items() if len(u) > 1}
-
-
-def joined(texts: list[str]) -> str:
-    """Consecutive chunks' texts as one, without the sentence a chunk repeats from the one before."""
-    out = texts[0]
-    for t in texts[1:]:
-        k = next((k for k in range(min(len(out), len(t), 400), 9, -1) if out.endswith(t[:k])), 0)
-        out = out + ("" if k else " ") + t[k:]
-    return out
 
 
 class Retriever:
@@ -160,14 +153,15 @@ class Retriever:
             hit = _as_hit(ch, round(float(score), 6), rank)
             hit.scores = {name: sc[cid] for name, sc in part_scores.items() if cid in sc}
             if cid in units:
-                hit.chunk_text, hit.text = hit.text, joined([chunks[m].text for m in units[cid]])
+                hit.chunk_text, hit.text = hit.text, joined_text([chunks[m] for m in units[cid]])
             hits.append(hit)
         # Only a question that names a year or a province reads the documents' openings.
         read = hits[: max(s.answer_passages, s.answer_context)]
         openings = self._openings(read, chunks) if specifics(plan.text) else {}
         r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings))
         # a section's other chunks keep the scores they were found with
-        found = {c: round(float(sc), 6) for c, sc in fused_all if any(c in u for u in units.values())}
+        members = {m for u in units.values() for m in u}
+        found = {c: round(float(sc), 6) for c, sc in fused_all if c in members}
         r.context = self._neighbours(hits[: s.answer_context], chunks, units, found)
         r.openings = openings
         r.items = self._items(plan, hits)
@@ -183,8 +177,9 @@ class Retriever:
 
     def _neighbours(self, hits: list[Hit], chunks: dict, units: dict[str, list[str]] | None = None,
                     scores: dict[str, float] | None = None) -> dict[str, list[Hit]]:
-        """The chunks before and after each hit in its document: an answer may sit just across a
-        chunk boundary (small-to-big). (The rest of an Act's section as well was measured: one
+        """The chunks before and after each hit in its document (an answer may sit just across a
+        chunk boundary: small-to-big), and the rest of the section a joined hit stands for, at the
+        scores they were found with (`scores`). (Every hit's whole Act section was measured: one
         blind question fewer.)"""
         out, scores = {}, scores or {}
         for h in hits:
