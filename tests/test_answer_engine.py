@@ -425,3 +425,14 @@ def test_no_quote_comes_from_a_passage_on_another_year():
     two = "ปี 2564 คัดคนรุ่นใหม่ได้กี่คน แล้วรุ่นที่ 2 ในปี 2566 มีคนจบกี่คน"
     assert not speaks_of_another(two, _hit("ในปี 2564 มีผู้ผ่านการคัดเลือก 30 คน"))
     assert speaks_of_another(two, _hit("ในปี 2562 มีผู้ผ่านการคัดเลือก 20 คน"))
+
+
+def test_a_further_part_prefers_the_sentence_holding_its_rarest_words():
+    # "จ่าย" also sits inside "ค่าใช้จ่าย"; only the interest sentence holds "ดอกเบี้ย", the rarer word
+    text = ("มาตรา ๑๒ ผู้ซึ่งฝ่าฝืนข้อบัญญัติท้องถิ่นต้องเสียค่าธรรมเนียมเป็นพิเศษซึ่งไม่เกินหนึ่งพันบาทก็ได้\n"
+            "มาตรา ๑๑ เงินค่าธรรมเนียม ค่าใช้จ่าย และค่าปรับตามพระราชบัญญัตินี้ ให้ตกเป็นรายได้ขององค์กรปกครองส่วนท้องถิ่น\n"
+            "ผู้ใดไม่ชำระภายในกำหนด ต้องเสียดอกเบี้ยร้อยละสิบห้าต่อปี")
+    q = "ค่าธรรมเนียมเป็นพิเศษกำหนดได้ไม่เกินเท่าไร ถ้าไม่จ่ายต้องเสียดอกเบี้ยเท่าไร"
+    ans = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))
+    assert "ร้อยละสิบห้าต่อปี" in ans.answer and "ค่าใช้จ่าย" not in ans.answer
+

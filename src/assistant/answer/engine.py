@@ -226,8 +226,9 @@ class AnswerEngine(Answerer):
             # part's words decide and the same sentence comes back.
             shown = " ".join(cands[i].text for i in chosen)
             new = [w for w in own_words(part, parts[0]) if w not in shown]
-            holding = [i for i in ranked if any(w in cands[i].text for w in new)]
-            ranked = holding or ranked
+            # rarest words first: "จ่าย" is also in "ค่าใช้จ่าย", "เสียดอกเบี้ย" only where the interest is
+            held = {i: sum(idf(w) for w in new if w in cands[i].text) for i in ranked}
+            ranked = sorted((i for i in ranked if held[i] > 0), key=lambda i: -held[i]) or ranked
             if asks_for_number(part):  # its sentence gives the figure, or the part goes unanswered
                 given = self._giving(part, cands, ranked)
                 ranked = [given] if given is not None else []
