@@ -436,3 +436,40 @@ def test_a_further_part_prefers_the_sentence_holding_its_rarest_words():
     ans = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))
     assert "ร้อยละสิบห้าต่อปี" in ans.answer and "ค่าใช้จ่าย" not in ans.answer
 
+
+def _plan(question):
+    from assistant.knowledge.glossary import load_default
+
+    plan = QueryPlan.bare(question)
+    plan.expansions = load_default().find(question)
+    return plan
+
+
+def test_the_two_things_a_question_compares_are_the_glossary_terms_either_side_of_its_joining_word():
+    from assistant.answer.compare import sides
+
+    assert [s[:2] for s in sides("ทต. กับ อบจ. มีวาระการดำรงตำแหน่งต่างกันไหม", _plan("ทต. กับ อบจ. มีวาระการดำรงตำแหน่งต่างกันไหม").expansions)] == [
+        ("ทต", "เทศบาลตำบล"), ("อบจ", "องค์การบริหารส่วนจังหวัด")]
+    # a narrower word stands for itself, not for the class it brings into the search (อปท.)
+    q = "อบต. และเทศบาล มีรายได้ต่างกันอย่างไร"
+    assert sides(q, _plan(q).expansions) == [("อบต", "องค์การบริหารส่วนตำบล"), ("เทศบาล",)]
+    q = "อบต. ร่วมมือกับ depa ทำโครงการอะไรบ้าง"  # joins two bodies but compares nothing
+    assert sides(q, _plan(q).expansions) == []
+
+
+def test_a_comparing_question_quotes_a_passage_on_each_thing_it_compares():
+    pao = Hit("c1", "pao.txt", "พระราชบัญญัติ องค์การบริหารส่วนจังหวัด พ.ศ. ๒๕๔๐", "มาตรา ๕๑",
+              "มาตรา ๕๑ ในข้อบัญญัติจะกำหนดโทษผู้ละเมิดข้อบัญญัติไว้ด้วยก็ได้ แต่ห้ามมิให้กำหนดโทษจำคุกเกินหกเดือน "
+              "และหรือปรับเกินหนึ่งหมื่นบาท", 0.04)
+    news = [_hit("องค์การบริหารส่วนจังหวัดหลายแห่งออกข้อบัญญัติเรื่องการจัดการขยะ", 2, "news2.txt", 0.03),
+            _hit("ประชาชนร่วมแสดงความเห็นต่อร่างข้อบัญญัติขององค์การบริหารส่วนจังหวัด", 3, "news3.txt", 0.025)]
+    tao = Hit("c4", "tao.txt", "พระราชบัญญัติ สภาตำบลและองค์การบริหารส่วนตำบล พ.ศ. ๒๕๓๗", "มาตรา ๗๑",
+              "มาตรา ๗๑ องค์การบริหารส่วนตำบลอาจออกข้อบัญญัติเพื่อใช้บังคับในเขตได้ "
+              "ในการนี้จะกำหนดโทษปรับผู้ฝ่าฝืนด้วยก็ได้ แต่มิให้กำหนดโทษปรับเกินหนึ่งพันบาท", 0.02)
+    q = "ข้อบัญญัติ อบจ. กับข้อบัญญัติ อบต. กำหนดโทษปรับได้สูงสุดต่างกันอย่างไร"
+    ans = _engine(max_sentences=1).answer(Retrieval(_plan(q), [pao] + news + [tao], STRONG))
+    assert "ปรับเกินหนึ่งหมื่นบาท" in ans.answer and "ปรับเกินหนึ่งพันบาท" in ans.answer
+    assert {c.doc_id for c in ans.citations} >= {"pao.txt", "tao.txt"}
+    # asked of one body only, the other body's Act is not brought in
+    one = "ข้อบัญญัติ อบจ. กำหนดโทษปรับได้สูงสุดเท่าไร"
+    assert all(c.doc_id != "tao.txt" for c in _engine(max_sentences=1).answer(Retrieval(_plan(one), [pao] + news + [tao], STRONG)).citations)

@@ -8,6 +8,8 @@
    `python -m eval.fit_answer_scorer`, its scores read as probabilities); the best sentence, with
    the pieces crfcut cut off it (a surname, a list's last items) and the sentence after it when the
    two read as one, is the direct answer, at most two more sentences support it, every line cited [n].
+   A question that asks two things gets a sentence for each part; one that compares two things
+   (answer/compare.py), a sentence from a passage on each.
 3. Refusal: the evidence rule shared with every answerer, and no figure where the question asks
    for one the passages do not give.
 """
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
+from assistant.answer.compare import names, sides
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule, speaks_of_another, unfound_specifics
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, gives_asked_kind, idf, tokens
@@ -261,6 +264,8 @@ class AnswerEngine(Answerer):
             picked += [(cands[i].text, sources[cands[i].hit], cands[i].text) for i in chosen[main:] if cands[i].text not in shown]
         law = self._law_said(r, [h for _, h, _ in picked], " ".join(q for _, _, q in picked))
         picked += [(law.text, r.hits[law.hit], law.text)] if law else []
+        for side in self._sides_unsaid(r, [h for _, h, _ in picked], " ".join(q for _, _, q in picked)):
+            picked.append((side.text, r.hits[side.hit], side.text))
         citations: list[Citation] = []
         number_of: dict[str, int] = {}
         lines = []
@@ -286,18 +291,35 @@ class AnswerEngine(Answerer):
         if not asks_about_law(r.question) or any(is_act_title(h.title) for h in quoted):
             return None
         acts = [i for i, h in enumerate(r.hits[: self.act_passages]) if is_act_title(h.title)]
-        if not acts:
+        # what it asks the law about: "กฎหมาย" itself would pick "ภายใต้บังคับแห่งกฎหมาย"
+        best = self._best_in(r, acts, LAW_WORDS.sub(" ", r.question))
+        return best if best and best.text not in shown else None
+
+    def _sides_unsaid(self, r: Retrieval, quoted: list[Hit], shown: str) -> list[Candidate]:
+        """For a question comparing two things, answered so far from passages on one of them: the
+        best sentence of the top passages that speak of the other (`hit`: an index into r.hits)."""
+        out = []
+        docs = {h.doc_id for h in quoted}  # a passage of a quoted document speaks for the side quoted
+        for side in sides(r.question, r.plan.expansions):
+            if any(names(h, side) for h in quoted):
+                continue
+            at = [i for i, h in enumerate(r.hits[: self.act_passages]) if h.doc_id not in docs and names(h, side)]
+            best = self._best_in(r, at, r.question)
+            if best and best.text not in shown:
+                out.append(best)
+                shown += " " + best.text
+        return out
+
+    def _best_in(self, r: Retrieval, at: list[int], question: str) -> Candidate | None:
+        """The best sentence for `question` of the hits r.hits[i] for i in `at`, or None."""
+        if not at:
             return None
         top = r.hits[0].score or 1.0
         cands = []
-        for i in acts:
+        for i in at:
             sents = sentences_of(r.hits[i])
             cands += [Candidate.at(sents, pos, i, float(i), r.hits[i].score / top) for pos in range(len(sents))]
-        if not cands:
-            return None
-        # what it asks the law about: "กฎหมาย" itself would pick "ภายใต้บังคับแห่งกฎหมาย"
-        best = cands[int(np.argmax(self._probabilities(LAW_WORDS.sub(" ", r.question), cands)))]
-        return best if best.text not in shown else None
+        return cands[int(np.argmax(self._probabilities(question, cands)))] if cands else None
 
     def _items(self, r: Retrieval) -> Answer:
         """Numbered items, or an Act's section, quoted from the document that holds them."""

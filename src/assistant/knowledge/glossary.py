@@ -34,6 +34,7 @@ class Match:
     form: str  # the form found in the question
     adds: list[str]  # the group's other forms
     source: str
+    broader: bool = False  # found by a narrower word: the adds name a wider class (อบต. → อปท.)
 
 
 @dataclass
@@ -80,7 +81,7 @@ class Glossary:
                     for gi in self._by_key[key]:
                         g = self.groups[gi]
                         adds = [f for f in g.forms if squash(f) != key]
-                        found.append(Match(key, adds, g.source))
+                        found.append(Match(key, adds, g.source, bool(g.narrower)))
                     break
                 at = text.find(key, at + 1)
         return found
