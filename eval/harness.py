@@ -354,6 +354,7 @@ ABLATIONS = {
     "no per-document cap": {"per_doc_cap": 0},
     "no window BM25": {"window_weight": 0.0},
     "no standout bonus": {"standout_share": 0.0},
+    "top three not rescored": {"rescore_top": 0},
     "every chunk its own hit": {"unit_chunks": 1},
     "with named-Act boost": {"doc_boost": True},
     "no glossary": {"use_glossary": False},
@@ -362,7 +363,8 @@ ABLATIONS = {
     "BM25 weight 1.0": {"bm25_weight": 1.0},
     "none (plain hybrid, equal weights)": {"use_glossary": False, "use_mined_terms": False, "expand_dense": False, "doc_boost": False,
                                            "per_doc_cap": 0, "guidance_share": 0.0, "bm25_weight": 1.0,
-                                           "window_weight": 0.0, "standout_share": 0.0, "unit_chunks": 1},
+                                           "window_weight": 0.0, "standout_share": 0.0, "unit_chunks": 1,
+                                           "rescore_top": 0},
 }
 
 

@@ -1,4 +1,4 @@
-from assistant.retrieve.rankers import rrf, standouts
+from assistant.retrieve.rankers import by_scores, rrf, standouts
 from assistant.retrieve.retriever import cap_per_doc
 
 
@@ -95,3 +95,20 @@ def test_no_standout_leaves_the_fused_order_as_it_was():
     weights = {"dense": 1.0, "bm25": 0.5}
     fused = rrf({n: [c for c, _ in items] for n, items in flat.items()}, weights)
     assert [c for c, _ in standouts(fused, flat, weights, z=2.25, share=0.5)] == [c for c, _ in fused]
+
+
+def test_the_leading_passages_are_reordered_by_how_far_each_list_prefers_them():
+    # dense puts "near" a hair ahead of "gold"; BM25 and the window put gold first by a wide margin:
+    # rank fusion at dense 1, BM25 0.5, window 0.2 leads with near all the same
+    dense = [("near", 0.880), ("gold", 0.861)] + [(f"d{i}", 0.85 - i * 0.002) for i in range(8)]
+    bm25 = [("gold", 12.7), ("near", 8.0)] + [(f"d{i}", 6.0 - i * 0.3) for i in range(8)]
+    window = [("gold", 14.6), ("near", 10.6)] + [(f"d{i}", 7.0 - i * 0.3) for i in range(8)]
+    parts = {"dense": dense, "bm25": bm25, "window": window}
+    weights = {"dense": 1.0, "bm25": 0.5, "window": 0.2}
+    fused = rrf({n: [c for c, _ in items] for n, items in parts.items()}, weights)
+    assert fused[0][0] == "near"
+    out = by_scores(fused, parts, {"dense": 1.0, "bm25": 0.5, "window": 0.5}, top=3)
+    assert out[0][0] == "gold" and out[1][0] == "near"
+    assert [sc for _, sc in out] == [sc for _, sc in fused]  # the scores stay, in the new order
+    assert out[3:] == fused[3:]  # past the first three nothing moves
+    assert by_scores(fused, parts, weights, top=0) == fused  # off
