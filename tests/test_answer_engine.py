@@ -448,8 +448,8 @@ def _plan(question):
 def test_the_two_things_a_question_compares_are_the_glossary_terms_either_side_of_its_joining_word():
     from assistant.answer.compare import sides
 
-    assert [s[:2] for s in sides("ทต. กับ อบจ. มีวาระการดำรงตำแหน่งต่างกันไหม", _plan("ทต. กับ อบจ. มีวาระการดำรงตำแหน่งต่างกันไหม").expansions)] == [
-        ("ทต", "เทศบาลตำบล"), ("อบจ", "องค์การบริหารส่วนจังหวัด")]
+    q = "ทต. กับ อบจ. มีวาระการดำรงตำแหน่งต่างกันไหม"
+    assert [s[:2] for s in sides(q, _plan(q).expansions)] == [("ทต", "เทศบาลตำบล"), ("อบจ", "องค์การบริหารส่วนจังหวัด")]
     # a narrower word stands for itself, not for the class it brings into the search (อปท.)
     q = "อบต. และเทศบาล มีรายได้ต่างกันอย่างไร"
     assert sides(q, _plan(q).expansions) == [("อบต", "องค์การบริหารส่วนตำบล"), ("เทศบาล",)]
