@@ -66,24 +66,27 @@ def hybrid(ctx: RankContext, plan: QueryPlan, n: int) -> Ranked:
             parts.update(RANKERS[name](ctx, plan, n).parts)
     weights = {name: getattr(s, f"{name}_weight", 1.0) for name in parts}
     fused = rrf({name: [c for c, _ in items] for name, items in parts.items()}, weights, s.rrf_k)
-    fused = standouts(fused, parts, weights, s.standout_z, s.standout_share)
+    zs = {name: _z_scores(items) for name, items in parts.items()}  # read by both steps below
+    fused = standouts(fused, parts, weights, s.standout_z, s.standout_share, zs)
     rescore = dict(zip(s.fusion, s.rescore_weights))
-    return Ranked(by_scores(fused, parts, {name: rescore.get(name, weights[name]) for name in parts}, s.rescore_top), parts)
+    return Ranked(by_scores(fused, parts, {name: rescore.get(name, weights[name]) for name in parts}, s.rescore_top, zs), parts)
 
 
-def standouts(fused: Ranking, parts: dict[str, Ranking], weights: dict[str, float], z: float, share: float) -> Ranking:
+def standouts(fused: Ranking, parts: dict[str, Ranking], weights: dict[str, float], z: float, share: float,
+              zs: dict | None = None) -> Ranking:
     """`fused`, with each passage that stands out of a ranker's own list (its score more than `z`
     standard deviations above the list's mean) raised by `share` of the top fused score per
-    deviation beyond `z`, times the ranker's weight. Rank fusion keeps only places: a BM25 list
-    whose best passage holds every rare word of the question and a dense list with ten near-equal
-    passages count the same; this gives the clear winner back its lead."""
+    deviation beyond `z`, times the ranker's weight (`zs`: each list's _z_scores, when already
+    computed). Rank fusion keeps only places: a BM25 list whose best passage holds every rare word
+    of the question and a dense list with ten near-equal passages count the same; this gives the
+    clear winner back its lead."""
     if not share or not fused:
         return fused
     top = fused[0][1]
     scores = dict(fused)
     for name, items in parts.items():
-        zs = _z_scores(items)  # None: too few scores to say what is usual
-        for cid, zc in (zs[0].items() if zs else ()):
+        zn = zs[name] if zs is not None else _z_scores(items)  # None: too few scores to say what is usual
+        for cid, zc in (zn[0].items() if zn else ()):
             above = zc - z
             if above > 0:
                 scores[cid] += share * top * weights.get(name, 1.0) * above
@@ -102,17 +105,19 @@ def _z_scores(items: Ranking) -> tuple[dict[str, float], float] | None:
     return {c: (v - mean) / sd for c, v in items}, (min(values) - mean) / sd
 
 
-def by_scores(fused: Ranking, parts: dict[str, Ranking], weights: dict[str, float], top: int) -> Ranking:
+def by_scores(fused: Ranking, parts: dict[str, Ranking], weights: dict[str, float], top: int,
+              zs: dict | None = None) -> Ranking:
     """`fused` with its first `top` passages reordered by the weighted sum of their z-scores in each
     ranker's list; their fused scores stay, handed out in the new order. Rank fusion decides which
     few passages lead; between those, how far each list prefers one (BM25 12.7 against 8.0, dense
-    0.86 against 0.88) decides better than the places alone."""
+    0.86 against 0.88) decides better than the places alone. `zs`: each list's _z_scores, when
+    already computed."""
     if top < 2 or len(fused) < 2:
         return fused
     head = [c for c, _ in fused[:top]]
     total = dict.fromkeys(head, 0.0)
     for name, items in parts.items():
-        z = _z_scores(items)
+        z = zs[name] if zs is not None else _z_scores(items)
         if z is None:
             continue
         by, low = z
