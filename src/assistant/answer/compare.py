@@ -45,4 +45,4 @@ def sides(question: str, expansions: list) -> list[tuple[str, ...]]:
 def names(hit: Hit, forms: tuple[str, ...]) -> bool:
     """Whether a passage, with its document's title and its heading, speaks of a side."""
     text = squash(f"{hit.title} {hit.location} {hit.text}")
-    return any(squash(f) in text for f in forms if squash(f))
+    return any(k and k in text for k in map(squash, forms))
