@@ -5,70 +5,20 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 from assistant.answer.evidence import refusal_rule
 from assistant.answer.extractive import markers
 from assistant.query.qtype import analyse
+from assistant.judge import Question, judge, load_questions, question_from  # noqa: F401  (eval's row format)
 from assistant.retrieve.rankers import RANKERS
 from eval import metrics as M
 
 QUESTIONS_DIR = Path(__file__).resolve().parent / "questions"
 KINDS = ("lexical", "paraphrase", "multi", "out_of_scope")
 KS = (1, 3, 5, 10)
-
-
-@dataclass
-class Question:
-    qid: str
-    question: str
-    kind: str
-    difficulty: str = "medium"
-    gold_doc_ids: list[str] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
-    answer_keys: list[str] = field(default_factory=list)
-    split: str = ""
-    topic: str = ""  # the blind set's seed / law / news
-    blind: bool = False  # scored by the blind set's rules: 4-gram evidence match, every answer key
-
-    @property
-    def in_scope(self) -> bool:
-        return bool(self.gold_doc_ids)
-
-
-def question_from(raw: dict, split: str = "") -> Question:
-    """A question row (a dict in the evaluation format; other keys are ignored)."""
-    if not isinstance(raw, dict):
-        raise TypeError("not a JSON object")
-    names = Question.__dataclass_fields__
-    q = Question(**{k: v for k, v in raw.items() if k in names and k != "split"}, split=split or raw.get("split", ""))
-    if not (isinstance(q.qid, str) and q.qid and isinstance(q.question, str) and q.question.strip()):
-        raise ValueError("needs a non-empty 'qid' and 'question'")
-    if not all(isinstance(x, list) for x in (q.gold_doc_ids, q.evidence, q.answer_keys)):
-        raise ValueError("'gold_doc_ids', 'evidence' and 'answer_keys' must be lists")
-    # The blind set names the seed `seed/<file>`; an index of corpus/documents names it by file name.
-    q.gold_doc_ids = [g.removeprefix("seed/") for g in q.gold_doc_ids]
-    return q
-
-
-def load_questions(path: Path, split: str = "", blind: bool = False) -> list[Question]:
-    """`blind`: rows of ../shared/eval/domain_dev (kind = topic, difficulty = kind)."""
-    rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = question_from(json.loads(line), split)
-            if blind:
-                row.blind, row.topic = True, row.kind
-                if row.kind != "out_of_scope":
-                    row.kind = {"multi_hop": "multi"}.get(row.difficulty, row.difficulty)
-            rows.append(row)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{path}:{n}: not a question row ({exc})") from None
-    return rows
 
 
 def load_split(split: str) -> list[Question]:
@@ -151,24 +101,6 @@ def answer_all(questions: list[Question], hybrid_hits: dict, answerer) -> list[A
             )
         )
     return out
-
-
-def judge(q: Question, ans, k: int = 5) -> dict:
-    """Automatic verdicts on one answer from `Assistant.ask`, by the rules the scores above use:
-    retrieval hit = a relevant passage (gold document + evidence) in the top k hits; answer keys
-    present = `contains_key` on the answer text; a question without gold documents should be
-    refused, except feedback rows still waiting for review (kind "needs_review"): None = not judged."""
-    rels = [M.relevant(h.doc_id, h.text, q.gold_doc_ids, q.evidence, q.blind) for h in ans.hits]
-    rank = next((i for i, x in enumerate(rels, 1) if x), None)
-    should_refuse = None if q.kind == "needs_review" else not q.in_scope
-    return {
-        "hit_rank": rank if q.in_scope else None,
-        "retrieval_hit": (rank is not None and rank <= k) if q.in_scope else None,
-        "keys_present": M.contains_key(ans.answer, q.answer_keys, every=q.blind) if q.answer_keys else None,
-        "refused": bool(ans.refused),
-        "should_refuse": should_refuse,
-        "refusal_ok": None if should_refuse is None else bool(ans.refused) == should_refuse,
-    }
 
 
 def summarize_retrieval(questions: list[Question], results: dict[str, list[Retrieved]]) -> dict:

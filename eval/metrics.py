@@ -3,49 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 import statistics
-import unicodedata
 
-_WS = re.compile(r"\s+")
-
-
-def squash(text: str) -> str:
-    """Compare text ignoring whitespace, NBSP and C1 debris: passages are unwrapped at ingest."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(ch for ch in text if not (0x80 <= ord(ch) <= 0x9F) and ch not in "\u200b\ufeff")
-    return _WS.sub("", text.replace("\u00a0", " "))
-
-
-def relevant(doc_id: str, text: str, gold_doc_ids: list[str], evidence: list[str], ngram: bool = False) -> bool:
-    """Passage level: from a gold document and containing one of the evidence strings — exactly,
-    or with `ngram` (the blind set's rule) at least 60 % of one string's character 4-grams
-    (whitespace removed, Thai digits folded), so evidence cut by a chunk boundary still counts."""
-    if doc_id not in gold_doc_ids:
-        return False
-    if not evidence:
-        return True
-    if ngram:
-        body = fold(text)
-        for e in evidence:
-            grams = {g for g in _grams(fold(e))}
-            if grams and sum(1 for g in grams if g in body) / len(grams) >= 0.6:
-                return True
-        return False
-    body = squash(text)
-    return any(squash(e) in body for e in evidence)
-
-
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-
-
-def fold(text: str) -> str:
-    """squash, and Thai digits as Arabic."""
-    return squash(text).translate(_THAI_DIGITS)
-
-
-def _grams(text: str, n: int = 4) -> list[str]:
-    return [text[i : i + n] for i in range(max(len(text) - n + 1, 1))]
+# Passage relevance and answer keys are the review tab's rules too: they live in the library.
+from assistant.judge import contains_key, fold, relevant, squash  # noqa: F401
 
 
 def doc_level(ranked_doc_ids: list[str]) -> list[str]:
@@ -80,14 +41,6 @@ def multi_recall_at(per_gold: list[list[bool]], k: int) -> float:
     if not per_gold:
         return 0.0
     return sum(1.0 for rels in per_gold if any(rels[:k])) / len(per_gold)
-
-
-def contains_key(answer: str, keys: list[str], every: bool = False) -> bool:
-    """Any key (the project's own sets list alternatives) or, with `every`, all of them (the blind
-    set's keys are the facts a correct answer must state)."""
-    body = fold(answer)
-    found = [fold(k) in body for k in keys]
-    return all(found) if every else any(found)
 
 
 def percentile(values, p: float, empty: float = 0.0) -> float:

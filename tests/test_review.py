@@ -12,7 +12,7 @@ import pytest
 
 from assistant.review import ReviewError, ReviewStore, read_rows, write_export
 from assistant.schema import Answer, Hit
-from eval.harness import judge, question_from
+from assistant.judge import judge, question_from
 from tests.conftest import ROOT
 
 QS = [
@@ -105,7 +105,7 @@ def test_store_export_and_import_through_the_cli(tmp_path):
     assert [(x["qid"], x["verdict"], x["comment"]) for x in out] == [
         ("a1", "partly", "ขาดคำสำคัญ, \"ภูมิอากาศ\""), ("a2", "correct", "ปฏิเสธถูกต้อง")]
     # the export is an evaluation question file: eval's loader reads it back
-    from eval.harness import load_questions
+    from assistant.judge import load_questions
 
     assert [q.qid for q in load_questions(jsonl)] == ["a1", "a2"]
     write_export(out, tmp_path / "again.jsonl")

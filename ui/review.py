@@ -4,7 +4,7 @@ answered against what was expected, and record verdicts (stored by assistant.rev
 Only logged-in users with the reviewer role (ui/auth.py) see the tab, and every handler checks the
 role again on the server: the tab being hidden is not the protection. A run answers its questions
 in a background thread through `Assistant.ask`, the same call the chat makes, so the chat stays
-usable and a page reload finds the run where it is. Automatic verdicts come from eval.harness.judge,
+usable and a page reload finds the run where it is. Automatic verdicts come from assistant.judge,
 the same rules as the evaluation reports.
 """
 
@@ -41,7 +41,7 @@ FILTERS = [("ทั้งหมด", "all"), ("ยังไม่ตัดสิ
 
 def question_sets(feedback=None) -> list[tuple[str, str]]:
     """(label, key) of the sets a reviewer can run; the upload box is the other way in."""
-    from eval.harness import load_questions
+    from assistant.judge import load_questions
 
     out = []
     for p in sorted(QUESTIONS_DIR.glob("*.jsonl")):
@@ -60,7 +60,7 @@ def question_sets(feedback=None) -> list[tuple[str, str]]:
 
 def load_set(key: str, upload=None, feedback=None) -> tuple[str, list[dict]]:
     """(name, rows in the evaluation format). Raises ReviewError with a Thai message."""
-    from eval.harness import load_questions, question_from
+    from assistant.judge import load_questions, question_from
 
     try:
         if key.startswith("project:"):
@@ -117,7 +117,7 @@ class Runner:
         return run_id
 
     def _work(self, run_id: int, rows: list[dict]) -> None:
-        from eval.harness import judge, question_from
+        from assistant.judge import judge, question_from
 
         status = "done"
         try:
