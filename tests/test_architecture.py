@@ -98,7 +98,7 @@ def test_a_registered_answerer_is_chosen_by_settings(built_index, toy_answerer):
 
 
 def test_an_unknown_answerer_is_named_in_the_error(tmp_path):
-    from assistant.answer.answerers import build_answerer
+    from assistant.answer.build import build_answerer
     from assistant.config import load_settings
 
     with pytest.raises(ValueError, match="no-such-answerer"):

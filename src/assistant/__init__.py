@@ -10,7 +10,7 @@ The public API (what ui/, eval/ and other programs use):
     retrieval = a.retrieve(plan)                     # Retrieval: .hits, .evidence
 
 Extension points: `register_ranker` (retrieve/rankers.py), `register_answerer`
-(answer/answerers.py); loaders register in ingest/loaders.py. docs/architecture.md.
+(answer/answerers.py; the built-in ones are added in answer/build.py); loaders register in ingest/loaders.py. docs/architecture.md.
 """
 
 from assistant.offline import force_offline
@@ -35,7 +35,7 @@ _EXPORTS = {
     "Answer": "assistant.schema",
     "RANKERS": "assistant.retrieve.rankers",
     "register_ranker": "assistant.retrieve.rankers",
-    "ANSWERERS": "assistant.answer.answerers",
+    "ANSWERERS": "assistant.answer.build",
     "Answerer": "assistant.answer.answerers",
     "register_answerer": "assistant.answer.answerers",
 }

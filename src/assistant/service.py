@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from assistant.answer.answerers import Answerer, build_answerer
+from assistant.answer.answerers import Answerer
+from assistant.answer.build import build_answerer
 from assistant.config import Settings
 from assistant.model.embedding import Embedder, embedder_for, fingerprint_for
 from assistant.query.followup import rewrite, rewrite_with_llm

@@ -24,13 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
+from assistant.answer.answerers import Answerer
 from assistant.answer.compare import names, sides
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule, speaks_of_another, unfound_specifics
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, gives_asked_kind, idf, tokens
 from assistant.query.qtype import LAW_WORDS, analyse, asks_about_law, counted_as, question_parts
 from assistant.query.understand import is_act_title
+from assistant.knowledge.guidelines import note_guidelines
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
 from assistant.text.thai import ITEM_MARK, LIST_INTRO, LIST_INTRO_WORD, answer_sentences, fold_digits
 
@@ -474,8 +475,3 @@ def _lead(text: str, limit: int) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[: cut if cut > limit // 2 else limit] + " …"
-
-
-@register_answerer("engine")
-def _engine(settings, chat_model=None) -> AnswerEngine:
-    return AnswerEngine.from_settings(settings)

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from langchain_core.runnables import RunnableLambda
 
-from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
+from assistant.answer.answerers import Answerer
 from assistant.answer.evidence import RefusalRule, content_tokens, evidence_meta, refusal, refusal_rule
 from assistant.query.qtype import per_unit, rate_asked, unit_asked
+from assistant.knowledge.guidelines import note_guidelines
 from assistant.schema import Answer, Citation, Hit, Retrieval
 from assistant.text.thai import index_tokens, sentences
 
@@ -116,8 +117,3 @@ def markers(text: str) -> list[int]:
 def as_runnable(answerer: Answerer) -> RunnableLambda:
     """{'question', 'hits', 'evidence'} → Answer, composable with LangChain chains."""
     return RunnableLambda(lambda x: answerer.answer(Retrieval.of(x["question"], x["hits"], x["evidence"])), name="answer")
-
-
-@register_answerer("extractive")
-def _extractive(settings, chat_model=None) -> ExtractiveAnswerer:
-    return ExtractiveAnswerer.from_settings(settings)

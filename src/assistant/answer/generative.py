@@ -24,10 +24,11 @@ from typing import Any
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from assistant.answer.answerers import Answerer, note_guidelines, register_answerer
+from assistant.answer.answerers import Answerer
 from assistant.answer.evidence import RefusalRule, evidence_meta, refusal, refusal_rule
 from assistant.answer.engine import AnswerEngine
 from assistant.answer.llm import LLMTimeout, build_chat_model, is_timeout, stream_with_deadline
+from assistant.knowledge.guidelines import note_guidelines
 from assistant.schema import Answer, Citation, Hit, Retrieval
 from assistant.text.thai import has_thai, sentences
 from assistant.answer.verify import FOOTNOTE, REDACTED, Claim, SupportChecker, redact_instructions, split_claims, strip_thinking
@@ -282,11 +283,3 @@ def build_generative_answerer(settings, rule: RefusalRule | None = None, chat_mo
         unsupported=s.llm_unsupported,
         model_name=s.llm_model or "",
     )
-
-
-@register_answerer("generative")
-def _generative(settings, chat_model=None) -> GenerativeAnswerer:
-    answerer = build_generative_answerer(settings, chat_model=chat_model)
-    if answerer is None:
-        raise ValueError("the generative answerer needs a chat model: set ASSISTANT_LLM_URL / ASSISTANT_LLM_MODEL (docs/llm.md)")
-    return answerer

@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 
 from assistant.knowledge.data import shipped
+from assistant.schema import Answer, Retrieval
 from assistant.text.thai import fold_digits, index_tokens
 
 CACHE_PREFIX = "guideline_tags-"
@@ -295,3 +296,20 @@ def touches_line(numbers: list[int]) -> str:
     if len(nums) == 1:
         return f"เกี่ยวข้องกับแนวทางที่ {nums[0]}"
     return "เกี่ยวข้องกับแนวทางที่ " + ", ".join(str(n) for n in nums[:-1]) + f" และ {nums[-1]}"
+
+
+def note_guidelines(retrieval: Retrieval, ans: Answer, line: bool) -> Answer:
+    """Which guidelines an answer touches: those the question names, else the tags of the cited
+    passages (at most 3), into meta["guidelines"]; with `line`, also as a last line of the answer
+    ("เกี่ยวข้องกับแนวทางที่ 7 และ 8"). Nothing when the retrieval carries no tags."""
+    if ans.refused or retrieval.tags is None:
+        return ans
+    nums = list(retrieval.plan.guidelines)
+    if not nums:
+        cited = {c.text for c in ans.citations}
+        ids = [h.chunk_id for h in ans.hits if h.text in cited] or [h.chunk_id for h in ans.hits[:3]]
+        nums = rank_tags(retrieval.tags, ids)[:3]
+    ans.meta["guidelines"] = nums
+    if nums and line:
+        ans.answer = ans.answer.rstrip("\n") + "\n" + touches_line(nums)
+    return ans
