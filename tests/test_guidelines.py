@@ -3,6 +3,7 @@ documents (real loader), the labelled set, and tagging / filtering / answers on 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -38,19 +39,24 @@ def test_ten_guidelines_with_the_seeds_titles():
 
 def _document(doc_id: str):
     """The Document the index would hold for `doc_id` (seed, a shared file, or a JSONL row)."""
+    path_part, _, row = doc_id.partition("#")
+    found = [d for d in _file_documents(path_part) if d.doc_id == doc_id]
+    assert found, f"{doc_id}: no such document"
+    return found[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _file_documents(path_part: str) -> tuple:
+    """A file's documents, read once: many labels point into one JSONL file of news rows."""
     from ingest.loaders import load_file
 
-    path_part, _, row = doc_id.partition("#")
     if (SEED_DIR / path_part).is_file():
         path = SEED_DIR / path_part
     else:
         path = SHARED / "corpus" / path_part
         if not path.is_file():
             pytest.skip(f"{path} not found: the shared corpus sits beside the repository")
-    docs = load_file(path, path_part, 10**9).documents
-    found = [d for d in docs if d.doc_id == doc_id]
-    assert found, f"{doc_id}: no such document"
-    return found[0]
+    return tuple(load_file(path, path_part, 10**9).documents)
 
 
 def _scenario_sources():

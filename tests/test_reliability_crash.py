@@ -50,9 +50,11 @@ def new_documents(folder: Path, n: int = 6) -> list[str]:
 
 
 def start_ingest(folder: Path, index_dir: Path, *extra, env=None) -> subprocess.Popen:
+    # The kills land while the model embeds: vectors cached by an earlier run would skip that.
+    env = {**(env or cli_env()), "ASSISTANT_PASSAGE_CACHE": "0"}
     return subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest", str(folder), "--index", str(index_dir), "--json", "--events", *map(str, extra)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env or cli_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import shutil
 import socket
 import sqlite3
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.sync_api", reason="the browser tests need the playwright package").expect
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The README's screenshots are retaken with `make screenshots`; a plain test run leaves docs/ alone.
+SHOTS = Path(os.environ.get("ASSISTANT_SCREENSHOTS") or tempfile.mkdtemp(prefix="tpa-shots-"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
                  "--disable-component-update", "--no-first-run"]
 USER, PASSWORD = "trainer", "รหัสผ่าน-ทดสอบ-42"
@@ -271,8 +274,8 @@ def test_cited_answer_cards_and_marker_click(page, server):
     pg.evaluate("""() => { for (const e of document.querySelectorAll('#tpa-chat *')) {
         if (e.scrollHeight > e.clientHeight + 4 && getComputedStyle(e).overflowY.match(/auto|scroll/)) { e.scrollTop = 0; } } }""")
     pg.wait_for_timeout(400)
-    Path(ROOT / "docs").mkdir(exist_ok=True)
-    pg.screenshot(path=str(ROOT / "docs" / "chat.png"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / "chat.png"))
 
     # clicking a marker reveals its card: the last card sits below the fold of the cards panel
     n = cards.count()
@@ -514,7 +517,7 @@ def test_viewer_opens_act_at_the_cited_section(page):
     _viewer_step(pg, "#tpa-viewer-back")
     assert "tpa-v-target" in v.locator(".tpa-v-current").get_attribute("class")
     pg.wait_for_timeout(300)
-    pg.screenshot(path=str(ROOT / "docs" / "viewer-act.png"))
+    pg.screenshot(path=str(SHOTS / "viewer-act.png"))
     # the [n] marker of the same citation opens it too
     pg.click("#tpa-viewer-close")
     pg.wait_for_selector("#tpa-viewer", state="hidden")
@@ -552,7 +555,7 @@ def test_viewer_draws_the_quote_on_the_pdf_page(page):
         assert boxed(y) == quoted(line), (y, line, tops, marked)
     assert boxed(next(y for y, t in PDF_PAGES[1] if "23 กิโลเมตร" in t))
     pg.wait_for_timeout(300)
-    pg.screenshot(path=str(ROOT / "docs" / "viewer.png"))
+    pg.screenshot(path=str(SHOTS / "viewer.png"))
 
 
 def test_viewer_shows_the_hostile_document_as_text(page):
@@ -684,7 +687,7 @@ def test_reviewer_runs_a_set_records_a_verdict_and_exports_it(browser, server, t
     pg.click("#tpa-rv-refresh")
     pg.wait_for_function("document.querySelector('#tpa-rv-table tr[data-qid=\"r1\"]').dataset.verdict === 'correct'")
     pg.wait_for_timeout(300)
-    pg.screenshot(path=str(ROOT / "docs" / "review.png"), full_page=True)
+    pg.screenshot(path=str(SHOTS / "review.png"), full_page=True)
     _choose(pg, "tpa-rv-filter", "ถูกบางส่วน")
     pg.wait_for_function("document.querySelectorAll('#tpa-rv-table tr[data-qid]').length === 1")
     assert _rv_row(pg, "r2").count() == 1

@@ -45,7 +45,9 @@ def loadavg() -> list[float]:
 def child_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_LLM_")}  # extractive answers only
     env.update({"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-                "TOKENIZERS_PARALLELISM": "false", "PYTHONIOENCODING": "utf-8"})
+                "TOKENIZERS_PARALLELISM": "false", "PYTHONIOENCODING": "utf-8",
+                # the bench measures embedding: vectors cached by an earlier run would hide it
+                "ASSISTANT_PASSAGE_CACHE": "0"})
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

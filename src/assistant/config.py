@@ -25,6 +25,8 @@ class Settings:
     # Embedding runtime: onnx (default; same vectors as torch, faster, no torch in the process),
     # torch, or onnx-int8 (own fingerprint and index). embedding.py; docs/scaling.md.
     backend: str = "onnx"
+    # A passage is embedded once per model and text, whichever index it goes into (model/passage_cache.py).
+    passage_cache: bool = True
     # Retrieval.
     k: int = 10
     candidates: int = 50  # per retriever, before fusion
@@ -151,6 +153,10 @@ class Settings:
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
 _ENV = {
     "index_dir": ("ASSISTANT_INDEX", Path),
     "model_path": ("ASSISTANT_MODEL", Path),
@@ -192,7 +198,8 @@ _ENV = {
     "llm_passages": ("ASSISTANT_LLM_PASSAGES", int),
     "llm_min_support": ("ASSISTANT_LLM_MIN_SUPPORT", float),
     "llm_unsupported": ("ASSISTANT_LLM_UNSUPPORTED", str),
-    "llm_rewrite": ("ASSISTANT_LLM_REWRITE", lambda v: v.strip().lower() not in ("0", "false", "no", "off")),
+    "llm_rewrite": ("ASSISTANT_LLM_REWRITE", _flag),
+    "passage_cache": ("ASSISTANT_PASSAGE_CACHE", _flag),
 }
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.model import build as modelbuild
+from assistant.model.passage_cache import PassageCache, cache_path
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 BACKEND_ENV = "ASSISTANT_BACKEND"
@@ -383,9 +384,50 @@ def resolve_model_dir(model_path: Path | None, default_dir: Path) -> Path:
     return modelbuild.ensure_built(default_dir)
 
 
-def embedder_for(settings) -> Embedder:
-    """The embedder the settings name: model folder (built on first use), batch size, backend."""
-    return load_embedder(resolve_model_dir(settings.model_path, settings.model_dir), settings.embed_batch, settings.backend)
+class CachedEmbedder(Embeddings):
+    """An embedder whose passages this model embedded before come from the passage cache; the
+    rest of the embedder (queries, token counts, fingerprint) is the model's own."""
+
+    def __init__(self, embedder: Embedder, cache: PassageCache):
+        self.embedder = embedder
+        self.passage_cache = cache
+
+    def __getattr__(self, name: str):
+        if name in ("embedder", "passage_cache"):  # not set yet (a copy being made)
+            raise AttributeError(name)
+        return getattr(self.embedder, name)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return self.embedder.embed_passages(texts)
+        got = self.passage_cache.get(texts)
+        missing = [i for i, v in enumerate(got) if v is None]
+        if missing:
+            fresh = self.embedder.embed_passages([texts[i] for i in missing])
+            self.passage_cache.put([texts[i] for i in missing], fresh)
+            for j, i in enumerate(missing):
+                got[i] = fresh[j]
+        return np.stack(got).astype(np.float32, copy=False)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed_query(text)
+
+
+def embedder_for(settings) -> Embedder | CachedEmbedder:
+    """The embedder the settings name: model folder (built on first use), batch size, backend,
+    with the passage cache under the settings' home unless `passage_cache` is off."""
+    emb = load_embedder(resolve_model_dir(settings.model_path, settings.model_dir), settings.embed_batch, settings.backend)
+    if not settings.passage_cache:
+        return emb
+    return CachedEmbedder(emb, _passage_cache(cache_path(settings.home, emb.fingerprint, emb.backend), emb.dim))
+
+
+@lru_cache(maxsize=8)
+def _passage_cache(path: Path, dim: int) -> PassageCache:
+    return PassageCache(path, dim)  # one connection per file and process
 
 
 def fingerprint_for(settings) -> str:
