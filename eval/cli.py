@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         domain: bool = typer.Option(True, help="score the domain question set"),
         blind: bool = typer.Option(True, help="also score the blind dev set (<shared-eval>/domain_dev) when present"),
         ablation: bool = typer.Option(True, help="also score hybrid with each query-understanding technique off"),
+        out_of_scope: bool = typer.Option(True, help="also ask the index the external sets' and the own off-topic questions, which it must refuse"),
     ):
         """Score retrieval (BM25, dense, hybrid side by side), answers and refusals; write a report."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -51,6 +52,9 @@ def register(app: typer.Typer) -> None:
                 info = a.index.info()
                 result["meta"] = {"index": str(s.index_dir), "documents": info["documents"], "chunks": info["chunks"], "model": info["model"]}
                 result["latencies_ms"] = result["domain"].pop("latencies_ms")
+                if out_of_scope:
+                    task = progress.add_task("questions it must refuse", total=None)
+                    result["out_of_scope"] = harness.run_out_of_scope(a, shared_eval, tick=lambda: progress.advance(task))
                 if ablation:
                     task = progress.add_task("ablation", total=2 * len(harness.ABLATIONS))
                     result["ablation"] = {

@@ -78,14 +78,15 @@ def retrieve_all(assistant, questions: list[Question], methods=tuple(RANKERS), k
     return results, hybrid_hits
 
 
-def answer_all(questions: list[Question], hybrid_hits: dict, answerer) -> list[Answered]:
-    """Answers by `answerer` (the assistant's, as its settings configure it) from the retrievals."""
+def answer_all(questions: list[Question], hybrid_hits: dict, answer: Callable) -> list[Answered]:
+    """Answers from the retrievals by `answer` (Assistant.answer: the configured answerer, a task
+    refused unsearched, as `ask` gives them)."""
     out = []
     for q in questions:
         r, search_s = hybrid_hits[q.qid]
         ev = r.evidence
         t = time.perf_counter()
-        ans = answerer.answer(r)
+        ans = answer(r)
         dt = search_s + time.perf_counter() - t
         ns = markers(ans.answer)
         by_n = {c.n: c for c in ans.citations}
@@ -189,7 +190,7 @@ def run_domain(assistant, dev: list[Question], test: list[Question], methods=tup
     res_blind, hh_blind = retrieve_all(assistant, blind, methods, tick=tick)
     # The shipped refusal rule and settings, chosen on the blind dev set and the external sets
     # (eval/calibrate_refusal.py): nothing is re-fitted on the project's own questions here.
-    ans_dev, ans_test, ans_blind = (answer_all(qs, hh, assistant.answerer) for qs, hh in
+    ans_dev, ans_test, ans_blind = (answer_all(qs, hh, assistant.answer) for qs, hh in
                                     ((dev, hh_dev), (test, hh_test), (blind, hh_blind)))
     return {
         "latencies_ms": [round(a.seconds * 1000, 2) for a in ans_dev + ans_test + ans_blind],
@@ -250,6 +251,12 @@ def run_benchmark(assistant, name: str, shared_eval: Path, limit: int | None = N
         out["methods"][m] = {k: round(M.mean(v), 4) for k, v in vals.items() if k != "ms"}
         out["methods"][m]["p50_ms"] = round(M.percentile(vals["ms"], 50), 1)
     out["answers"] = answer_benchmark(assistant, queries)
+    if assistant.settings.answerability:  # side by side: what the rules alone answer
+        from dataclasses import replace
+
+        from assistant.service import Assistant
+
+        out["answers_rules_only"] = answer_benchmark(Assistant(replace(s, answerability=False)), queries)
     return out
 
 
@@ -276,6 +283,50 @@ def answer_benchmark(assistant, queries: list[dict]) -> dict:
         "ask_p95_ms": round(1000 * M.percentile([r[4] for r in rows], 95), 1),
         "by_type": by_type,
     }
+
+
+# ---------------------------------------------------------------- questions no document answers
+
+OUT_OF_SCOPE = {
+    # Wikipedia questions asked of the policy index: nothing there answers them (SQuAD 2.0-style).
+    "iapp-test": ("iapp_wiki_qa", "test_queries.jsonl"),
+    "xquad-th": ("xquad_th", "queries.jsonl"),
+}
+
+
+def run_out_of_scope(assistant, shared_eval: Path, tick=None) -> dict:
+    """The share refused of questions the index cannot answer — the external sets' questions and
+    the held-out half of the project's off-topic and task list (eval/questions/offtopic.jsonl,
+    by request kind) — with the answerability model and with the rules alone."""
+    from dataclasses import replace
+
+    from assistant.service import Assistant
+
+    sets: dict[str, list[tuple[str, str]]] = {}
+    for name, (folder, query_file) in OUT_OF_SCOPE.items():
+        path = shared_eval / folder / query_file
+        if path.is_file():
+            sets[name] = [(json.loads(x)["question"], "") for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    own = QUESTIONS_DIR / "offtopic.jsonl"
+    if own.is_file():
+        rows = [json.loads(x) for x in own.read_text(encoding="utf-8").splitlines() if x.strip()]
+        sets["own off-topic and tasks (held half)"] = [(r["question"], r.get("request", "")) for r in rows if r.get("split") == "held"]
+    rules = Assistant(replace(assistant.settings, answerability=False))
+    out = {}
+    for name, qs in sets.items():
+        row: dict = {"n": len(qs)}
+        for variant, a in (("model", assistant), ("rules", rules)):
+            refused = []
+            for question, kind in qs:
+                refused.append((kind, a.ask(question).refused))
+                if tick:
+                    tick()
+            row[variant] = M.mean(1.0 if r else 0.0 for _, r in refused)
+            kinds = sorted({k for k, _ in refused if k})
+            if kinds:
+                row[f"{variant}_by_kind"] = {k: M.mean(1.0 if r else 0.0 for kk, r in refused if kk == k) for k in kinds}
+        out[name] = row
+    return out
 
 
 # ---------------------------------------------------------------- ablation of query understanding

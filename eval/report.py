@@ -186,6 +186,21 @@ def markdown(result: dict) -> str:
                 "Per question type: " + ", ".join(f"{k} {v['contains']:.2f} (n={v['n']})" for k, v in ans["by_type"].items()),
                 "",
             ]
+            rules = b.get("answers_rules_only")
+            if rules:
+                lines += [f"With the refusal rules alone (no answerability model): contains {_f(rules['contains'])}, refused "
+                          f"{_f(rules['refused'])}, median {rules['median_chars']:.0f} characters.", ""]
+    oos = result.get("out_of_scope")
+    if oos:
+        lines += ["## Questions no indexed document answers, asked of this index", "",
+                  "The share refused, with the answerability model (shipped) and with the refusal rules alone.", "",
+                  "| questions | n | refused (model) | refused (rules alone) |", "|---|---|---|---|"]
+        for name, row in oos.items():
+            lines.append(f"| {name} | {row['n']} | {_f(row['model'])} | {_f(row['rules'])} |")
+            if row.get("model_by_kind"):
+                lines.append("| … by request kind | | " + ", ".join(f"{k} {v:.2f}" for k, v in row["model_by_kind"].items()) + " | "
+                             + ", ".join(f"{k} {v:.2f}" for k, v in row["rules_by_kind"].items()) + " |")
+        lines.append("")
     for split, table in result.get("ablation", {}).items():
         lines += [f"## Ablation of retrieval techniques — {split} split (hybrid, R@5 / MRR@10)", ""]
         kinds = ["all", "lexical", "paraphrase", "multi"] + [t for t in ("seed", "law", "news") if any(t in row for row in table.values())]

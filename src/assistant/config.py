@@ -94,6 +94,9 @@ class Settings:
     refuse_min_coverage: float = 0.5
     refuse_answer_score: float = 0.3
     refuse_min_answer_score: float = 0.0
+    # The answerability model (answer/answerability.py, fitted by eval/fit_answerability.py) refuses
+    # where the evidence does not answer the question, beside the rules above.
+    answerability: bool = True
     # The answerer (answer/answerers.py): auto = generative when a chat model is configured.
     answerer: str = "auto"
     answer_passages: int = 3
@@ -200,6 +203,7 @@ _ENV = {
     "llm_unsupported": ("ASSISTANT_LLM_UNSUPPORTED", str),
     "llm_rewrite": ("ASSISTANT_LLM_REWRITE", _flag),
     "passage_cache": ("ASSISTANT_PASSAGE_CACHE", _flag),
+    "answerability": ("ASSISTANT_ANSWERABILITY", _flag),
 }
 
 

@@ -12,9 +12,12 @@ from typing import Any
 
 from assistant.answer.answerers import Answerer
 from assistant.answer.build import build_answerer
+from assistant.answer.evidence import task_refusal
+from assistant.answer.scope import scope_line, suggestions
 from assistant.config import Settings
 from assistant.model.embedding import Embedder, embedder_for, fingerprint_for
 from assistant.query.followup import rewrite, rewrite_with_llm
+from assistant.query.request import task_of
 from assistant.query.understand import QueryUnderstanding
 from assistant.retrieve.retriever import Retriever
 from assistant.schema import Answer, Hit, QueryPlan, Retrieval
@@ -26,6 +29,7 @@ log = logging.getLogger("assistant")
 class Assistant:
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._scope: tuple[int, str] | None = None  # (index generation, scope line)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -149,11 +153,53 @@ class Assistant:
         t0 = time.perf_counter()
         self.check_index()
         plan = self.understand(question, history)
+        refused = self.refuse_task(question)
+        if refused:
+            yield self._finish(refused, question, plan, t0)
+            return
         r = self.retrieve(plan, k, method, guideline)
         for item in self.answerer.stream(r):
             yield self._finish(item, question, plan, t0) if isinstance(item, Answer) else item
 
+    def refuse_task(self, question: str) -> Answer | None:
+        """A request to write, compute or chat (query/request.py) is refused unsearched: no
+        passage answers it. None for a question the documents may answer."""
+        task = task_of(question) if self.settings.answerability else None
+        return task_refusal(question, task) if task else None
+
+    def answer(self, r: Retrieval) -> Answer:
+        """The final answer to a retrieval, as `ask` gives it (what the evaluation scores)."""
+        ans = self.refuse_task(r.plan.question) or self.answerer.answer(r)
+        if ans.refused:
+            self._explain_refusal(ans)
+        return ans
+
+    def scope(self) -> str:
+        """What the collection covers, in one Thai line (refusals say it)."""
+        gen = self.index.generation
+        if self._scope is None or self._scope[0] != gen:
+            self._scope = (gen, scope_line(self.index.catalog.documents()))
+        return self._scope[1]
+
+    def _explain_refusal(self, ans: Answer) -> None:
+        """A refusal says what the collection covers and, unless it refused a task, offers
+        questions on the nearest topics the documents do cover."""
+        lines = [self.scope()]
+        if ans.meta.get("refusal") != "task":
+            guidance = {h.doc_id for h in ans.hits if self._is_guidance(h.doc_id)}
+            ans.meta["suggestions"] = suggestions(ans.hits, guidance)
+            if ans.meta["suggestions"]:
+                lines.append("ลองถามเรื่องที่เอกสารมี:\n" + "\n".join(f"- {q}" for q in ans.meta["suggestions"]))
+        ans.meta["scope"] = lines[0]
+        ans.answer = ans.answer.rstrip("\n") + "\n" + "\n".join(lines)
+
+    def _is_guidance(self, doc_id: str) -> bool:
+        info = self.index.catalog.document(doc_id)
+        return info is not None and info.collection == "guidance"
+
     def _finish(self, ans: Answer, question: str, plan: QueryPlan, t0: float) -> Answer:
+        if ans.refused and "scope" not in ans.meta:
+            self._explain_refusal(ans)
         ans.question = question
         ans.searched_as = plan.searched_as
         ans.meta.setdefault("mode", "extractive")

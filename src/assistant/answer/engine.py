@@ -24,6 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answer.answerability import Answerability
+from assistant.answer.answerability import features as answerability_features
+from assistant.answer.answerability import shipped as shipped_answerability
 from assistant.answer.answerers import Answerer
 from assistant.answer.compare import names, sides
 from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule, speaks_of_another, unfound_specifics
@@ -33,7 +36,7 @@ from assistant.query.qtype import LAW_WORDS, analyse, asks_about_law, counted_as
 from assistant.query.understand import is_act_title
 from assistant.knowledge.guidelines import note_guidelines
 from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
-from assistant.text.thai import ITEM_MARK, LIST_INTRO, LIST_INTRO_WORD, answer_sentences, fold_digits
+from assistant.text.thai import ITEM_MARK, LIST_INTRO, LIST_INTRO_WORD, answer_sentences, fold_digits, shorten
 
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
@@ -137,6 +140,23 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
 
 
 @dataclass
+class Ranked:
+    cands: list[Candidate]
+    sources: list[Hit]
+    probs: np.ndarray
+    order: list[int]
+    first_order: list[int]
+    parts: list[str]
+    first: str
+
+
+@dataclass
+class Assessment:
+    row: list[float]
+    probability: float | None
+
+
+@dataclass
 class AnswerEngine(Answerer):
     rule: RefusalRule
     scorer: Scorer = field(default_factory=shipped_scorer)
@@ -148,10 +168,13 @@ class AnswerEngine(Answerer):
     support_ratio: float = 0.37
     max_sentences: int = 3
     act_passages: int = 5  # how far down the hits a question on what the law says looks for an Act
+    # Whether the evidence answers this question (answer/answerability.py); None: the rules alone.
+    answerability: Answerability | None = None
 
     @classmethod
     def from_settings(cls, settings) -> "AnswerEngine":
-        return cls(refusal_rule(settings), passages=settings.answer_passages, act_passages=settings.act_slot or 5)
+        return cls(refusal_rule(settings), passages=settings.answer_passages, act_passages=settings.act_slot or 5,
+                   answerability=shipped_answerability() if settings.answerability else None)
 
     def answer(self, retrieval: Retrieval) -> Answer:
         return note_guidelines(retrieval, self.compose(retrieval), line=True)
@@ -177,15 +200,15 @@ class AnswerEngine(Answerer):
         `unit`, when given)."""
         return next((i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text], unit)), None)
 
-    def compose(self, r: Retrieval) -> Answer:
-        if r.items and not r.evidence.unknown:
-            return self._items(r)
+    def _ranked(self, r: Retrieval) -> Ranked | Answer:
+        """The candidate sentences in the order the answer takes them, or a refusal when no
+        sentence can lead (none at all, or none giving the figure asked for)."""
         question, hits, ev = r.question, r.hits, r.evidence
         cands, sources = candidates(r, self.passages) if hits else ([], [])
         if not cands:  # none, or only passages on another year or province
             off = unfound_specifics(question, hits[:1], r.openings)
-            return refusal(question, hits, ev, f"เอกสารที่พบไม่ได้กล่าวถึง: {', '.join(off)}" if off else "")
-        qt = analyse(question)
+            return refusal(question, hits, ev, f"เอกสารที่พบไม่ได้กล่าวถึง: {', '.join(off)}" if off else "",
+                           kind="missing" if off else "no_support", missing=off)
         probs = self._probabilities(question, cands)
         order = [int(i) for i in np.argsort(-probs, kind="stable")]
         parts = question_parts(question)
@@ -195,7 +218,7 @@ class AnswerEngine(Answerer):
             # passage: the best sentence that gives it leads, else no answer rather than a wrong number.
             given = self._giving(first, cands, order)
             if given is None:
-                return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม")
+                return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม", kind="missing", missing=[first])
             order = [given] + [i for i in order if i != given]
         # the first part's own ranking, when the question asks more than one thing
         first_order = [int(i) for i in np.argsort(-self._probabilities(first, cands), kind="stable")] if parts else order
@@ -205,8 +228,34 @@ class AnswerEngine(Answerer):
             # refuses nothing, since a document may count in another word
             says = self._giving(first, cands, first_order, counted)
             order = order if says is None else [says] + [i for i in order if i != says]
+        return Ranked(cands, sources, probs, order, first_order, parts, first)
+
+    def assess(self, r: Retrieval) -> Assessment | None:
+        """The answerability features of the sentence that would lead the answer, and the model's
+        probability that it answers (None without a model); None when no sentence can lead."""
+        ranked = self._ranked(r) if r.hits else None
+        if ranked is None or isinstance(ranked, Answer):
+            return None
+        lead = ranked.cands[ranked.order[0]]
+        row = answerability_features(r.question, analyse(r.question), r.hits, r.evidence, lead.text, lead.context,
+                                     ranked.sources[lead.hit], float(ranked.probs[ranked.order[0]]))
+        return Assessment(row, self.answerability.probability(row) if self.answerability else None)
+
+    def compose(self, r: Retrieval) -> Answer:
+        if r.items and not r.evidence.unknown:
+            return self._items(r)
+        question, hits, ev = r.question, r.hits, r.evidence
+        ranked = self._ranked(r)
+        if isinstance(ranked, Answer):
+            return ranked
+        cands, sources, probs, order = ranked.cands, ranked.sources, ranked.probs, ranked.order
+        first_order, parts, first = ranked.first_order, ranked.parts, ranked.first
+        qt = analyse(question)
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
+        judged = self.assess(r) if self.answerability else None
+        if judged is not None and judged.probability < self.answerability.cut:
+            return refusal(question, hits, ev, kind="no_support", answerability=judged.probability)
         chosen = [order[0]]
         used = len(cands[order[0]].text)
         for i in order[1:]:
@@ -260,7 +309,7 @@ class AnswerEngine(Answerer):
         if listed:  # the list it introduces is the answer; a further part's sentence still joins it
             long = sum(len(t) for t, _ in listed) > LIST_CHARS  # a long list is shown item by item's start
             picked = [(intro, sources[best.hit], intro)] + [
-                (_lead(t, ITEM_CHARS) if long and t not in best.text else t, h, t) for t, h in listed]
+                (shorten(t, ITEM_CHARS) if long and t not in best.text else t, h, t) for t, h in listed]
             shown = " ".join(q for _, _, q in picked)
             picked += [(cands[i].text, sources[cands[i].hit], cands[i].text) for i in chosen[main:] if cands[i].text not in shown]
         law = self._law_said(r, [h for _, h, _ in picked], " ".join(q for _, _, q in picked))
@@ -335,7 +384,7 @@ class AnswerEngine(Answerer):
             h = it.hit
             n = number_of.get(h.chunk_id)
             section = it.label == "มาตรา"
-            shown = _lead(strip_footnotes(it.text), self.max_chars) if section else it.text
+            shown = shorten(strip_footnotes(it.text), self.max_chars) if section else it.text
             quote = shown if section else it.quote  # a card highlights the words as the document has them
             if n is None:
                 n = number_of[h.chunk_id] = len(citations) + 1
@@ -466,12 +515,3 @@ def completed(sentence: str, hit: Hit, before: int = CONTINUATION) -> str:
             after = [nxt] if nxt and (len(nxt) < CONTINUATION or len(sentence) + len(nxt) <= JOINED) else []
             return " ".join(prev + [sentence] + after)
     return sentence
-
-
-def _lead(text: str, limit: int) -> str:
-    """The start of a section, cut at a sentence or a space near `limit` characters."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit] + " …"

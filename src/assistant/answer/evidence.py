@@ -11,11 +11,18 @@ from assistant.schema import Answer, Evidence, Hit
 from assistant.text.thai import fold_digits, index_tokens
 
 REFUSAL = "ไม่พบข้อมูลที่เกี่ยวข้องกับคำถามนี้ในเอกสารที่มีอยู่"
+TASK_REFUSAL = ("ผู้ช่วยนี้ตอบได้เฉพาะคำถามที่เอกสารในระบบตอบได้ พร้อมอ้างอิงข้อความจากเอกสาร "
+                "จึงไม่ได้แต่งหรือเขียนข้อความ คำนวณ หรือสนทนาทั่วไปให้")
 # Question words carry no content: matching them proves nothing about support.
 QUESTION_WORDS = frozenset(
     "อะไร อย่างไร ไหม ไหน ใด ใคร เท่าไร เท่าไหร่ กี่ เมื่อไร เมื่อไหร่ ทำไม หรือไม่ บ้าง คือ ยังไง แบบไหน "
     "ได้แก่ อะไรบ้าง หรือเปล่า มั้ย ครับ ค่ะ คะ นะ จ๊ะ ช่วย บอก ขอ ทราบ อยาก รู้ ต้องการ".split()
 )
+
+
+# Below this share of its content words in the top passages a refused question is off the
+# documents' topics, not a question on them that they leave unanswered.
+OFF_TOPIC_COVERAGE = 0.5
 
 
 def content_tokens(text: str) -> set[str]:
@@ -133,7 +140,12 @@ def refusal_rule(settings) -> RefusalRule:
                        settings.refuse_answer_score, settings.refuse_min_answer_score)
 
 
-def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = "") -> Answer:
+def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = "", kind: str = "",
+            missing: list[str] | tuple = (), answerability: float | None = None) -> Answer:
+    """`kind` (meta["refusal"]): missing (the documents lack a word or figure the question names:
+    meta["missing"]), no_support (passages on the topic do not answer it), off_topic (the
+    documents hardly share its words), task (compose, calculate, chat: not a question on the
+    documents). Unset: missing when the evidence lacks a reference, else by word coverage."""
     nearest = []
     for h in hits:
         if h.title not in nearest:
@@ -143,13 +155,24 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = ""
     text = REFUSAL
     if evidence.unknown:
         reason = f"ไม่มีเอกสารใดกล่าวถึง: {', '.join(evidence.unknown)}"
+        kind, missing = "missing", evidence.unknown
     elif evidence.unfound:
         reason = f"เอกสารที่พบไม่ได้กล่าวถึง: {', '.join(evidence.unfound)}"
+        kind, missing = "missing", evidence.unfound
+    kind = kind or ("no_support" if evidence.coverage >= OFF_TOPIC_COVERAGE else "off_topic")
     if reason:
         text += f" ({reason})"
     if nearest:
         text += "\nเอกสารที่ใกล้เคียงที่สุด: " + "; ".join(nearest)
-    return Answer(question, text, True, [], hits, meta=evidence_meta(evidence))
+    meta = evidence_meta(evidence) | {"refusal": kind, "missing": list(missing)}
+    if answerability is not None:
+        meta["answerability"] = round(answerability, 4)
+    return Answer(question, text, True, [], hits, meta=meta)
+
+
+def task_refusal(question: str, task: str) -> Answer:
+    """A request to write, compute or chat (query/request.py): refused as a task, not searched."""
+    return Answer(question, TASK_REFUSAL, True, [], [], meta={"refusal": "task", "task": task, "missing": []})
 
 
 def evidence_meta(ev: Evidence) -> dict:

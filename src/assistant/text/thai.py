@@ -152,3 +152,13 @@ def _items_as_units(sents: list[str], continued: bool = False) -> list[str]:
     out.append(joined[at : marks[0]])
     out += [joined[a:b] for a, b in zip(marks, marks[1:] + [len(joined)])]
     return [s.strip() for s in out if s.strip()]
+
+
+def shorten(text: str, limit: int) -> str:
+    """The start of a text, cut at a space near `limit` characters (Thai puts spaces between
+    phrases, not words, so a cut there never splits a word)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit] + " …"

@@ -1,0 +1,47 @@
+"""What a message asks for: a task (write, compute, chat) is told apart from a question a
+document may answer, however the two share words."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.query.request import request_kinds, task_of
+
+
+@pytest.mark.parametrize("message, task", [
+    ("ช่วยแต่งกลอนวันแม่ให้หน่อย", "compose"),
+    ("รบกวนช่วยร่างหนังสือเชิญประชุมประชาคมหมู่บ้านให้ที", "compose"),
+    ("เขียนคำกล่าวเปิดงานวันเด็กให้หน่อยครับ", "compose"),
+    ("ขอคำขวัญรณรงค์คัดแยกขยะสั้น ๆ", "compose"),
+    ("125 คูณ 48 ได้เท่าไร", "calculate"),
+    ("3500*12", "calculate"),
+    ("ช่วยคำนวณดอกเบี้ยเงินกู้ 2 แสนให้หน่อย", "calculate"),
+    ("สวัสดีครับ", "chitchat"),
+    ("คุณชื่ออะไร", "chitchat"),
+    ("เล่นมุกให้ฟังหน่อย", "chitchat"),
+])
+def test_a_task_is_named(message, task):
+    assert task_of(message) == task
+
+
+@pytest.mark.parametrize("question", [
+    "สวัสดีครับ อยากทราบว่าแนวทางที่ 2 คืออะไร",  # a greeting before a real question
+    "ใครเป็นผู้แต่งเพลงนี้",  # asks who wrote it: a document may say
+    "เปาโลเขียนจดหมายฉบับนี้ถึงใคร",
+    "ผังเมืองรวมแปลว่าอะไร",  # what a word means: a definition may answer
+    "การประชุมครั้งที่ 1/2566 มีมติอะไร",  # a meeting number, not a division
+    "อัตราการตัดไม้ในช่วงปี 2004 - 2014 เป็นอย่างไร",  # a range of years
+    "เบี้ยยังชีพผู้สูงอายุเดือนละกี่บาท",
+    "ใครได้มาช่วยแต่งเพลงในอัลบั้มนี้",
+])
+def test_a_question_is_not_a_task(question):
+    assert task_of(question) is None
+
+
+def test_the_other_kinds_are_read_for_the_model_not_refused():
+    assert request_kinds("ราคาทองวันนี้เท่าไร") == ["current"]
+    assert request_kinds("พรุ่งนี้ฝนจะตกไหม") == ["predict"]
+    assert "opinion" in request_kinds("คุณคิดว่านายกคนไหนดีกว่ากัน")
+    assert request_kinds("ช่วยแปลคำว่า smart city เป็นภาษาญี่ปุ่นให้หน่อย") == ["translate"]
+    for question in ("ราคาทองวันนี้เท่าไร", "พรุ่งนี้ฝนจะตกไหม", "ชื่อการประชุมเป็นภาษาอังกฤษว่าอะไร"):
+        assert task_of(question) is None
