@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     ablation = {f: held_out_scores(x, y, w, without(i), args.false_refusal, args.seed) for i, f in enumerate(FEATURES)}
     linear = held_out_scores(x, y, w, list(range(len(FEATURES))), args.false_refusal, args.seed)
     lines = [f"# Answerability model — {dt.date.today().isoformat()}", "",
-             f"`python -m eval.fit_answerability --sample {args.sample} --false-refusal {args.false_refusal} --seed {args.seed}`"
+             f"`python -m eval.fit_answerability --index var/index-full --bench-index var/bench --sample {args.sample} --false-refusal {args.false_refusal} --seed {args.seed}`"
              f" → `{args.out.name}`.", "",
              "## Rows", "", "| group | label | rows | refused at the cut |", "|---|---|---|---|"]
     g_arr = np.array(groups)
