@@ -204,10 +204,10 @@ def held_out_scores(x, y, w, cols, false_refusal, seed) -> dict:
 PAIRS = [(i, j) for i in range(len(FEATURES)) for j in range(i, len(FEATURES))]  # terms() order
 
 
-def without(feature: int) -> list[int]:
+def without(feature: int, quadratic: bool) -> list[int]:
     """The columns of terms() that do not read `feature`."""
     n = len(FEATURES)
-    return [c for c in range(n) if c != feature] + [n + k for k, (i, j) in enumerate(PAIRS) if feature not in (i, j)]
+    return [c for c in range(n) if c != feature] + ([n + k for k, (i, j) in enumerate(PAIRS) if feature not in (i, j)] if quadratic else [])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--shared-eval", type=Path, default=Path("../shared/eval"))
     ap.add_argument("--sample", type=int, default=2000, help="iApp train questions asked (of 5,761)")
     ap.add_argument("--false-refusal", type=float, default=0.005, help="share of fitting positives the cut may refuse")
+    ap.add_argument("--terms", choices=("linear", "quadratic"), default="linear",
+                    help="the features alone, or with their products (better on iApp, worse on XQuAD-th: docs/answers.md)")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", type=Path, default=WEIGHTS_FILE)
     ap.add_argument("--rows", type=Path, default=None, help="reuse (or write) the collected rows (JSON)")
@@ -233,22 +235,25 @@ def main(argv: list[str] | None = None) -> None:
         print(f"collected {len(rows)} rows in {time.perf_counter() - t:.0f} s")
         if args.rows:
             args.rows.write_text(json.dumps({"features": FEATURES, "rows": rows, "labels": labels, "groups": groups}))
-    x, y = np.array([terms(r) for r in rows], dtype=float), np.array(labels, dtype=float)
+    quadratic = args.terms == "quadratic"
+    x, y = np.array([terms(r, quadratic) for r in rows], dtype=float), np.array(labels, dtype=float)
     w = group_weights(y, groups)
     mean, scale, coef, b = fit_logistic(x, y, w)
     p = probabilities(x, mean, scale, coef, b)
     cut = cut_for(p[y == 1], args.false_refusal, w[y == 1])
     args.out.write_text(json.dumps({
         "features": FEATURES, "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
-        "coef": coef.round(6).tolist(), "intercept": round(float(b), 6), "cut": round(cut, 6),
+        "coef": coef.round(6).tolist(), "intercept": round(float(b), 6), "cut": round(cut, 6), "quadratic": quadratic,
         "fitted_on": {g: int(sum(1 for x_ in groups if x_ == g)) for g in sorted(set(groups))},
         "false_refusal": args.false_refusal, "sample": args.sample, "seed": args.seed,
     }, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    xq = np.array([terms(r) for r in rows], dtype=float)  # both forms, for the ablation
     full = held_out_scores(x, y, w, list(range(x.shape[1])), args.false_refusal, args.seed)
-    ablation = {f: held_out_scores(x, y, w, without(i), args.false_refusal, args.seed) for i, f in enumerate(FEATURES)}
-    linear = held_out_scores(x, y, w, list(range(len(FEATURES))), args.false_refusal, args.seed)
+    other = held_out_scores(xq, y, w, list(range(xq.shape[1])), args.false_refusal, args.seed) if not quadratic else \
+        held_out_scores(x, y, w, list(range(len(FEATURES))), args.false_refusal, args.seed)
+    ablation = {f: held_out_scores(x, y, w, without(i, quadratic), args.false_refusal, args.seed) for i, f in enumerate(FEATURES)}
     lines = [f"# Answerability model — {dt.date.today().isoformat()}", "",
-             f"`python -m eval.fit_answerability --index var/index-full --bench-index var/bench --sample {args.sample} --false-refusal {args.false_refusal} --seed {args.seed}`"
+             f"`python -m eval.fit_answerability --index var/index-full --bench-index var/bench --sample {args.sample} --false-refusal {args.false_refusal} --terms {args.terms} --seed {args.seed}`"
              f" → `{args.out.name}`.", "",
              "## Rows", "", "| group | label | rows | refused at the cut |", "|---|---|---|---|"]
     g_arr = np.array(groups)
@@ -258,13 +263,14 @@ def main(argv: list[str] | None = None) -> None:
     lines += ["", f"Cut: probability {cut:.4f} (the {args.false_refusal:.1%} quantile of the weighted positives).", "",
               "## Weights (standardised features)", "", "| feature | weight |", "|---|---|"]
     lines += [f"| {f} | {c:+.3f} |" for f, c in zip(FEATURES, coef)]
-    lines += ["", f"and {len(coef) - len(FEATURES)} products of two features (the largest: "
-              + ", ".join(f"{FEATURES[i]}×{FEATURES[j]} {coef[k]:+.2f}" for k, (i, j) in
-                          sorted(enumerate(PAIRS, len(FEATURES)), key=lambda kv: -abs(coef[kv[0]]))[:5]) + ")."]
-    lines += ["", "## Ablation (a fifth held out; refit without each feature and its products)", "",
+    if quadratic:
+        lines += ["", f"and {len(coef) - len(FEATURES)} products of two features (the largest: "
+                  + ", ".join(f"{FEATURES[i]}×{FEATURES[j]} {coef[k]:+.2f}" for k, (i, j) in
+                              sorted(enumerate(PAIRS, len(FEATURES)), key=lambda kv: -abs(coef[kv[0]]))[:5]) + ")."]
+    lines += ["", "## Ablation (a fifth held out; refit without each feature" + (" and its products)" if quadratic else ")"), "",
               "| features | AUC | held-out negatives refused | held-out positives refused |", "|---|---|---|---|",
-              f"| all (quadratic, shipped) | {full['auc']:.4f} | {full['negatives_refused']:.3f} | {full['positives_refused']:.3f} |",
-              f"| the features alone (linear) | {linear['auc']:.4f} | {linear['negatives_refused']:.3f} | {linear['positives_refused']:.3f} |"]
+              f"| all ({args.terms}, shipped) | {full['auc']:.4f} | {full['negatives_refused']:.3f} | {full['positives_refused']:.3f} |",
+              f"| all ({'linear' if quadratic else 'quadratic'}) | {other['auc']:.4f} | {other['negatives_refused']:.3f} | {other['positives_refused']:.3f} |"]
     lines += [f"| without {f} | {v['auc']:.4f} | {v['negatives_refused']:.3f} | {v['positives_refused']:.3f} |" for f, v in ablation.items()]
     REPORTS.mkdir(exist_ok=True)
     path = REPORTS / f"{dt.date.today().isoformat()}-answerability.md"

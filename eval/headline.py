@@ -60,6 +60,10 @@ def figures(domain: dict, domain_name: str, bench: dict | None = None, bench_nam
         label = label.format(documents=b["documents"])
         rows.append((f"{label} ({b['queries']:,} questions): R@1 / answer contains the gold answer",
                      f"{b['methods']['hybrid']['R@1']:.3f} / {b['answers']['contains']:.3f}", src))
+    oos = domain.get("out_of_scope", {})
+    if "iapp-test" in oos and "xquad-th" in oos:
+        rows.append(("Wikipedia questions asked of the policy index, refused: iApp test / XQuAD-th",
+                     f"{oos['iapp-test']['model']:.3f} / {oos['xquad-th']['model']:.3f}", src))
     corpus = next((s for s in (bench or {}).get("scales", []) if s.get("name") == "corpus"), None)
     if corpus and bench_name:
         lat = corpus["latency"]["latency"]

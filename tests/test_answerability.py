@@ -43,7 +43,7 @@ def questions_on_the_paragraph() -> list[dict]:
 def test_the_shipped_weights_fit_the_features():
     model = shipped()
     assert model is not None, f"{WEIGHTS_FILE} missing: python -m eval.fit_answerability"
-    n = len(terms([0.0] * len(FEATURES)))
+    n = len(terms([0.0] * len(FEATURES), model.quadratic))
     assert model.features == FEATURES and len(model.coef) == len(model.mean) == n and 0 < model.cut < 1
     data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
     data["features"] = list(FEATURES[:-1])

@@ -2,7 +2,7 @@
 read against its best sentence and passage, fitted on thousands of external questions asked of an
 index that holds their paragraph and of one that does not (`python -m eval.fit_answerability`).
 
-The model is quadratic in the features (`terms`). The features read the evidence, not the question alone: the same question is answered beside its
+The model is linear in the features, or quadratic (`terms`). The features read the evidence, not the question alone: the same question is answered beside its
 paragraph and refused without it. Its weights, the features' scaling and the cut are in
 answerability.json beside this file.
 """
@@ -29,11 +29,11 @@ FEATURES = ("dense", "dense_gap", "coverage", "idf_passage", "idf_sentence", "ra
 _SPECIFIC = re.compile(r"\d+(?:[.,]\d+)*|[A-Za-z][A-Za-z0-9&.-]+")
 
 
-def terms(row: list[float]) -> list[float]:
-    """The model's inputs: the features and every product of two of them (a quadratic logistic
-    model: a close passage counts for less when the question's rare words are not in it)."""
+def terms(row: list[float], quadratic: bool = True) -> list[float]:
+    """The model's inputs: the features, and for a quadratic model every product of two of them
+    (a close passage counting for less when the question's rare words are not in it)."""
     n = len(row)
-    return list(row) + [row[i] * row[j] for i in range(n) for j in range(i, n)]
+    return list(row) + ([row[i] * row[j] for i in range(n) for j in range(i, n)] if quadratic else [])
 
 
 def _content(text: str) -> set[str]:
@@ -76,17 +76,19 @@ class Answerability:
     coef: list[float]
     intercept: float
     cut: float  # below this probability the question is refused
+    quadratic: bool = False
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> "Answerability":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path}: fitted on other features ({data['features']}); refit with python -m eval.fit_answerability")
-        return cls(tuple(data["features"]), data["mean"], data["scale"], data["coef"], data["intercept"], data["cut"])
+        return cls(tuple(data["features"]), data["mean"], data["scale"], data["coef"], data["intercept"], data["cut"],
+                   data.get("quadratic", False))
 
     def probability(self, row: list[float]) -> float:
         """`row`: one row of FEATURES."""
-        z = self.intercept + sum(c * (x - m) / s for c, x, m, s in zip(self.coef, terms(row), self.mean, self.scale))
+        z = self.intercept + sum(c * (x - m) / s for c, x, m, s in zip(self.coef, terms(row, self.quadratic), self.mean, self.scale))
         return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
