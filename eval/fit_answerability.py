@@ -40,7 +40,7 @@ def assistant_at(index: Path):
 
     # The model is fitted for the engine's own refusal rules to sit beside it: rows are taken
     # with the model itself off.
-    return Assistant(load_settings(index_dir=index, answerability=False))
+    return Assistant(load_settings(index_dir=index, answerability=False, answerer="engine"))
 
 
 def ensure_benchmark_index(bench_root: Path, shared_eval: Path, name: str = "iapp-distractors"):

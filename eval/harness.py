@@ -189,7 +189,8 @@ def run_domain(assistant, dev: list[Question], test: list[Question], methods=tup
     blind = blind or []
     res_blind, hh_blind = retrieve_all(assistant, blind, methods, tick=tick)
     # The shipped refusal rule and settings, chosen on the blind dev set and the external sets
-    # (eval/calibrate_refusal.py): nothing is re-fitted on the project's own questions here.
+    # (eval/calibrate_refusal.py); the answerability model is fitted on iApp train and on the
+    # project's own dev and test questions, so their refusals are in-sample.
     ans_dev, ans_test, ans_blind = (answer_all(qs, hh, assistant.answer) for qs, hh in
                                     ((dev, hh_dev), (test, hh_test), (blind, hh_blind)))
     return {

@@ -40,20 +40,17 @@ def questions_on_the_paragraph() -> list[dict]:
     return [q for q in qs if q["gold_doc_ids"] == [GOLD]]
 
 
-def test_the_shipped_weights_fit_the_features():
+def test_the_shipped_weights_fit_the_features(tmp_path):
     model = shipped()
     assert model is not None, f"{WEIGHTS_FILE} missing: python -m eval.fit_answerability"
     n = len(terms([0.0] * len(FEATURES), model.quadratic))
     assert model.features == FEATURES and len(model.coef) == len(model.mean) == n and 0 < model.cut < 1
     data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
     data["features"] = list(FEATURES[:-1])
-    other = WEIGHTS_FILE.parent.parent / "x.json"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="other features"):
-        try:
-            other.write_text(json.dumps(data))
-            Answerability.load(other)
-        finally:
-            other.unlink(missing_ok=True)
+        Answerability.load(other)
 
 
 def test_a_question_is_answered_beside_its_paragraph_and_refused_without_it(paragraph_index, built_index):
@@ -102,7 +99,7 @@ def test_a_refusal_says_what_the_collection_covers_and_what_to_ask_instead(built
     ans = a.ask("ใครชนะฟุตบอลโลกปี 2022")
     assert ans.refused
     scope = ans.meta["scope"]
-    assert scope.startswith("ผู้ช่วยนี้ตอบจากเอกสารในระบบเท่านั้น") and "พระราชบัญญัติ 2 ฉบับ" in scope and scope in ans.answer
+    assert scope.startswith("ผู้ช่วยนี้ตอบจากเอกสารในระบบเท่านั้น") and "กฎหมาย 2 ฉบับ (พ.ร.บ." in scope and scope in ans.answer
     assert ans.meta["suggestions"] and all(q in ans.answer for q in ans.meta["suggestions"])
     # what it offers instead is answered
     assert any(not a.ask(q).refused for q in ans.meta["suggestions"])

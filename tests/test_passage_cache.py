@@ -46,6 +46,7 @@ def test_a_passage_is_embedded_once_and_the_cached_vector_is_the_models(embedder
 
 
 def test_a_damaged_cache_file_costs_time_not_vectors(embedder, monkeypatch):
+    """A damaged file is set aside and a new one started: the vectors are the model's either way."""
     path = embedder.passage_cache.path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not a database" * 100)
@@ -53,6 +54,29 @@ def test_a_damaged_cache_file_costs_time_not_vectors(embedder, monkeypatch):
     vecs = embedder.embed_passages(TEXTS)
     assert calls == [3] and vecs.shape == (3, embedder.dim)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-4)
+    assert path.with_name(path.name + ".damaged").read_bytes().startswith(b"not a database")
+    assert np.array_equal(embedder.embed_passages(TEXTS[:1])[0], vecs[0]) and calls == [3]
+
+
+def test_two_processes_share_one_cache_file(tmp_path):
+    """Writers in two processes at once: every vector is kept, none is torn."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from assistant.model.passage_cache import PassageCache\n"
+        "c = PassageCache(sys.argv[1], 8)\n"
+        "for i in range(200):\n"
+        "    c.put([f'{sys.argv[2]}-{i}'], np.full((1, 8), i, np.float32))\n"
+    )
+    path = tmp_path / "shared.sqlite"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), name]) for name in ("a", "b")]
+    assert all(p.wait(120) == 0 for p in procs)
+    cache = PassageCache(path, 8)
+    got = cache.get([f"{n}-{i}" for n in "ab" for i in range(200)])
+    assert all(v is not None for v in got) and len(cache) == 400
+    assert all(np.array_equal(v, np.full(8, i % 200, np.float32)) for i, v in enumerate(got))
 
 
 def test_ingest_into_a_second_index_reuses_the_vectors(tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ expect = pytest.importorskip("playwright.sync_api", reason="the browser tests ne
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The README's screenshots are retaken with `make screenshots`; a plain test run leaves docs/ alone.
-SHOTS = Path(os.environ.get("ASSISTANT_SCREENSHOTS") or tempfile.mkdtemp(prefix="tpa-shots-"))
+SHOTS = Path(os.environ.get("ASSISTANT_SCREENSHOTS") or Path(tempfile.gettempdir()) / "tpa-screenshots")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
                  "--disable-component-update", "--no-first-run"]
 USER, PASSWORD = "trainer", "รหัสผ่าน-ทดสอบ-42"

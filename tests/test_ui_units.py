@@ -416,3 +416,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_refusal_shows_the_scope_and_questions_to_click_and_a_task_no_hint():
+    a = _answer("ไม่พบข้อมูลที่เกี่ยวข้องกับคำถามนี้ในเอกสารที่มีอยู่", [], True, [])
+    a["meta"] = {"refusal": "off_topic", "scope": "ผู้ช่วยนี้ตอบจากเอกสารในระบบเท่านั้น ได้แก่ <b>x</b>",
+                 "suggestions": ["แนวทางที่ 7 คืออะไร", "<script>y</script>"]}
+    msg = render.message_html(a, 1)
+    assert "ผู้ช่วยนี้ตอบจากเอกสารในระบบเท่านั้น" in msg and "<b>x</b>" not in msg and "<script>" not in msg
+    assert msg.count('class="tpa-suggest"') == 2 and "แนวทางที่ 7 คืออะไร" in msg and "tpa-hint" not in msg
+    a["meta"] = {"refusal": "task", "scope": "ผู้ช่วยนี้ตอบจากเอกสารในระบบเท่านั้น"}
+    msg = render.message_html(a, 1)
+    assert "tpa-suggest" not in msg and "tpa-hint" not in msg

@@ -104,7 +104,15 @@ def refusal_html(answer: dict) -> str:
             for h in near
         )
         parts.append(f'<div class="tpa-near">เอกสารที่ใกล้เคียงที่สุด:<ul>{items}</ul></div>')
-    parts.append('<div class="tpa-hint">ลองถามใหม่โดยระบุชื่อกฎหมาย มาตรา หรือหัวข้อให้ชัดเจนขึ้น</div>')
+    meta = answer.get("meta") or {}
+    if meta.get("scope"):
+        parts.append(f'<div class="tpa-scope">{esc_md(meta["scope"])}</div>')
+    asks = meta.get("suggestions") or []
+    if asks:  # a click asks it (ui.js)
+        links = "".join(f'<li><a class="tpa-suggest" href="#tpa-question">{esc_md(q)}</a></li>' for q in asks)
+        parts.append(f'<div class="tpa-suggests">ลองถามเรื่องที่เอกสารมี:<ul>{links}</ul></div>')
+    elif meta.get("refusal") != "task":
+        parts.append('<div class="tpa-hint">ลองถามใหม่โดยระบุชื่อกฎหมาย มาตรา หรือหัวข้อให้ชัดเจนขึ้น</div>')
     return "".join(parts)
 
 

@@ -152,11 +152,11 @@ class Assistant:
         then the final Answer — the same one `ask` returns."""
         t0 = time.perf_counter()
         self.check_index()
-        plan = self.understand(question, history)
-        refused = self.refuse_task(question)
+        refused = self.refuse_task(question)  # before a follow-up is rewritten: nothing is searched
         if refused:
-            yield self._finish(refused, question, plan, t0)
+            yield self._finish(refused, question, QueryPlan.bare(question), t0)
             return
+        plan = self.understand(question, history)
         r = self.retrieve(plan, k, method, guideline)
         for item in self.answerer.stream(r):
             yield self._finish(item, question, plan, t0) if isinstance(item, Answer) else item
@@ -183,7 +183,9 @@ class Assistant:
 
     def _explain_refusal(self, ans: Answer) -> None:
         """A refusal says what the collection covers and, unless it refused a task, offers
-        questions on the nearest topics the documents do cover."""
+        questions on the nearest topics the documents do cover (once per answer)."""
+        if "scope" in ans.meta:
+            return
         lines = [self.scope()]
         if ans.meta.get("refusal") != "task":
             guidance = {h.doc_id for h in ans.hits if self._is_guidance(h.doc_id)}
@@ -198,7 +200,7 @@ class Assistant:
         return info is not None and info.collection == "guidance"
 
     def _finish(self, ans: Answer, question: str, plan: QueryPlan, t0: float) -> Answer:
-        if ans.refused and "scope" not in ans.meta:
+        if ans.refused:
             self._explain_refusal(ans)
         ans.question = question
         ans.searched_as = plan.searched_as

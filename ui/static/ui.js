@@ -40,6 +40,13 @@
     box.dispatchEvent(new Event("input", { bubbles: true }));
     setTimeout(() => go.click(), 0);  // after the textbox has told Gradio its new value
   };
+  // A refusal's suggested question (ui/render.py): a click asks it, as if typed.
+  document.addEventListener("click", (ev) => {
+    const a = ev.target && ev.target.closest ? ev.target.closest(".tpa-suggest") : null;
+    if (!a) return;
+    ev.preventDefault();
+    send("tpa-question", "tpa-send", a.textContent.trim());
+  });
   // The evidence viewer (ui/viewer.py): a card's "เปิดในเอกสาร" button or an [n] marker asks for
   // "turn:n". Focus stays where the officer clicked.
   const openViewer = (turn, n) => {

@@ -83,8 +83,12 @@ class Answerability:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path}: fitted on other features ({data['features']}); refit with python -m eval.fit_answerability")
-        return cls(tuple(data["features"]), data["mean"], data["scale"], data["coef"], data["intercept"], data["cut"],
-                   data.get("quadratic", False))
+        model = cls(tuple(data["features"]), data["mean"], data["scale"], data["coef"], data["intercept"], data["cut"],
+                    data.get("quadratic", False))
+        n = len(terms([0.0] * len(FEATURES), model.quadratic))
+        if not len(model.coef) == len(model.mean) == len(model.scale) == n:
+            raise ValueError(f"{path}: {len(model.coef)} weights for {n} terms; refit with python -m eval.fit_answerability")
+        return model
 
     def probability(self, row: list[float]) -> float:
         """`row`: one row of FEATURES."""

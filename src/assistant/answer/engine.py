@@ -10,8 +10,9 @@
    two read as one, is the direct answer, at most two more sentences support it, every line cited [n].
    A question that asks two things gets a sentence for each part; one that compares two things
    (answer/compare.py), a sentence from a passage on each.
-3. Refusal: the evidence rule shared with every answerer, and no figure where the question asks
-   for one the passages do not give.
+3. Refusal: the evidence rule shared with every answerer, no figure where the question asks
+   for one the passages do not give, and the answerability model (answer/answerability.py): the
+   sentence that would lead the answer, read against the question, must answer it.
 """
 
 from __future__ import annotations
@@ -141,6 +142,8 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
 
 @dataclass
 class Ranked:
+    """The candidate sentences of an answer and the order it takes them in."""
+
     cands: list[Candidate]
     sources: list[Hit]
     probs: np.ndarray
@@ -152,8 +155,8 @@ class Ranked:
 
 @dataclass
 class Assessment:
-    row: list[float]
-    probability: float | None
+    row: list[float]  # answerability FEATURES
+    probability: float | None  # None: no model, or a search without dense scores
 
 
 @dataclass
@@ -208,7 +211,7 @@ class AnswerEngine(Answerer):
         if not cands:  # none, or only passages on another year or province
             off = unfound_specifics(question, hits[:1], r.openings)
             return refusal(question, hits, ev, f"เอกสารที่พบไม่ได้กล่าวถึง: {', '.join(off)}" if off else "",
-                           kind="missing" if off else "no_support", missing=off)
+                           kind="missing" if off else "", missing=off)
         probs = self._probabilities(question, cands)
         order = [int(i) for i in np.argsort(-probs, kind="stable")]
         parts = question_parts(question)
@@ -218,7 +221,7 @@ class AnswerEngine(Answerer):
             # passage: the best sentence that gives it leads, else no answer rather than a wrong number.
             given = self._giving(first, cands, order)
             if given is None:
-                return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม", kind="missing", missing=[first])
+                return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม", kind="missing")
             order = [given] + [i for i in order if i != given]
         # the first part's own ranking, when the question asks more than one thing
         first_order = [int(i) for i in np.argsort(-self._probabilities(first, cands), kind="stable")] if parts else order
@@ -232,14 +235,19 @@ class AnswerEngine(Answerer):
 
     def assess(self, r: Retrieval) -> Assessment | None:
         """The answerability features of the sentence that would lead the answer, and the model's
-        probability that it answers (None without a model); None when no sentence can lead."""
+        probability that it answers; None when no sentence can lead."""
         ranked = self._ranked(r) if r.hits else None
         if ranked is None or isinstance(ranked, Answer):
             return None
+        return self._assess(r, ranked)
+
+    def _assess(self, r: Retrieval, ranked: Ranked) -> Assessment:
         lead = ranked.cands[ranked.order[0]]
         row = answerability_features(r.question, analyse(r.question), r.hits, r.evidence, lead.text, lead.context,
                                      ranked.sources[lead.hit], float(ranked.probs[ranked.order[0]]))
-        return Assessment(row, self.answerability.probability(row) if self.answerability else None)
+        # The model reads the dense similarity: a search without it (bm25, window) is left to the rules.
+        judged = self.answerability is not None and any("dense" in h.scores for h in r.hits)
+        return Assessment(row, self.answerability.probability(row) if judged else None)
 
     def compose(self, r: Retrieval) -> Answer:
         if r.items and not r.evidence.unknown:
@@ -253,9 +261,9 @@ class AnswerEngine(Answerer):
         qt = analyse(question)
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
-        judged = self.assess(r) if self.answerability else None
-        if judged is not None and judged.probability < self.answerability.cut:
-            return refusal(question, hits, ev, kind="no_support", answerability=judged.probability)
+        judged = self._assess(r, ranked) if self.answerability else None
+        if judged is not None and judged.probability is not None and judged.probability < self.answerability.cut:
+            return refusal(question, hits, ev, answerability=judged.probability)
         chosen = [order[0]]
         used = len(cands[order[0]].text)
         for i in order[1:]:

@@ -145,7 +145,8 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = ""
     """`kind` (meta["refusal"]): missing (the documents lack a word or figure the question names:
     meta["missing"]), no_support (passages on the topic do not answer it), off_topic (the
     documents hardly share its words), task (compose, calculate, chat: not a question on the
-    documents). Unset: missing when the evidence lacks a reference, else by word coverage."""
+    documents). A reference the evidence lacks makes it missing whatever is given; unset, it is
+    told by word coverage."""
     nearest = []
     for h in hits:
         if h.title not in nearest:

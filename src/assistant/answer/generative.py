@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -125,12 +125,18 @@ class GenerativeAnswerer(Answerer):
         for item in self._stream(retrieval):
             yield note_guidelines(retrieval, item, line=False) if isinstance(item, Answer) else item
 
+    def _unanswerable(self, retrieval: Retrieval) -> bool:
+        """The answerability model's verdict on the fallback's leading sentence, where it has one."""
+        model = getattr(self.fallback, "answerability", None)
+        judged = self.fallback.assess(retrieval) if model is not None else None
+        return judged is not None and judged.probability is not None and judged.probability < model.cut
+
     def _stream(self, retrieval: Retrieval) -> Iterator[str | Answer]:
         question, hits, evidence = retrieval.question, retrieval.hits, retrieval.evidence
         # The same refusal rule as the extractive answer, with the fallback's best sentence score
         # (a part the passages do not answer is the model's to say, so a missing figure alone
         # does not refuse here).
-        if not hits or self.fallback.rule.refuse(evidence, self.fallback.best_score(retrieval)):
+        if not hits or self.fallback.rule.refuse(evidence, self.fallback.best_score(retrieval)) or self._unanswerable(retrieval):
             ans = self.fallback.compose(retrieval)  # the same refusal as extractive
             ans.meta["mode"] = "extractive"
             yield ans
@@ -275,7 +281,7 @@ def build_generative_answerer(settings, rule: RefusalRule | None = None, chat_mo
     s = settings
     return GenerativeAnswerer(
         chat_model=model,
-        fallback=AnswerEngine(rule or refusal_rule(s), passages=s.answer_passages),
+        fallback=replace(AnswerEngine.from_settings(s), rule=rule) if rule else AnswerEngine.from_settings(s),
         checker=SupportChecker(s.llm_min_support),
         passages=s.llm_passages,
         timeout=s.llm_timeout,

@@ -14,21 +14,27 @@ NAMED_ACTS = 4
 _SECTION = re.compile(r"มาตรา\s*[0-9๐-๙]+(?:/[0-9๐-๙]+)?")
 
 
+def act_name(title: str) -> str:
+    """"พระราชบัญญัติเทศบาล พ.ศ. ๒๔๙๖" → "พ.ร.บ.เทศบาล"; a decree keeps its own word."""
+    short = short_title(title)
+    return f"พ.ร.บ.{short}" if title.startswith("พระราชบัญญัติ") else shorten(title, 60)
+
+
 def scope_line(docs) -> str:
     """"ตอบจากเอกสารในระบบเท่านั้น ได้แก่ …": the guidance, the Acts by name, the other items counted.
     `docs`: the catalog's DocInfo rows."""
     guidance = [d for d in docs if d.collection == "guidance"]
-    acts = sorted({short_title(d.title) for d in docs if d.collection != "guidance" and is_act_title(d.title)})
+    acts = sorted({act_name(d.title) for d in docs if d.collection != "guidance" and is_act_title(d.title)})
     others = sum(1 for d in docs if d.collection != "guidance" and not is_act_title(d.title))
     parts = []
     if guidance:
         parts.append(f"เอกสารแนวทาง {len(guidance)} ฉบับ ({shorten(guidance[0].title, 60)})")
     if acts:
-        named = ", ".join(f"พ.ร.บ.{a}" for a in acts[:NAMED_ACTS])
+        named = ", ".join(acts[:NAMED_ACTS])
         more = f" และอีก {len(acts) - NAMED_ACTS} ฉบับ" if len(acts) > NAMED_ACTS else ""
-        parts.append(f"พระราชบัญญัติ {len(acts)} ฉบับ ({named}{more})")
+        parts.append(f"กฎหมาย {len(acts)} ฉบับ ({named}{more})")
     if others:
-        parts.append(f"ข่าวรัฐบาลและมติคณะรัฐมนตรีอื่น ๆ {others} รายการ")
+        parts.append(f"เอกสารอื่น เช่น ข่าวและมติคณะรัฐมนตรี {others} รายการ")
     if not parts:
         return "ยังไม่มีเอกสารในระบบ"
     return "ผู้ช่วยนี้ตอบจากเอกสารในระบบเท่านั้น ได้แก่ " + "; ".join(parts)
@@ -46,7 +52,7 @@ def suggestions(hits: list[Hit], guidance_ids: set[str], most: int = 3) -> list[
         if h.doc_id in guidance_ids:
             q = "แนวทางเมืองอัจฉริยะสำหรับ อปท. มีกี่ข้อ อะไรบ้าง"
         elif is_act_title(h.title) and (m := _SECTION.search(h.location)):
-            q = f"พ.ร.บ.{short_title(h.title)} {m.group(0)} ว่าอย่างไร"
+            q = f"{act_name(h.title)} {m.group(0)} ว่าอย่างไร"
         else:
             q = f"{shorten(h.title, 70)} มีสาระสำคัญอย่างไร"
         if q not in out:
