@@ -253,12 +253,17 @@ def run_benchmark(assistant, name: str, shared_eval: Path, limit: int | None = N
         out["methods"][m]["p50_ms"] = round(M.percentile(vals["ms"], 50), 1)
     out["answers"] = answer_benchmark(assistant, queries)
     if assistant.settings.answerability:  # side by side: what the rules alone answer
-        from dataclasses import replace
-
-        from assistant.service import Assistant
-
-        out["answers_rules_only"] = answer_benchmark(Assistant(replace(s, answerability=False)), queries)
+        out["answers_rules_only"] = answer_benchmark(rules_only(assistant), queries)
     return out
+
+
+def rules_only(assistant):
+    """The same index and settings with the answerability model off: the refusal rules alone."""
+    from dataclasses import replace
+
+    from assistant.service import Assistant
+
+    return Assistant(replace(assistant.settings, answerability=False))
 
 
 def answer_benchmark(assistant, queries: list[dict]) -> dict:
@@ -299,10 +304,6 @@ def run_out_of_scope(assistant, shared_eval: Path, tick=None) -> dict:
     """The share refused of questions the index cannot answer — the external sets' questions and
     the held-out half of the project's off-topic and task list (eval/questions/offtopic.jsonl,
     by request kind) — with the answerability model and with the rules alone."""
-    from dataclasses import replace
-
-    from assistant.service import Assistant
-
     sets: dict[str, list[tuple[str, str]]] = {}
     for name, (folder, query_file) in OUT_OF_SCOPE.items():
         path = shared_eval / folder / query_file
@@ -312,7 +313,7 @@ def run_out_of_scope(assistant, shared_eval: Path, tick=None) -> dict:
     if own.is_file():
         rows = [json.loads(x) for x in own.read_text(encoding="utf-8").splitlines() if x.strip()]
         sets["own off-topic and tasks (held half)"] = [(r["question"], r.get("request", "")) for r in rows if r.get("split") == "held"]
-    rules = Assistant(replace(assistant.settings, answerability=False))
+    rules = rules_only(assistant)
     out = {}
     for name, qs in sets.items():
         row: dict = {"n": len(qs)}
