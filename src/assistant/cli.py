@@ -225,9 +225,12 @@ def docs(
     if as_json:
         print_json([r.__dict__ | {"collection": r.collection} for r in rows])
         return
+    from assistant.text.thai import shorten
+
     t = Table("doc id", "title", "type", "collection", "chunks")
     for r in rows:
-        t.add_row(r.doc_id, r.title[:70], r.kind, r.collection, str(r.n_chunks))
+        # cut at a space: a cut inside a word can strand a Thai vowel or tone mark
+        t.add_row(r.doc_id, shorten(r.title, 70), r.kind, r.collection, str(r.n_chunks))
     out.print(t)
     out.print(f"{len(rows)} documents, {sum(r.n_chunks for r in rows)} chunks")
 
