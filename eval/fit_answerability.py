@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.answer.answerability import FEATURES, WEIGHTS_FILE, terms
 from assistant.judge import load_questions
-from eval.harness import BENCHMARKS, QUESTIONS_DIR
+from eval.harness import QUESTIONS_DIR, ingest_benchmark, read_jsonl
 
 REPORTS = Path(__file__).resolve().parent / "reports"
 
@@ -45,12 +45,8 @@ def assistant_at(index: Path):
 
 def ensure_benchmark_index(bench_root: Path, shared_eval: Path, name: str = "iapp-distractors"):
     """The benchmark's own index (as `assistant eval --benchmark` builds it), built if missing."""
-    from ingest.pipeline import ingest
-
     a = assistant_at(bench_root / name)
-    folder, corpus_files, _ = BENCHMARKS[name]
-    rep = ingest([shared_eval / folder / f for f in corpus_files], a.index, a.embedder.embed_passages, a.embedder.count_tokens,
-                 chunk_tokens=a.settings.chunk_tokens, overlap=a.settings.chunk_overlap_sentences)
+    rep = ingest_benchmark(a, name, shared_eval)
     if not rep.ok:
         raise SystemExit(f"{bench_root / name}: ingest failed: {rep.failures[:3]}")
     return a
@@ -86,7 +82,7 @@ def collect(args) -> tuple[list[list[float]], list[int], list[str]]:
         labels.append(label)
         groups.append(group)
 
-    train = [json.loads(x) for x in (args.shared_eval / "iapp_wiki_qa" / "train_queries.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    train = read_jsonl(args.shared_eval / "iapp_wiki_qa" / "train_queries.jsonl")
     random.Random(args.seed).shuffle(train)
     train = train[: args.sample]
     policy = assistant_at(args.index)

@@ -12,7 +12,7 @@ from typing import Callable
 from assistant.answer.evidence import refusal_rule
 from assistant.answer.extractive import markers
 from assistant.query.qtype import analyse
-from assistant.judge import Question, judge, load_questions, question_from  # noqa: F401  (eval's row format)
+from assistant.judge import Question, load_questions
 from assistant.retrieve.rankers import RANKERS
 from eval import metrics as M
 
@@ -218,19 +218,28 @@ BENCHMARKS = {
 }
 
 
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def ingest_benchmark(assistant, name: str, shared_eval: Path):
+    """A benchmark's paragraphs into the assistant's own index (unchanged ones are skipped)."""
+    from ingest.pipeline import ingest
+
+    folder, corpus_files, _ = BENCHMARKS[name]
+    s = assistant.settings
+    return ingest([shared_eval / folder / f for f in corpus_files], assistant.index, assistant.embedder.embed_passages,
+                  assistant.embedder.count_tokens, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences)
+
+
 def run_benchmark(assistant, name: str, shared_eval: Path, limit: int | None = None, methods=tuple(RANKERS), tick=None) -> dict:
     """Paragraph-level retrieval on an external set (the gold is a whole paragraph, so hits are
     reduced to their documents in rank order). `assistant` must have its own, fresh index."""
-    from ingest.pipeline import ingest
-
-    folder, corpus_files, query_file = BENCHMARKS[name]
-    base = shared_eval / folder
+    folder, _, query_file = BENCHMARKS[name]
     t = time.perf_counter()
-    s = assistant.settings
-    report = ingest([base / f for f in corpus_files], assistant.index, assistant.embedder.embed_passages,
-                    assistant.embedder.count_tokens, chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences)
+    report = ingest_benchmark(assistant, name, shared_eval)
     ingest_s = time.perf_counter() - t
-    queries = [json.loads(x) for x in (base / query_file).read_text(encoding="utf-8").splitlines() if x.strip()]
+    queries = read_jsonl(shared_eval / folder / query_file)
     if limit:
         queries = queries[:limit]
     out = {"queries": len(queries), "documents": report.documents, "chunks": assistant.index.info()["chunks"], "ingest_s": round(ingest_s, 1), "methods": {}}
@@ -308,11 +317,11 @@ def run_out_of_scope(assistant, shared_eval: Path, tick=None) -> dict:
     for name, (folder, query_file) in OUT_OF_SCOPE.items():
         path = shared_eval / folder / query_file
         if path.is_file():
-            sets[name] = [(json.loads(x)["question"], "") for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+            sets[name] = [(q["question"], "") for q in read_jsonl(path)]
     own = QUESTIONS_DIR / "offtopic.jsonl"
     if own.is_file():
-        rows = [json.loads(x) for x in own.read_text(encoding="utf-8").splitlines() if x.strip()]
-        sets["own off-topic and tasks (held half)"] = [(r["question"], r.get("request", "")) for r in rows if r.get("split") == "held"]
+        sets["own off-topic and tasks (held half)"] = [(r["question"], r.get("request", "")) for r in read_jsonl(own)
+                                                       if r.get("split") == "held"]
     rules = rules_only(assistant)
     out = {}
     for name, qs in sets.items():

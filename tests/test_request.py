@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.query.request import request_kinds, task_of
+from assistant.query.request import task_of
 
 
 @pytest.mark.parametrize("message, task", [
@@ -49,10 +49,7 @@ def test_a_question_is_not_a_task(question):
     assert task_of(question) is None
 
 
-def test_the_other_kinds_are_read_for_the_model_not_refused():
-    assert request_kinds("ราคาทองวันนี้เท่าไร") == ["current"]
-    assert request_kinds("พรุ่งนี้ฝนจะตกไหม") == ["predict"]
-    assert "opinion" in request_kinds("คุณคิดว่านายกคนไหนดีกว่ากัน")
-    assert request_kinds("ช่วยแปลคำว่า smart city เป็นภาษาญี่ปุ่นให้หน่อย") == ["translate"]
-    for question in ("ราคาทองวันนี้เท่าไร", "พรุ่งนี้ฝนจะตกไหม", "ชื่อการประชุมเป็นภาษาอังกฤษว่าอะไร"):
+def test_forecasts_opinions_translations_and_current_questions_are_left_to_the_evidence():
+    for question in ("ราคาทองวันนี้เท่าไร", "พรุ่งนี้ฝนจะตกไหม", "คุณคิดว่านายกคนไหนดีกว่ากัน",
+                     "ช่วยแปลคำว่า smart city เป็นภาษาญี่ปุ่นให้หน่อย", "ชื่อการประชุมเป็นภาษาอังกฤษว่าอะไร"):
         assert task_of(question) is None

@@ -1,5 +1,5 @@
 """Review runs and verdicts: the SQLite store, its JSONL/CSV export and import through the command
-line, the automatic verdicts of eval.harness.judge, and the users file's reviewer role."""
+line, the automatic verdicts of assistant.judge, and the users file's reviewer role."""
 
 from __future__ import annotations
 

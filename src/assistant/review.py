@@ -3,7 +3,7 @@
 
 A run is one question set answered by the index at one generation. Each item keeps what the
 reviewer judged: the question and what was expected of it (gold documents, evidence, answer keys),
-the answer with its citations, and the automatic verdicts (eval.harness.judge). The manual verdict
+the answer with its citations, and the automatic verdicts (assistant.judge). The manual verdict
 (correct / partly / wrong / should_refuse) and its comment sit in their own table, so re-running a
 set never overwrites a person's judgement, and an import only touches verdicts.
 """

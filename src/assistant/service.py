@@ -188,16 +188,11 @@ class Assistant:
             return
         lines = [self.scope()]
         if ans.meta.get("refusal") != "task":
-            guidance = {h.doc_id for h in ans.hits if self._is_guidance(h.doc_id)}
-            ans.meta["suggestions"] = suggestions(ans.hits, guidance)
+            ans.meta["suggestions"] = suggestions(ans.hits, self.understanding.knowledge().guidance)
             if ans.meta["suggestions"]:
                 lines.append("ลองถามเรื่องที่เอกสารมี:\n" + "\n".join(f"- {q}" for q in ans.meta["suggestions"]))
         ans.meta["scope"] = lines[0]
         ans.answer = ans.answer.rstrip("\n") + "\n" + "\n".join(lines)
-
-    def _is_guidance(self, doc_id: str) -> bool:
-        info = self.index.catalog.document(doc_id)
-        return info is not None and info.collection == "guidance"
 
     def _finish(self, ans: Answer, question: str, plan: QueryPlan, t0: float) -> Answer:
         if ans.refused:

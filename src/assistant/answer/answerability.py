@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.answer.evidence import QUESTION_WORDS
+from assistant.answer.evidence import content_tokens
 from assistant.answer.features import gives_asked_kind, idf, tokens
 from assistant.query.qtype import QuestionType
 from assistant.schema import Evidence, Hit
@@ -36,10 +36,6 @@ def terms(row: list[float], quadratic: bool = True) -> list[float]:
     return list(row) + ([row[i] * row[j] for i in range(n) for j in range(i, n)] if quadratic else [])
 
 
-def _content(text: str) -> set[str]:
-    return {t for t in tokens(text) if t not in QUESTION_WORDS and t.strip()}
-
-
 def _idf_share(words: set[str], held: set[str]) -> float:
     total = sum(idf(w) for w in words)
     return sum(idf(w) for w in words & held) / total if total else 0.0
@@ -49,15 +45,16 @@ def features(question: str, qt: QuestionType, hits: list[Hit], ev: Evidence, sen
              passage: Hit, answer_score: float) -> list[float]:
     """One row of FEATURES: `sentence` is the best candidate (read with `context`, the sentence
     before it) in `passage`; `answer_score` the answer scorer's probability for it."""
-    q = _content(question)
+    q = content_tokens(question)
     dense = sorted((h.scores.get("dense", 0.0) for h in hits), reverse=True)
     best = dense[0] if dense else 0.0
     gap = best - (dense[4] if len(dense) > 4 else (dense[-1] if dense else 0.0))
-    p_words = set(tokens(f"{passage.title} {passage.location} {passage.text}"))
+    read = f"{passage.title} {passage.location} {passage.text}"
+    p_words = set(tokens(read))
     s_words = set(tokens(f"{context} {sentence}"))
     rare = max(q, key=lambda t: (idf(t), t)) if q else ""
     asked = {m.group(0).lower() for m in _SPECIFIC.finditer(fold_digits(question))}
-    said = fold_digits(f"{passage.title} {passage.location} {passage.text}").lower()
+    said = fold_digits(read).lower()
     specifics = sum(1 for a in asked if a in said) / len(asked) if asked else 1.0
     typed = qt.kind in ("when", "number", "who", "where", "list", "definition")
     return [

@@ -141,7 +141,7 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
 
 
 @dataclass
-class Ranked:
+class SentenceOrder:
     """The candidate sentences of an answer and the order it takes them in."""
 
     cands: list[Candidate]
@@ -157,6 +157,7 @@ class Ranked:
 class Assessment:
     row: list[float]  # answerability FEATURES
     probability: float | None  # None: no model, or a search without dense scores
+    refused: bool = False  # the probability is under the model's cut
 
 
 @dataclass
@@ -203,7 +204,7 @@ class AnswerEngine(Answerer):
         `unit`, when given)."""
         return next((i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text], unit)), None)
 
-    def _ranked(self, r: Retrieval) -> Ranked | Answer:
+    def _ranked(self, r: Retrieval) -> SentenceOrder | Answer:
         """The candidate sentences in the order the answer takes them, or a refusal when no
         sentence can lead (none at all, or none giving the figure asked for)."""
         question, hits, ev = r.question, r.hits, r.evidence
@@ -231,7 +232,7 @@ class AnswerEngine(Answerer):
             # refuses nothing, since a document may count in another word
             says = self._giving(first, cands, first_order, counted)
             order = order if says is None else [says] + [i for i in order if i != says]
-        return Ranked(cands, sources, probs, order, first_order, parts, first)
+        return SentenceOrder(cands, sources, probs, order, first_order, parts, first)
 
     def assess(self, r: Retrieval) -> Assessment | None:
         """The answerability features of the sentence that would lead the answer, and the model's
@@ -241,13 +242,15 @@ class AnswerEngine(Answerer):
             return None
         return self._assess(r, ranked)
 
-    def _assess(self, r: Retrieval, ranked: Ranked) -> Assessment:
+    def _assess(self, r: Retrieval, ranked: SentenceOrder) -> Assessment:
         lead = ranked.cands[ranked.order[0]]
         row = answerability_features(r.question, analyse(r.question), r.hits, r.evidence, lead.text, lead.context,
                                      ranked.sources[lead.hit], float(ranked.probs[ranked.order[0]]))
         # The model reads the dense similarity: a search without it (bm25, window) is left to the rules.
-        judged = self.answerability is not None and any("dense" in h.scores for h in r.hits)
-        return Assessment(row, self.answerability.probability(row) if judged else None)
+        if self.answerability is None or not any("dense" in h.scores for h in r.hits):
+            return Assessment(row, None)
+        p = self.answerability.probability(row)
+        return Assessment(row, p, p < self.answerability.cut)
 
     def compose(self, r: Retrieval) -> Answer:
         if r.items and not r.evidence.unknown:
@@ -262,7 +265,7 @@ class AnswerEngine(Answerer):
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
         judged = self._assess(r, ranked) if self.answerability else None
-        if judged is not None and judged.probability is not None and judged.probability < self.answerability.cut:
+        if judged is not None and judged.refused:
             return refusal(question, hits, ev, answerability=judged.probability)
         chosen = [order[0]]
         used = len(cands[order[0]].text)

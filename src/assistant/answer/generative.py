@@ -25,7 +25,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
 from assistant.answer.answerers import Answerer
-from assistant.answer.evidence import RefusalRule, evidence_meta, refusal, refusal_rule
+from assistant.answer.evidence import RefusalRule, evidence_meta, refusal
 from assistant.answer.engine import AnswerEngine
 from assistant.answer.llm import LLMTimeout, build_chat_model, is_timeout, stream_with_deadline
 from assistant.knowledge.guidelines import note_guidelines
@@ -127,9 +127,8 @@ class GenerativeAnswerer(Answerer):
 
     def _unanswerable(self, retrieval: Retrieval) -> bool:
         """The answerability model's verdict on the fallback's leading sentence, where it has one."""
-        model = getattr(self.fallback, "answerability", None)
-        judged = self.fallback.assess(retrieval) if model is not None else None
-        return judged is not None and judged.probability is not None and judged.probability < model.cut
+        judged = self.fallback.assess(retrieval) if getattr(self.fallback, "answerability", None) else None
+        return judged is not None and judged.refused
 
     def _stream(self, retrieval: Retrieval) -> Iterator[str | Answer]:
         question, hits, evidence = retrieval.question, retrieval.hits, retrieval.evidence

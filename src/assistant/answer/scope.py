@@ -40,7 +40,7 @@ def scope_line(docs) -> str:
     return "ผู้ช่วยนี้ตอบจากเอกสารในระบบเท่านั้น ได้แก่ " + "; ".join(parts)
 
 
-def suggestions(hits: list[Hit], guidance_ids: set[str], most: int = 3) -> list[str]:
+def suggestions(hits: list[Hit], guidance_ids: frozenset[str] | set[str], most: int = 3) -> list[str]:
     """Questions on the documents nearest to a refused one, one per document: what its guidance,
     its section or its item says."""
     out: list[str] = []
