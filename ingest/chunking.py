@@ -120,7 +120,7 @@ def _merge_paragraphs(sections: list[Section]) -> list[Section]:
             last = sec.location.replace("ย่อหน้า ", "")
             out[-1] = Section(out[-1].text + "\n" + sec.text, f"{first}–{last}")
         else:
-            out.append(Section(sec.text, sec.location))
+            out.append(Section(sec.text, sec.location, sec.title))
     return out
 
 
@@ -153,7 +153,7 @@ def chunk_document(doc: Document, budget: int = 128, count: TokenCounter = appro
                     doc_id=doc.doc_id,
                     ordinal=len(chunks),
                     text=piece,
-                    title=doc.title,
+                    title=(section.title if section is not None else "") or doc.title,
                     location=location,
                     char_start=start,
                     char_end=start + len(piece),

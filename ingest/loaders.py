@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 
 from assistant.schema import FOOTNOTES, RATIONALE, Document, Section
 from assistant.text.thai import has_thai, normalize
+from ingest.agenda import Items, meeting_date, split_items
 from ingest.budgets import ZIP_MAGIC, Limits, checkpoint, check_zip, html_depth
 from ingest.errors import LoadError, message
 
@@ -269,6 +270,27 @@ def _paragraph_sections(text: str) -> list[Section]:
     return [Section(p, f"ย่อหน้า {i}") for i, p in enumerate(paras, 1)]
 
 
+def _outline(sections: list[Section]) -> str:
+    """The text of sections with their headings as lines: HTML and DOCX readers take headings
+    out of the text into locations, and an agenda item's heading may be one."""
+    plain = ("ส่วนนำ", "ย่อหน้า", "หน้า ")
+    return "\n".join((f"{s.location}\n" if s.location and not s.location.startswith(plain) else "") + s.text for s in sections)
+
+
+def _lines(text: str) -> str:
+    return "\n".join(ln.strip() for ln in text.split("\n") if ln.strip())
+
+
+def _items_meta(items: Items, meeting: str = "") -> dict:
+    """What a cabinet summary says of itself: the meeting and its date (ISO, Gregorian)."""
+    meeting = meeting or items.meeting
+    if items.kind != "agenda":
+        return {}
+    opening = items.preamble[:500] if "คณะรัฐมนตรี" in items.preamble[:500] else ""
+    date = meeting_date(meeting, opening)
+    return {k: v for k, v in (("meeting", meeting), ("date", date)) if v}
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -302,12 +324,22 @@ class Source:
         """The bytes decoded (UTF-8, UTF-16, TIS-620), or LoadError naming why not."""
         return decode(self.data, self.path)
 
-    def document(self, title: str, sections: list[Section], warnings: list[str] | None = None) -> Loaded:
-        """The usual result: one document of these sections (repeated paragraphs kept once)."""
+    def document(self, title: str, sections: list[Section], warnings: list[str] | None = None,
+                 raw: str | None = None) -> Loaded:
+        """The usual result: one document of these sections (repeated paragraphs kept once).
+        When the text (`raw`, else the sections with their headings) is a list of agenda or news
+        items, the items are the sections instead, each cited by its own title."""
+        meta: dict = {}
+        items = split_items(raw if raw is not None else _outline(sections))
+        if items is not None:
+            # Raw text is hard-wrapped (paragraphs joined as before); a reader's sections already
+            # hold one paragraph a line.
+            join = _unwrap if raw is not None else _lines
+            title, sections, meta = items.title(title), items.sections(join), _items_meta(items)
         sections = dedupe_paragraphs(sections)
         if not any(s.text.strip() for s in sections):
             raise LoadError(self.path, "no_text")
-        return Loaded([Document(self.doc_id, title, str(self.path), self.kind, sections, self.sha256)], [], warnings or [])
+        return Loaded([Document(self.doc_id, title, str(self.path), self.kind, sections, self.sha256, meta)], [], warnings or [])
 
 
 Reader = Callable[[Source], Loaded]
@@ -336,7 +368,7 @@ def register_loader(suffix: str | tuple[str, ...], reader: Reader | None = None)
 def read_text(src: Source) -> Loaded:
     text = normalize(src.text())
     title = _title_from_text(text, src.path.stem)
-    return src.document(title, split_act(text) or _paragraph_sections(text))
+    return src.document(title, split_act(text) or _paragraph_sections(text), raw=text)
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$", re.M)
@@ -349,7 +381,7 @@ def read_markdown(src: Source) -> Loaded:
     heads = list(_MD_HEADING.finditer(text))
     title = heads[0].group(2) if heads else _title_from_text(text, src.path.stem)
     if not heads:
-        return src.document(title, _paragraph_sections(text))
+        return src.document(title, _paragraph_sections(text), raw=text)
     sections = []
     pre = text[: heads[0].start()].strip()
     if pre:
@@ -359,7 +391,7 @@ def read_markdown(src: Source) -> Loaded:
         body = _unwrap(body)
         if body:
             sections.append(Section(body, h.group(2)))
-    return src.document(title, sections)
+    return src.document(title, sections, raw=text)
 
 
 @register_loader((".html", ".htm"))
@@ -438,6 +470,7 @@ def read_pdf(src: Source) -> Loaded:
             raise LoadError(path, "pdf_truncated")
         warnings.append(f"{path}: damaged PDF, repaired when read; check that every page is there")
     sections = []
+    page_texts = []  # as extracted, with their line breaks: agenda headings are lines
     no_text = []
     try:
         for i, page in enumerate(doc, 1):
@@ -452,6 +485,7 @@ def read_pdf(src: Source) -> Loaded:
             if "legacy_tis620_font" in fixed.repairs:
                 warnings.append(f"{path}: page {i}: text in a legacy TIS-620 font, re-read as Thai; check it")
             if text:
+                page_texts.append(text)
                 sections.append(Section(_unwrap(text), f"หน้า {i}"))  # one paragraph a line
             elif pdffix.page_has_images(page):
                 no_text.append(i)
@@ -465,7 +499,7 @@ def read_pdf(src: Source) -> Loaded:
         pages = ", ".join(map(str, no_text[:20])) + (" …" if len(no_text) > 20 else "")
         warnings.append(f"{path}: page(s) {pages}: no text; needs OCR (image only, not indexed)")
     title = normalize(doc.metadata.get("title") or "") or _title_from_text(sections[0].text, path.stem)
-    return src.document(title, sections, warnings)
+    return src.document(title, sections, warnings, raw="\n".join(page_texts))
 
 
 @register_loader(".docx")
@@ -549,8 +583,17 @@ def read_jsonl(src: Source) -> Loaded:
         seen.add(rid)
         body = normalize(body)
         title = normalize(str(row.get("title") or row.get("item_title") or "")) or _title_from_text(body, rid)
-        secs = dedupe_paragraphs(split_act(body) or _paragraph_sections(body))
         meta = {k: row[k] for k in ("source_url", "topic", "meeting", "date") if k in row}
+        meeting = normalize(str(row.get("meeting") or ""))
+        items = split_items(body)
+        if items is not None:  # the row's title is its first item's: each item is cited by its own
+            title = items.title(title, meeting)
+            secs = dedupe_paragraphs(items.sections(_unwrap))
+            meta = {**_items_meta(items, meeting), **meta}
+        else:
+            secs = dedupe_paragraphs(split_act(body) or _paragraph_sections(body))
+        if meeting and "date" not in meta and meeting_date(meeting):
+            meta["date"] = meeting_date(meeting)
         docs.append(
             Document(
                 doc_id=f"{doc_prefix}#{rid}",
@@ -623,7 +666,7 @@ def dedupe_paragraphs(sections: list[Section]) -> list[Section]:
             kept.append(line)
         text = "\n".join(kept).strip()
         if text:
-            out.append(Section(text, sec.location))
+            out.append(Section(text, sec.location, sec.title))
     return out
 
 

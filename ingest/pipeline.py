@@ -18,8 +18,9 @@ from ingest.loaders import LoadError, RowError, discover, load_file
 # Bumped when loaders or the chunker cut documents differently: documents read by an older version
 # are re-chunked on the next ingest even though their files did not change (2: Acts split into the
 # principal Act, amending Acts, rationale notes and footnotes; chapter titles in locations; 3: an
-# amending Act's heading must carry its Gazette footnote).
-PARSER_VERSION = "3"
+# amending Act's heading must carry its Gazette footnote; 4: cabinet summaries split into their
+# agenda items and news pages by dateline, each passage titled by its item).
+PARSER_VERSION = "4"
 
 
 @dataclass

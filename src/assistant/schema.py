@@ -19,10 +19,13 @@ def is_commentary(location: str) -> bool:
 
 @dataclass
 class Section:
-    """A stretch of a document's text with the place it came from (page, มาตรา, heading)."""
+    """A stretch of a document's text with the place it came from (page, มาตรา, heading).
+    `title`: what a passage of this section is cited as, when not the document's title (an
+    agenda item of a cabinet summary is cited by its own เรื่อง)."""
 
     text: str
     location: str = ""
+    title: str = ""
 
 
 @dataclass
