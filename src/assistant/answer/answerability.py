@@ -20,6 +20,7 @@ from assistant.answer.evidence import content_tokens
 from assistant.answer.features import gives_asked_kind, idf, tokens
 from assistant.query.qtype import QuestionType
 from assistant.schema import Evidence, Hit
+from assistant.text.numbers import as_digits
 from assistant.text.thai import fold_digits
 
 WEIGHTS_FILE = Path(__file__).with_name("answerability.json")
@@ -54,7 +55,7 @@ def features(question: str, qt: QuestionType, hits: list[Hit], ev: Evidence, sen
     s_words = set(tokens(f"{context} {sentence}"))
     rare = max(q, key=lambda t: (idf(t), t)) if q else ""
     asked = {m.group(0).lower() for m in _SPECIFIC.finditer(fold_digits(question))}
-    said = fold_digits(read).lower()
+    said = (fold_digits(read) + "\n" + as_digits(read)).lower()  # "30 วัน" is said by "สามสิบวัน"
     specifics = sum(1 for a in asked if a in said) / len(asked) if asked else 1.0
     typed = qt.kind in ("when", "number", "who", "where", "list", "definition")
     return [

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from assistant.query.specifics import specifics
 from assistant.schema import Answer, Evidence, Hit
+from assistant.text.numbers import as_digits
 from assistant.text.thai import fold_digits, index_tokens
 
 REFUSAL = "ไม่พบข้อมูลที่เกี่ยวข้องกับคำถามนี้ในเอกสารที่มีอยู่"
@@ -39,9 +40,9 @@ def unfound_instances(question: str, hits: list[Hit]) -> list[str]:
     writes them ("ครั้งที่ 2"). A passage may name it by the thing and its number alone
     ("ซูเปอร์โบว์ล 50" for "ซูเปอร์โบว์ลครั้งที่ 50"), and a document titled with the number
     ("Super_Bowl_50") is about that instance throughout."""
-    q = fold_digits(question)
-    found = fold_digits("\n".join(f"{h.location} {h.text}" for h in hits))
-    titles = fold_digits("\n".join({h.title for h in hits}))
+    q = as_digits(question)  # "ครั้งที่สอง" is "ครั้งที่ 2"
+    found = as_digits("\n".join(f"{h.location} {h.text}" for h in hits))
+    titles = as_digits("\n".join({h.title for h in hits}))
     missing = []
     for m in _INSTANCE.finditer(q):
         label, number = m.groups()

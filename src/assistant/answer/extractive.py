@@ -14,6 +14,8 @@ from assistant.answer.evidence import RefusalRule, content_tokens, evidence_meta
 from assistant.query.qtype import per_unit, rate_asked, unit_asked
 from assistant.knowledge.guidelines import note_guidelines
 from assistant.schema import Answer, Citation, Hit, Retrieval
+from assistant.text.numbers import as_digits
+from assistant.text.numbers import read as number_words
 from assistant.text.thai import index_tokens, sentences
 
 
@@ -31,9 +33,23 @@ def _best_sentences(hit: Hit, q: set[str], limit: int = 2) -> list[str]:
     return [s for _, _, s in sorted(chosen, key=lambda t: t[1])]  # in the passage's own order
 
 
-_ASKS_NUMBER = re.compile(r"เท่า(?:ไร|ไหร่|ใด)|กี่|จำนวนเท่า|ร้อยละเท่า|อัตราเท่า")
-_NUM = r"(?:[0-9๐-๙][0-9๐-๙,.]*|หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|ยี่สิบ|ร้อย|พัน|หมื่น|แสน|ล้าน)"
-NUMBER = re.compile(_NUM)  # a figure in digits or in words
+# ("เกี่ยวข้อง" holds กี่: a leading vowel before it makes another word, as in query/qtype.py)
+_ASKS_NUMBER = re.compile(r"เท่า(?:ไร|ไหร่|ใด)|(?<![เแโใไ])กี่|จำนวนเท่า|ร้อยละเท่า|อัตราเท่า")
+# Figures are read with numbers in words written as digits (text/numbers.py): "ภายใน30วัน" for
+# "ภายในสามสิบวัน", while "สามารถ" holds no figure.
+_NUM = r"(?:[0-9][0-9,./]*)"
+
+
+class _Figure:
+    """A figure in digits or in words, found with `NUMBER.search(text)` (truthy when there is one)."""
+
+    _DIGITS = re.compile(r"[0-9๐-๙]")
+
+    def search(self, text: str):
+        return self._DIGITS.search(text) or (number_words(text) or None)
+
+
+NUMBER = _Figure()
 # The unit a figure must carry ("กี่บาท", "กี่แห่ง": query/qtype.py); "งบ... เท่าไร" asks for baht.
 _MONEY_WORDS = ("งบ", "ราคา", "ค่า", "เงิน", "บาท")  # word starts, so "ตั้งบริษัท" is not money
 _PERCENT_Q = re.compile(r"เปอร์เซ็นต์|ร้อยละ|%")
@@ -46,7 +62,8 @@ def asks_for_number(question: str) -> bool:
 
 def figure_given(question: str, texts: list[str], unit: str = "") -> bool:
     """Does any text give the kind of figure the question asks for (a number with its unit, or
-    with `unit` when given)?"""
+    with `unit` when given), in digits or in words ("ภายในสามสิบวัน" gives "กี่วัน")?"""
+    texts = [as_digits(t) for t in texts]
     if _PERCENT_Q.search(question):  # "กี่เปอร์เซ็นต์" is answered by "ร้อยละสอง"
         return any(_PERCENT.search(t) for t in texts)
     money = any(t.startswith(_MONEY_WORDS) for t in index_tokens(question))

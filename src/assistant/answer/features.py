@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.query.qtype import QuestionType
-from assistant.text.thai import fold_digits, index_tokens
+from assistant.text.numbers import as_digits
+from assistant.text.thai import index_tokens
 
 _MONTHS = ("มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม|"
            r"ม\.ค\.|ก\.พ\.|มี\.ค\.|เม\.ย\.|พ\.ค\.|มิ\.ย\.|ก\.ค\.|ส\.ค\.|ก\.ย\.|ต\.ค\.|พ\.ย\.|ธ\.ค\.")
-_NUMWORD = "หนึ่ง|สอง|สาม|สี่|ห้า|หก|เจ็ด|แปด|เก้า|สิบ|ยี่สิบ|ร้อย|พัน|หมื่น|แสน|ล้าน"
 DETECTORS: dict[str, re.Pattern] = {
     "date": re.compile(rf"(?:พ\.\s?ศ\.|ค\.\s?ศ\.|พุทธศักราช|คริสต์ศักราช)\s*\d{{3,4}}|\d{{1,2}}\s*(?:{_MONTHS})|(?:{_MONTHS})\s*\d{{2,4}}|"
                        r"(?<!\d)(?:1[5-9]\d\d|20\d\d|2[45]\d\d)(?!\d)|ศตวรรษ|ทศวรรษ|ปี\s*\d"),
-    "number": re.compile(rf"\d|(?:{_NUMWORD})"),
+    "number": re.compile(r"\d"),  # read on `as_digits` text: numbers in words are digits there
     "person": re.compile(r"(?:นาย|นางสาว|นาง|ดร\.|ศ\.|รศ\.|ผศ\.|พล\.|พระ|สมเด็จ|คุณ|ท่าน|อธิบดี|รัฐมนตรี|นายก|ประธาน|ผู้ว่า|"
                          r"ผู้อำนวยการ|เลขาธิการ|กษัตริย์|ราชินี|จักรพรรดิ|เจ้าชาย|เจ้าหญิง|ผู้ก่อตั้ง|ผู้ประพันธ์|ผู้เขียน)"),
     "agency": re.compile(r"(?:กรม|กระทรวง|สำนักงาน|สำนัก|องค์การ|องค์กร|คณะกรรมการ|คณะรัฐมนตรี|สถาบัน|มหาวิทยาลัย|บริษัท|"
@@ -91,17 +91,18 @@ def _type_spans(kind: str, text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _new_spans(kind: str, folded: str, question: str) -> list[tuple[int, int]]:
-    """Where `folded` (digits folded) holds a thing of the asked kind that the question does not:
-    a year the question already names answers nothing."""
-    qf = fold_digits(question)
-    return [sp for sp in _type_spans(kind, folded) if folded[sp[0]:sp[1]].strip() and folded[sp[0]:sp[1]].strip() not in qf]
+def _new_spans(kind: str, folded_text: str, question: str) -> list[tuple[int, int]]:
+    """Where `folded_text` (`as_digits`) holds a thing of the asked kind that the question does
+    not: a year the question already names answers nothing."""
+    qf = as_digits(question)
+    f = folded_text
+    return [sp for sp in _type_spans(kind, f) if f[sp[0]:sp[1]].strip() and f[sp[0]:sp[1]].strip() not in qf]
 
 
 def gives_asked_kind(kind: str, text: str, question: str) -> bool:
     """Does `text` name a new thing of the kind the question asks for (a person or agency for ใคร, a
     place for ที่ไหน, a date for เมื่อไร …)?"""
-    return bool(_new_spans(kind, fold_digits(text), question))
+    return bool(_new_spans(kind, as_digits(text), question))
 
 
 def features(qt: QuestionType, q_tokens: tuple[str, ...], question: str, c: Candidate) -> list[float]:
@@ -116,13 +117,13 @@ def features(qt: QuestionType, q_tokens: tuple[str, ...], question: str, c: Cand
     s_pairs = set(zip(s_tokens, s_tokens[1:]))
     bigram = len(q_pairs & s_pairs) / max(len(q_pairs), 1)
     coverage = len(shared) / max(len(q_set), 1)
-    folded = fold_digits(c.text)
-    spans = _type_spans(qt.kind, folded)
-    new = _new_spans(qt.kind, folded, question)
-    unit = 1.0 if qt.unit and re.search(r"\d[\d,.\s]*" + re.escape(qt.unit), folded) else 0.0
+    text = as_digits(c.text)
+    spans = _type_spans(qt.kind, text)
+    new = _new_spans(qt.kind, text, question)
+    unit = 1.0 if qt.unit and re.search(r"\d[\d,.\s]*" + re.escape(qt.unit), text) else 0.0
     proximity = 0.0
     if new and shared:
-        at = [folded.find(t) for t in shared if folded.find(t) >= 0]
+        at = [text.find(t) for t in shared if text.find(t) >= 0]
         if at:
             gap = min(abs(a - sp[0]) for a in at for sp in new)
             proximity = 1.0 / (1.0 + gap / 20.0)

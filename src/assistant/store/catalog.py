@@ -247,6 +247,22 @@ class Catalog:
             raise
         return gen
 
+    def set_tokens(self, tokens: dict[str, list[str]], meta: dict[str, str]) -> int:
+        """Replace the keyword tokens of these chunks and set `meta` facts, bumping the generation,
+        in one transaction (the documents are unchanged)."""
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            cur.executemany("UPDATE chunks SET tokens=? WHERE chunk_id=?", [(" ".join(t), cid) for cid, t in tokens.items()])
+            cur.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+            gen = self.generation + 1
+            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(gen),))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return gen
+
     def close(self) -> None:
         with self._all_lock:
             conns, self._all = [c for _, c in self._all], []

@@ -35,7 +35,7 @@ from assistant.store.catalog import Catalog, DocInfo
 from assistant.store.health import IndexDamaged, catalog_problem, inspect_catalog
 from assistant.store.keyword import KeywordIndex
 from assistant.store.vectors import VectorStore, forget_clients
-from assistant.text.thai import index_tokens
+from assistant.text.thai import TOKENIZER_VERSION, index_tokens
 
 FORMAT_VERSION = "1"
 # Testing hook: ASSISTANT_CRASH_AT=before-commit|after-commit makes a writer SIGKILL itself there,
@@ -87,6 +87,11 @@ def keyword_tokens(chunk: Chunk) -> list[str]:
     return index_tokens(f"{chunk.title}\n{chunk.location}\n{chunk.text}")
 
 
+def _as_stored(tokens: list[str]) -> list[str]:
+    # the catalog keeps tokens space-joined, so a token with a space ("ต่าง ๆ") comes back as two
+    return " ".join(tokens).split(" ") if tokens else []
+
+
 def _crash_point(name: str) -> None:
     if os.environ.get(CRASH_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -130,6 +135,8 @@ class Index:
         if model_fingerprint and not stored:
             self.catalog.set_meta("model", model_fingerprint)
             self.catalog.set_meta("format", FORMAT_VERSION)
+            if not self.catalog.counts()[0]:
+                self.catalog.set_meta("tokenizer", TOKENIZER_VERSION)
         self.model_fingerprint = stored or model_fingerprint
         collection = "chunks"
         if chroma_url:
@@ -202,8 +209,18 @@ class Index:
             keep[kw.generation] = kw
             self._keywords = keep
 
+    def tokens_stale(self) -> bool:
+        """Whether the stored keyword tokens were made by another version of index_tokens
+        (TOKENIZER_VERSION): a query's tokens would not meet them the same way."""
+        return self.catalog.get_meta("tokenizer", "1") != TOKENIZER_VERSION
+
     def _rebuild_keyword(self) -> KeywordIndex:
-        gen, ids, positions, toks = self.catalog.tokens_at_generation()
+        with self.catalog.reading():
+            gen, ids, positions, toks = self.catalog.tokens_at_generation()
+            stale = bool(ids) and self.tokens_stale()
+            chunks = self.catalog.chunks(ids) if stale else {}
+        if stale:  # a reader cannot rewrite the catalog (the next write or `doctor --fix` does): tokens made afresh
+            toks = [_as_stored(keyword_tokens(chunks[cid])) for cid in ids]
         kw = KeywordIndex.build(toks, ids, positions, gen, self.model_fingerprint)
         try:
             on_disk = int((self.root / "keyword" / "CURRENT").read_text().strip())
@@ -326,6 +343,20 @@ class Index:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def retokenize(self) -> int:
+        """Re-make every chunk's stored keyword tokens when another version of index_tokens made
+        them, in one transaction (a new generation); the number of chunks re-made. About 8 s for
+        the 4,700 chunks of the full corpus, once."""
+        with self.writing():
+            if not self.tokens_stale():
+                return 0
+            before = self._vector_state()
+            rows = self.catalog.chunks_with_tokens()
+            self.catalog.set_tokens({c.chunk_id: _as_stored(keyword_tokens(c)) for c, _ in rows}, {"tokenizer": TOKENIZER_VERSION})
+            self._wrote(before)
+            self._remember(self._rebuild_keyword())
+            return len(rows)
+
     def needs_update(self, doc: Document) -> bool:
         return not is_current(self.catalog.document(doc.doc_id), doc)
 
@@ -336,6 +367,7 @@ class Index:
         report = WriteReport()
         with self.writing():
             self._fresh_vectors()
+            self.retokenize()  # the chunks already indexed, before new ones join them
             before = self._vector_state()
             todo = []
             indexed = {d.doc_id: d for d in self.catalog.documents()}  # one read for the batch
@@ -416,6 +448,10 @@ class Index:
         orphans = sorted(vec - cat)
         kw_ok = bool(kw and kw.generation == gen and set(kw.chunk_ids) == cat)
         problems = []
+        stale = bool(cat) and self.tokens_stale()
+        if stale:
+            problems.append(f"the keyword tokens were made by tokenizer {self.catalog.get_meta('tokenizer', '1')}, "
+                            f"this version makes {TOKENIZER_VERSION} (searches make them afresh meanwhile)")
         if vec_model and self.model_fingerprint and vec_model != self.model_fingerprint:
             problems.append(f"Chroma's vectors were made by model {vec_model}, the catalog says {self.model_fingerprint}")
         if missing:
@@ -445,7 +481,8 @@ class Index:
             "missing_vectors": missing,
             "orphan_vectors": orphans,
             "keyword_generation": kw.generation if kw else None,
-            "keyword_matches": kw_ok,
+            "keyword_matches": kw_ok and not stale,
+            "tokenizer": self.catalog.get_meta("tokenizer", "1"),
             "problems": problems,
             "healthy": not problems,
         }
@@ -467,6 +504,8 @@ class Index:
                 self.vectors.set_model(self.model_fingerprint)
             if report["orphan_vectors"] and drop_orphans:
                 self.vectors.delete(report["orphan_vectors"])
+            if self.retokenize():
+                report = self.check()
             missing = report["missing_vectors"]
             for i in range(0, len(missing), 256):
                 part = missing[i : i + 256]
@@ -528,6 +567,10 @@ class Index:
                     found.append(Problem(
                         f"{n_chunks - n_vectors} of {n_chunks} chunk(s) have no vector (the vector store lost them)",
                         f"`assistant doctor --fix --index {self.root}` (re-embeds them)", True))
+                if n_chunks and self.tokens_stale():
+                    found.append(Problem(
+                        "the keyword tokens were made by an older tokenizer (searches make them afresh, once per generation)",
+                        f"`assistant doctor --fix --index {self.root}` (or the next ingest) re-makes them", False))
                 kw_gen = _keyword_generation(self.root / "keyword")
                 if n_chunks and kw_gen != gen:
                     found.append(Problem(
@@ -549,8 +592,11 @@ class Index:
         return found
 
     def record_sources(self, paths: list[Path]) -> None:
-        """Remember the files and folders ingested (absolute), for `assistant rebuild`."""
+        """Remember the files and folders ingested (absolute), for `assistant rebuild`. Every
+        ingest run starts here, so it also brings the stored keyword tokens up to date, even when
+        no document changed."""
         with self.writing():
+            self.retokenize()
             known = json.loads(self.catalog.get_meta("sources", "[]"))
             for p in paths:
                 p = str(Path(p).absolute())

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.text.thai import TOKENIZER_VERSION
+
 logging.getLogger("bm25s").setLevel(logging.ERROR)
 
 WINDOW = 2  # chunks either side; chosen on the blind dev set (1: R@5 −2 questions, 3: MRR −0.01)
@@ -99,7 +101,7 @@ class KeywordIndex:
             self.window.save(str(tmp / "window"), show_progress=False)
         (tmp / "chunk_ids.json").write_text(json.dumps(self.chunk_ids))
         (tmp / "meta.json").write_text(json.dumps({"generation": self.generation, "model": self.model_fingerprint, "chunks": len(self.chunk_ids),
-                                                   "window": WINDOW}))
+                                                   "window": WINDOW, "tokenizer": TOKENIZER_VERSION}))
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
         cur_tmp = root / f".CURRENT.{tag}"
@@ -112,8 +114,8 @@ class KeywordIndex:
     @classmethod
     def load(cls, root: Path) -> "KeywordIndex | None":
         """The saved index, or None when there is none, it cannot be read (a writer in another
-        process may be replacing it) or it lacks today's window view: the caller rebuilds from
-        the catalog."""
+        process may be replacing it) or it lacks today's window view or tokens: the caller
+        rebuilds from the catalog."""
         import bm25s
 
         try:
@@ -127,6 +129,8 @@ class KeywordIndex:
             if not chunk_ids:
                 return cls(None, [], generation, meta.get("model"))
             if meta.get("window") != WINDOW:  # saved before windows, or with another width
+                return None
+            if meta.get("tokenizer", "1") != TOKENIZER_VERSION:  # tokens of another index_tokens
                 return None
             model = bm25s.BM25.load(str(path), show_progress=False)
             window = bm25s.BM25.load(str(path / "window"), show_progress=False)

@@ -9,8 +9,8 @@ from functools import lru_cache
 from pythainlp.tokenize import sent_tokenize, word_tokenize
 from pythainlp.util import normalize as thai_normalize
 
-THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
-_DIGIT_FOLD = str.maketrans(THAI_DIGITS, "0123456789")
+from assistant.text.numbers import THAI_DIGITS, fold_digits, may_hold_numbers, read_words, token_value  # noqa: F401 (re-exported)
+
 # C1 controls seen in the corpus: U+0093/U+0094 are cp1252 curly quotes decoded as Latin-1.
 _C1_REPAIR = {"\x91": "'", "\x92": "'", "\x93": '"', "\x94": '"', "\x96": "-", "\x97": "-", "\x85": "..."}
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
@@ -36,10 +36,6 @@ def normalize(text: str) -> str:
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def fold_digits(text: str) -> str:
-    return text.translate(_DIGIT_FOLD)
-
-
 def has_thai(text: str) -> bool:
     return bool(_THAI_CHAR.search(text))
 
@@ -61,16 +57,26 @@ def words(text: str, keep_whitespace: bool = False) -> list[str]:
     return [w for w in word_tokenize(text, engine="newmm", keep_whitespace=False) if w.strip()]
 
 
+# Bumped whenever index_tokens changes what it gives for the same text: keyword tokens are stored
+# per chunk at ingest, so an index made by another version is re-tokenized (store/index.py).
+TOKENIZER_VERSION = "2"  # 2: numbers in words also give their digits
+
+
 def index_tokens(text: str) -> list[str]:
     """Tokens for the keyword index and keyword queries: newmm words, Thai digits folded to
-    Arabic, lower-cased Latin, stopwords and punctuation dropped."""
+    Arabic, lower-cased Latin, stopwords and punctuation dropped. A number in words is followed by
+    its digits ("สามสิบ", "30"): the Acts write "ภายในสามสิบวัน", a question "30 วัน", and "หนึ่ง" of
+    "หนึ่งหมื่น" is a stopword."""
     out = []
     stop = stopwords()
-    for w in words(fold_digits(text)):
+    ws = words(fold_digits(text))
+    # (read on the words without whitespace: newmm cuts "ต่าง ๆ" otherwise, and the tokens must stay)
+    after = {j: token_value(n) for _, j, n in read_words(ws)} if may_hold_numbers(text) else {}
+    for k, w in enumerate(ws):
         w = w.strip().lower()
-        if not w or w in stop or _TOKEN_JUNK.match(w):
-            continue
-        out.append(w)
+        if w and w not in stop and not _TOKEN_JUNK.match(w):
+            out.append(w)
+        out += after.get(k, ())
     return out
 
 
