@@ -19,6 +19,11 @@ Evidence is matched after the same normalisation on both sides: Unicode NFC, NBS
 zero-width and C1 control characters (U+0080-U+009F) dropped, then all whitespace removed,
 so hard line wraps, CRLF and NBSP in the Acts do not matter.
 
+``multipart.jsonl`` (qids ``m001``...) holds multi-part questions: kind ``multi`` and a ``parts``
+list, one ``{"question", "answer_keys", "gold_doc_ids"}`` per asked part, whose keys must be found in
+that part's documents and whose keys and documents together make the row's. A multi-part question
+may ask two things of one document, so the two-document rule applies only to rows without parts.
+
 ``check(rows, docs)`` returns the list of problems (empty when the set is valid);
 ``lint(rows)`` returns style findings (lengths, counts) that only fail with ``--strict``.
 The script prints a summary and exits 1 when there is any problem. Standard library only.
@@ -36,7 +41,8 @@ from pathlib import Path
 
 KINDS = ("lexical", "paraphrase", "multi", "out_of_scope")
 DIFFICULTIES = ("easy", "medium", "hard")
-SPLITS = {"dev": "d", "test": "t"}
+SPLITS = {"dev": "d", "test": "t", "multipart": "m"}
+MULTIPART_SPLITS = ("multipart",)  # only kind "multi" rows with "parts"; the others must hold every kind
 REQUIRED = ("qid", "question", "kind", "difficulty", "gold_doc_ids", "evidence", "answer_keys")
 CORPUS_SUFFIXES = (".txt",)  # MANIFEST.md / index.json describe the corpus, they are not documents
 SEED_SUFFIXES = (".txt", ".md")
@@ -214,7 +220,10 @@ def check(rows, docs) -> list[str]:
         for key in keys:
             if not key.strip():
                 problems.append(f"{label}: empty answer key")
-        if kind == "multi" and len(set(gold)) < 2:
+        parts = row.get("parts")
+        if parts is not None:
+            problems.extend(_check_parts(label, parts, gold, keys, docs, norm_doc))
+        elif kind == "multi" and len(set(gold)) < 2:
             problems.append(f"{label}: multi question needs at least two gold documents")
 
         known = []
@@ -243,6 +252,45 @@ def check(rows, docs) -> list[str]:
     return problems
 
 
+def _check_parts(label, parts, gold, keys, docs, norm_doc) -> list[str]:
+    """Problems in a multi-part row's ``parts``: each part a question with answer keys found in its
+    own gold documents; the parts' keys and documents together are the row's."""
+    problems: list[str] = []
+    if not isinstance(parts, list) or len(parts) < 2:
+        return [f"{label}: parts must be a list of at least two parts"]
+    part_keys: list[str] = []
+    part_docs: list[str] = []
+    for n, part in enumerate(parts, 1):
+        where = f"{label} part {n}"
+        if not isinstance(part, dict):
+            problems.append(f"{where}: not an object")
+            continue
+        question = part.get("question")
+        if not isinstance(question, str) or not question.strip():
+            problems.append(f"{where}: question must be a non-empty string")
+        pkeys, pgold = part.get("answer_keys"), part.get("gold_doc_ids")
+        if not (_is_str_list(pkeys) and pkeys and all(k.strip() for k in pkeys)):
+            problems.append(f"{where}: answer_keys must be a non-empty list of non-empty strings")
+            pkeys = []
+        if not (_is_str_list(pgold) and pgold):
+            problems.append(f"{where}: gold_doc_ids must be a non-empty list of strings")
+            pgold = []
+        part_keys += pkeys
+        part_docs += pgold
+        for doc_id in pgold:
+            if doc_id not in gold:
+                problems.append(f"{where}: gold doc {doc_id!r} is not in the row's gold_doc_ids")
+        known = [d for d in pgold if d in docs]
+        for key in pkeys:
+            if known and not any(normalize(key) in norm_doc(d) for d in known):
+                problems.append(f"{where}: answer key not found in the part's gold docs: {key!r}")
+    if set(part_keys) != set(keys):
+        problems.append(f"{label}: answer_keys must be the union of the parts' answer_keys")
+    if set(part_docs) != set(gold):
+        problems.append(f"{label}: gold_doc_ids must be the union of the parts' gold_doc_ids")
+    return problems
+
+
 def lint(rows) -> list[str]:
     """Style findings from the question-writing guide (only fatal with --strict)."""
     notes: list[str] = []
@@ -261,6 +309,8 @@ def lint(rows) -> list[str]:
             if not 15 <= n <= 80:
                 notes.append(f"{label}: evidence length {n} outside 15-80: {ev[:40]!r}")
         limit = max(2, len(gold)) if kind == "multi" else 2
+        if isinstance(row.get("parts"), list):  # one evidence string per asked part is expected
+            limit = max(limit, len(row["parts"]))
         if len(evidence) > limit:
             notes.append(f"{label}: {len(evidence)} evidence strings (at most {limit} expected)")
         if not 1 <= len(keys) <= 3:
@@ -333,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=Path, default=DEFAULT_SEED, help="seed document directory")
     ap.add_argument(
         "--questions", type=Path, default=DEFAULT_QUESTIONS,
-        help="directory holding dev.jsonl and test.jsonl",
+        help="directory holding dev.jsonl, test.jsonl and multipart.jsonl",
     )
     ap.add_argument("--strict", action="store_true", help="treat style findings as problems")
     args = ap.parse_args(argv)
@@ -359,6 +409,11 @@ def main(argv: list[str] | None = None) -> int:
             qid = row.get("qid")
             if isinstance(qid, str) and not re.fullmatch(prefix + r"\d{3,}", qid):
                 problems.append(f"{qid}: qid in {split}.jsonl should look like {prefix}001")
+        if split in MULTIPART_SPLITS:
+            for row in rows:
+                if row.get("kind") != "multi" or "parts" not in row:
+                    problems.append(f"{row.get('qid')}: {split}.jsonl rows must be kind multi with parts")
+            continue
         kinds = {r.get("kind") for r in rows}
         for kind in KINDS:
             if rows and kind not in kinds:
