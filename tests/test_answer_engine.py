@@ -7,7 +7,8 @@ import pytest
 from assistant.answer import engine
 from assistant.answer.engine import AnswerEngine, candidates
 from assistant.answer.evidence import RefusalRule
-from assistant.query.qtype import analyse, question_parts
+from assistant.judge import contains_key
+from assistant.query.qtype import analyse
 from assistant.schema import Evidence, Hit, ItemHit, QueryPlan, Retrieval
 from assistant.text.items import asked_items, items_in
 from assistant.text.thai import answer_sentences
@@ -121,13 +122,6 @@ def test_an_answer_in_the_next_chunk_is_found():
 def test_a_figure_no_passage_gives_is_refused():
     r = Retrieval(QueryPlan.bare("โครงการนี้ใช้งบประมาณกี่บาท"), [_hit("โครงการพัฒนาเมืองอัจฉริยะมุ่งเน้นการมีส่วนร่วมของประชาชน")], STRONG)
     assert _engine().answer(r).refused
-
-
-def test_a_question_that_asks_two_things_is_split_at_its_question_words():
-    assert question_parts("สภาต้องพิจารณาให้เสร็จภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง") == [
-        "สภาต้องพิจารณาให้เสร็จภายในกี่วัน", "ถ้าไม่เสร็จจะเป็นยังไง"]
-    assert question_parts("แนวทางที่ 7 คืออะไร") == []
-    assert question_parts("ผู้สูงอายุได้รับสิทธิอะไร บ้าง") == []  # one question word
 
 
 def test_each_part_of_a_two_part_question_gets_its_sentence():
@@ -434,7 +428,7 @@ def test_a_further_part_prefers_the_sentence_holding_its_rarest_words():
             "ผู้ใดไม่ชำระภายในกำหนด ต้องเสียดอกเบี้ยร้อยละสิบห้าต่อปี")
     q = "ค่าธรรมเนียมเป็นพิเศษกำหนดได้ไม่เกินเท่าไร ถ้าไม่จ่ายต้องเสียดอกเบี้ยเท่าไร"
     ans = _engine(max_sentences=1).answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))
-    assert "ร้อยละสิบห้าต่อปี" in ans.answer and "ค่าใช้จ่าย" not in ans.answer
+    assert contains_key(ans.answer, ["ร้อยละสิบห้าต่อปี"]) and "ค่าใช้จ่าย" not in ans.answer  # its figure glossed
 
 
 def _plan(question):

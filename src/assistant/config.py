@@ -71,6 +71,9 @@ class Settings:
     # act_slot hits, the best-ranked Act taking the last of those places when none is there (blind
     # dev set: two-document all-docs@5 0.36 → 0.43, own test 0.33 → 0.44, nothing lost). 0 = off.
     act_slot: int = 5
+    # A question that asks several things (query/parts.py) is searched and answered per part, the
+    # hits merged so each part keeps its best passages in the top k (eval report: per-part table).
+    question_parts: bool = True
     # Knowledge files; None → the shipped copies (corpus/glossary.yaml, corpus/guidelines.yaml).
     glossary_file: Path | None = None
     guidelines_file: Path | None = None

@@ -113,6 +113,10 @@ class QueryPlan:
     guidelines: list[int] = field(default_factory=list)  # guideline numbers the question names
     asked_items: tuple | None = None  # (label stem, [numbers] | "all" | "last"): text/items.py
     rewritten_by: str = "none"  # none | rule | llm (a follow-up made standalone)
+    # A question that asks several things (query/parts.py): a plan per ask, each searched on its
+    # own; `asked` is a part's words as the officer wrote them.
+    parts: list["QueryPlan"] = field(default_factory=list)
+    asked: str = ""
 
     @classmethod
     def bare(cls, question: str) -> "QueryPlan":
@@ -174,6 +178,7 @@ class Retrieval:
     # The first chunk of each top hit's document, by document id: read only for a question that
     # names a year or a province (a news item's dateline gives its year).
     openings: dict[str, Hit] = field(default_factory=dict)
+    parts: list["Retrieval"] = field(default_factory=list)  # one per part of the plan, in order
 
     @property
     def question(self) -> str:
@@ -208,6 +213,8 @@ class Answer:
     hits: list[Hit]
     searched_as: str = ""
     meta: dict = field(default_factory=dict)
+    # A question that asks several things: per part {question, answer, citations (numbers), refused}.
+    parts: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -218,4 +225,5 @@ class Answer:
             "hits": [h.to_dict() for h in self.hits],
             "searched_as": self.searched_as,
             "meta": self.meta,
+            "parts": self.parts,
         }

@@ -8,8 +8,9 @@
    `python -m eval.fit_answer_scorer`, its scores read as probabilities); the best sentence, with
    the pieces crfcut cut off it (a surname, a list's last items) and the sentence after it when the
    two read as one, is the direct answer, at most two more sentences support it, every line cited [n].
-   A question that asks two things gets a sentence for each part; one that compares two things
-   (answer/compare.py), a sentence from a passage on each.
+   A question that asks several things (query/parts.py) is answered part by part, each from its
+   own passages, "1) … 2) …"; one that compares two things (answer/compare.py) gets a sentence from
+   a passage on each.
 3. Refusal: the evidence rule shared with every answerer, no figure where the question asks
    for one the passages do not give, and the answerability model (answer/answerability.py): the
    sentence that would lead the answer, read against the question, must answer it.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,16 +31,25 @@ from assistant.answer.answerability import features as answerability_features
 from assistant.answer.answerability import shipped as shipped_answerability
 from assistant.answer.answerers import Answerer
 from assistant.answer.compare import names, sides
-from assistant.answer.evidence import QUESTION_WORDS, RefusalRule, evidence_meta, refusal, refusal_rule, speaks_of_another, unfound_specifics
+from assistant.answer.evidence import (QUESTION_WORDS, RefusalRule, evidence_for, evidence_meta, refusal, refusal_rule,
+                                       speaks_of_another, unfound_specifics)
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, gives_asked_kind, idf, tokens
-from assistant.query.qtype import LAW_WORDS, analyse, asks_about_law, counted_as, question_parts
+from assistant.query.parts import split
+from assistant.query.qtype import LAW_WORDS, analyse, asks_about_law, counted_as
 from assistant.query.understand import is_act_title
+from assistant.knowledge.glossary import squash
 from assistant.knowledge.guidelines import note_guidelines
-from assistant.schema import Answer, Citation, Hit, ItemHit, Retrieval
+from assistant.schema import Answer, Citation, Hit, ItemHit, QueryPlan, Retrieval
+from assistant.text.numbers import annotate
 from assistant.text.thai import ITEM_MARK, LIST_INTRO, LIST_INTRO_WORD, answer_sentences, fold_digits, shorten
 
 WEIGHTS_FILE = Path(__file__).with_name("scorer.json")
+SUPPORT_HEAD = "\n\nข้อความสนับสนุน:\n"
+PART_UNSUPPORTED = "เอกสารที่มีไม่ได้ให้คำตอบส่วนนี้"
+PART_SAME = "ดูข้อ {}"  # a part the sentence of an earlier part answers
+TYPED = ("when",)
+_MARKER = re.compile(r"\[(\d+)\]")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
 _COUNT = re.compile(r"ทั้งหมด|กี่")  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
 
@@ -79,12 +89,6 @@ def question_tokens(text: str) -> tuple[str, ...]:
 
 
 OWN_IDF = 7.5  # rarer than ใหม่/ไทย/เสีย in the Thai National Corpus: a word that names a thing
-
-
-def own_words(part: str, first: str) -> list[str]:
-    """The content words of a further part of a question that its first part does not use."""
-    before = set(question_tokens(first))
-    return [t for t in dict.fromkeys(question_tokens(part)) if t not in before and idf(t) >= OWN_IDF]
 
 
 def sentences_of(hit: Hit) -> list[str]:
@@ -148,9 +152,6 @@ class SentenceOrder:
     sources: list[Hit]
     probs: np.ndarray
     order: list[int]
-    first_order: list[int]
-    parts: list[str]
-    first: str
 
 
 @dataclass
@@ -171,6 +172,11 @@ class AnswerEngine(Answerer):
     max_chars: int = 350
     support_ratio: float = 0.37
     max_sentences: int = 3
+    # For a เมื่อไร question a sentence that gives a date leads over a better-scored one that gives
+    # none, when it scores at least this share of it (400 XQuAD-th / iApp test questions each:
+    # containment 0.7825 / 0.880 → 0.7825 / 0.8825; the same for where and who lost XQuAD-th 0.015,
+    # so only dates). 0 = off.
+    typed_ratio: float = 0.5
     act_passages: int = 5  # how far down the hits a question on what the law says looks for an Act
     # Whether the evidence answers this question (answer/answerability.py); None: the rules alone.
     answerability: Answerability | None = None
@@ -204,10 +210,13 @@ class AnswerEngine(Answerer):
         `unit`, when given)."""
         return next((i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text], unit)), None)
 
-    def _ranked(self, r: Retrieval) -> SentenceOrder | Answer:
+    def _ranked(self, r: Retrieval, shown: tuple[str, ...] = ()) -> SentenceOrder | Answer:
         """The candidate sentences in the order the answer takes them, or a refusal when no
-        sentence can lead (none at all, or none giving the figure asked for)."""
+        sentence can lead (none at all, or none giving the figure asked for). `shown`: sentences
+        an earlier part of the question leads with."""
         question, hits, ev = r.question, r.hits, r.evidence
+        # what the figure and type checks read: a part's own words, not the subject it carries
+        ask = r.plan.asked or question
         cands, sources = candidates(r, self.passages) if hits else ([], [])
         if not cands:  # none, or only passages on another year or province
             off = unfound_specifics(question, hits[:1], r.openings)
@@ -215,24 +224,40 @@ class AnswerEngine(Answerer):
                            kind="missing" if off else "", missing=off)
         probs = self._probabilities(question, cands)
         order = [int(i) for i in np.argsort(-probs, kind="stable")]
-        parts = question_parts(question)
-        first = parts[0] if parts else question  # "…ช่องทางข้อไหน และนำร่องกี่แห่ง": the figure is the second part's
-        if asks_for_number(first) and not figure_given(first, [cands[order[0]].text]):
+        if r.plan.asked and shown:
+            # A further part ("…ไม่เกินเท่าไร ถ้าไม่จ่ายต้องเสียดอกเบี้ยเท่าไร"): the sentence that holds
+            # what it asks of its own — the words no earlier answer shows, rarest first ("จ่าย" is also
+            # in "ค่าใช้จ่าย") — leads; else, when its best is what an earlier part showed, the best one
+            # not shown yet that scores near it.
+            fresh = [i for i in order if not any(cands[i].text in x for x in shown)]
+            own = [t for t in dict.fromkeys(question_tokens(r.plan.asked)) if idf(t) >= OWN_IDF and not any(t in x for x in shown)]
+            held = {i: sum(idf(w) for w in own if w in cands[i].text) for i in fresh}
+            better = sorted((i for i in fresh if held[i] > 0), key=lambda i: -held[i])
+            if not better and order[0] not in fresh:
+                better = [i for i in fresh if probs[i] >= self.support_ratio * probs[order[0]]][:1]
+            if better:
+                order = [better[0]] + [i for i in order if i != better[0]]
+        if asks_for_number(ask) and not figure_given(ask, [cands[order[0]].text]):
             # The figure asked for must be in the quoted sentence, not just somewhere in its
             # passage: the best sentence that gives it leads, else no answer rather than a wrong number.
-            given = self._giving(first, cands, order)
+            given = self._giving(ask, cands, order)
             if given is None:
                 return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม", kind="missing")
             order = [given] + [i for i in order if i != given]
-        # the first part's own ranking, when the question asks more than one thing
-        first_order = [int(i) for i in np.argsort(-self._probabilities(first, cands), kind="stable")] if parts else order
-        counted = counted_as(first) if asks_for_number(first) else ""
-        if counted and not figure_given(first, [cands[order[0]].text], counted):
+        qt = analyse(ask)
+        if self.typed_ratio and qt.kind in TYPED and not gives_asked_kind(qt.kind, cands[order[0]].text, ask):
+            # "…จัดขึ้นเมื่อไร": a sentence dense with the question's words but no date loses the lead
+            # to a near one that gives the date
+            typed = next((i for i in order[1 : 2 * self.max_sentences] if probs[i] >= self.typed_ratio * probs[order[0]]
+                          and gives_asked_kind(qt.kind, cands[i].text, ask)), None)
+            order = order if typed is None else [typed] + [i for i in order if i != typed]
+        counted = counted_as(ask) if asks_for_number(ask) else ""
+        if counted and not figure_given(ask, [cands[order[0]].text], counted):
             # "มีสมาชิกกี่ประเภท": a top sentence that counts in that word ("สามประเภท") leads; none
             # refuses nothing, since a document may count in another word
-            says = self._giving(first, cands, first_order, counted)
+            says = self._giving(ask, cands, order, counted)
             order = order if says is None else [says] + [i for i in order if i != says]
-        return SentenceOrder(cands, sources, probs, order, first_order, parts, first)
+        return SentenceOrder(cands, sources, probs, order)
 
     def assess(self, r: Retrieval) -> Assessment | None:
         """The answerability features of the sentence that would lead the answer, and the model's
@@ -253,14 +278,79 @@ class AnswerEngine(Answerer):
         return Assessment(row, p, p < self.answerability.cut)
 
     def compose(self, r: Retrieval) -> Answer:
+        parts = r.parts or part_retrievals(r)
+        return self._compose_parts(r, parts) if parts else self._compose_one(r)
+
+    def _compose_parts(self, r: Retrieval, parts: list[Retrieval]) -> Answer:
+        """One answer per part of the question, in its order, each from the part's own passages;
+        a part without support says so on its line, and only a question none of whose parts is
+        supported is refused."""
+        missing = r.evidence.unknown + r.evidence.unfound  # what no passage names, by part
+        answers: list[Answer] = []
+        for p in parts:
+            lacking = [m for m in missing if squash(m) in squash(p.plan.text)]
+            if lacking:
+                answers.append(refusal(p.question, p.hits, p.evidence, kind="missing", missing=lacking))
+                continue
+            shown = tuple(c.quote for a in answers for c in a.citations)
+            a = self._compose_one(p, shown)
+            if a.refused and r.hits is not p.hits:
+                # the passages found for the other parts may hold this part's answer too
+                ev = evidence_for(p.question, r.hits, self.passages, p.plan.expansions, p.plan.unknown)
+                whole = self._compose_one(replace(p, hits=r.hits, evidence=ev, context=r.context, items=[]), shown)
+                a = a if whole.refused else whole
+            answers.append(a)
+        asked = [p.plan.asked or p.plan.text for p in parts]
+        rows = [{"question": q, "answer": "", "citations": [], "refused": a.refused} for q, a in zip(asked, answers)]
+        if all(a.refused for a in answers):
+            lacking = list(dict.fromkeys(m for a in answers for m in a.meta.get("missing", [])))
+            out = refusal(r.question, r.hits, r.evidence, kind="missing" if lacking else "", missing=lacking)
+            out.parts = rows
+            return out
+        citations: list[Citation] = []
+        number_of: dict[tuple[str, str, str], int] = {}
+        lines, supports, shown = [], [], {}
+        for j, (a, row) in enumerate(zip(answers, rows), 1):
+            if a.refused:
+                lines.append(f"{j}) {row['question']}: {PART_UNSUPPORTED}")
+                continue
+            renumber = {}
+            for c in a.citations:
+                key = (c.doc_id, c.location, c.text)
+                n = number_of.get(key)
+                if n is None:
+                    n = number_of[key] = len(citations) + 1
+                    citations.append(replace(c, n=n))
+                elif c.quote not in citations[n - 1].quote:
+                    citations[n - 1].quote += " " + c.quote
+                renumber[c.n] = n
+            text = _MARKER.sub(lambda m: f"[{renumber.get(int(m.group(1)), m.group(1))}]", a.answer)
+            direct, _, support = text.partition(SUPPORT_HEAD)
+            direct = direct.strip()
+            row.update(answer=direct, citations=sorted(set(renumber.values())))
+            supports += [x for x in support.strip().splitlines() if x.strip() and x not in supports]
+            if direct in shown:  # one sentence answers both ("…เมื่อไร และที่ไหน")
+                lines.append(f"{j}) {PART_SAME.format(shown[direct])}")
+                continue
+            shown[direct] = j
+            lines.append(f"{j}) {direct}")
+        body = "\n".join(lines)
+        # a supporting line one part shows as its answer is not repeated under it
+        supports = [x for x in supports if not any(_MARKER.sub("", x[2:]).strip() in line for line in lines)]
+        text = body + (SUPPORT_HEAD + "\n".join(supports) if supports else "")
+        meta = evidence_meta(r.evidence)
+        meta.update(question_type="parts", parts={"found": len(parts), "answered": sum(not a.refused for a in answers),
+                                                  "refused": sum(a.refused for a in answers)})
+        return Answer(r.question, text, False, citations, r.hits, meta=meta, parts=rows)
+
+    def _compose_one(self, r: Retrieval, shown: tuple[str, ...] = ()) -> Answer:
         if r.items and not r.evidence.unknown:
             return self._items(r)
         question, hits, ev = r.question, r.hits, r.evidence
-        ranked = self._ranked(r)
+        ranked = self._ranked(r, shown)
         if isinstance(ranked, Answer):
             return ranked
         cands, sources, probs, order = ranked.cands, ranked.sources, ranked.probs, ranked.order
-        first_order, parts, first = ranked.first_order, ranked.parts, ranked.first
         qt = analyse(question)
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
@@ -275,30 +365,6 @@ class AnswerEngine(Answerer):
             if used + len(cands[i].text) <= self.max_chars:
                 chosen.append(i)
                 used += len(cands[i].text)
-        # A question that asks two things ("ภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง"): the best sentence for
-        # each further part joins the answer, read with the first part's words as its context.
-        main = len(chosen)
-        if parts:  # the whole question's best may answer a later part only ("…ข้อไหน นำร่องกี่แห่ง")
-            given = self._giving(first, cands, first_order) if asks_for_number(first) else first_order[0]
-            if given is not None and given not in chosen:
-                chosen.append(given)
-        for part in parts[1:]:
-            p_probs = self._probabilities(part, cands, context=parts[0])
-            ranked = [int(i) for i in np.argsort(-p_probs, kind="stable")]
-            # What the part asks about that the answer does not yet hold ("ถ้าไม่จ่ายต้องเสีย
-            # ดอกเบี้ยเท่าไร" after a sentence on the fee): its sentence must hold it, else the first
-            # part's words decide and the same sentence comes back.
-            shown = " ".join(cands[i].text for i in chosen)
-            new = [w for w in own_words(part, parts[0]) if w not in shown]
-            # rarest words first: "จ่าย" is also in "ค่าใช้จ่าย", "เสียดอกเบี้ย" only where the interest is
-            held = {i: sum(idf(w) for w in new if w in cands[i].text) for i in ranked}
-            ranked = sorted((i for i in ranked if held[i] > 0), key=lambda i: -held[i]) or ranked
-            if asks_for_number(part):  # its sentence gives the figure, or the part goes unanswered
-                given = self._giving(part, cands, ranked)
-                ranked = [given] if given is not None else []
-            best = next((i for i in ranked if i not in chosen), None)  # the first part's sentence may serve both
-            if best is not None and p_probs[best] >= self.support_ratio * p_probs[ranked[0]]:
-                chosen.append(best)
         best = cands[order[0]]
         lead = best.text
         if ITEM_MARK.search(lead) and (qt.kind == "list" or qt.kind == "number" and not NUMBER.search(ITEM_MARK.sub("", lead))):
@@ -316,13 +382,12 @@ class AnswerEngine(Answerer):
             # median of 302 characters, and 0.756 with the support ratio that brings it under 300
             t = completed(cands[i].text, sources[cands[i].hit], before) if i == order[0] else cands[i].text
             if not any(cands[i].text in p for p, _, _ in picked):  # the piece a sentence before it took in
-                picked.append((t, sources[cands[i].hit], t))
+                # the direct answer reads a figure in words as a number too: "ภายในสามสิบวัน (30 วัน)"
+                picked.append((annotate(t) if i == order[0] else t, sources[cands[i].hit], t))
         if listed:  # the list it introduces is the answer; a further part's sentence still joins it
             long = sum(len(t) for t, _ in listed) > LIST_CHARS  # a long list is shown item by item's start
             picked = [(intro, sources[best.hit], intro)] + [
                 (shorten(t, ITEM_CHARS) if long and t not in best.text else t, h, t) for t, h in listed]
-            shown = " ".join(q for _, _, q in picked)
-            picked += [(cands[i].text, sources[cands[i].hit], cands[i].text) for i in chosen[main:] if cands[i].text not in shown]
         law = self._law_said(r, [h for _, h, _ in picked], " ".join(q for _, _, q in picked))
         picked += [(law.text, r.hits[law.hit], law.text)] if law else []
         for side in self._sides_unsaid(r, [h for _, h, _ in picked], " ".join(q for _, _, q in picked)):
@@ -340,7 +405,7 @@ class AnswerEngine(Answerer):
             lines.append(f"{text} [{n}]")
         k = 1 + len(listed)  # the direct answer (and its list), then the supporting quotes
         text = "\n".join([lines[0]] + [f"- {x}" for x in lines[1:k]])
-        text += ("\n\nข้อความสนับสนุน:\n" + "\n".join(f"- {x}" for x in lines[k:])) if lines[k:] else ""
+        text += (SUPPORT_HEAD + "\n".join(f"- {x}" for x in lines[k:])) if lines[k:] else ""
         meta = evidence_meta(ev)
         meta.update(question_type=qt.kind, answer_score=round(float(probs[order[0]]), 4))
         return Answer(question, text, False, citations, hits, meta=meta)
@@ -416,11 +481,18 @@ class AnswerEngine(Answerer):
             h = r.hits[law.hit]
             n = number_of[h.chunk_id] = len(citations) + 1
             citations.append(Citation(n, h.doc_id, h.title, h.location, h.text, h.score, law.text))
-            text += f"\n\nข้อความสนับสนุน:\n- {law.text} [{n}]"
+            text += f"{SUPPORT_HEAD}- {law.text} [{n}]"
         meta = evidence_meta(r.evidence)
         meta.update(question_type="item", items=[{"label": it.label, "number": it.number} for it in items])
         return Answer(r.question, text, False, citations, [it.hit for it in r.items] + [h for h in r.hits if h.chunk_id not in number_of],
                       meta=meta)
+
+
+def part_retrievals(r: Retrieval) -> list[Retrieval]:
+    """For passages given without a search (Retrieval.of): a question that asks several things,
+    each part read against the same passages."""
+    parts = split(r.question)
+    return [replace(r, plan=replace(QueryPlan.bare(p.search), asked=p.asked), parts=[]) for p in parts]
 
 
 def _on_topic(items: list[ItemHit], r: Retrieval) -> list[ItemHit]:

@@ -83,25 +83,6 @@ def analyse(question: str) -> QuestionType:
     return QuestionType("what" if _WHAT.search(q) else "other")
 
 
-# A clause that asks something: officers often ask two things in one message, separated by a space
-# ("…ต้องพิจารณาให้เสร็จภายในกี่วัน ถ้าไม่เสร็จจะเป็นยังไง").
-_ASKS = re.compile(r"กี่|เท่า(?:ไร|ไหร่|ใด)|ใคร|อะไร|ไหม|มั้ย|ยังไง|อย่างไร|ไหน|เมื่อ(?:ไร|ไหร่)|หรือเปล่า|หรือไม่|แค่ไหน|ทำไม")
-
-
-def question_parts(question: str) -> list[str]:
-    """The parts of a question that asks more than one thing, each ending at its question word;
-    [] for a question that asks one thing."""
-    clauses = question.split()
-    asks = [i for i, c in enumerate(clauses) if _ASKS.search(c)]
-    if len(asks) < 2:
-        return []
-    out, start = [], 0
-    for i in asks:
-        out.append(" ".join(clauses[start : i + 1]))
-        start = i + 1
-    return out
-
-
 LAW_WORDS = re.compile(r"กฎหมาย|พ\.?\s?ร\.?\s?บ|พระราชบัญญัติ")  # "…กฎหมายเขียนไว้ไหม", "ตาม พ.ร.บ. …"
 
 

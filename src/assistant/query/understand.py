@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from assistant.knowledge import glossary as glossary_mod
 from assistant.knowledge.collections import GUIDANCE
 from assistant.knowledge.glossary import Glossary, squash
+from assistant.query.parts import split
 from assistant.query.specifics import year_variants
 from assistant.schema import QueryPlan
 from assistant.text.items import Item, asked_items, items_in, stem
@@ -209,9 +210,16 @@ class QueryUnderstanding:
 
     def plan(self, query: str, guideline_numbers: list[int] | None = None) -> QueryPlan:
         """`guideline_numbers`: the guidelines that exist, to note the ones the question names."""
+        qp = self._plan(query, guideline_numbers)
+        parts = split(qp.text) if self.settings.question_parts else []
+        qp.parts = [self._plan(p.search, guideline_numbers, asked=p.asked) for p in parts]
+        return qp
+
+    def _plan(self, query: str, guideline_numbers: list[int] | None, asked: str = "") -> QueryPlan:
         kn = self.knowledge()
         s = self.settings
         qp = plan(query, kn.terms, kn.act_titles, s.expand_dense)
+        qp.asked = asked
         qp.unknown = self.unknown_references(qp.text)
         qp.asked_items = asked_items(qp.text, list(kn.enumerations))
         if guideline_numbers:
