@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     def eval_cmd(
         index: Optional[Path] = IndexOpt,
         model: Optional[Path] = ModelOpt,
-        split: list[str] = typer.Option(["dev", "test"], help="question splits from eval/questions"),
+        split: list[str] = typer.Option(["dev", "test", "multipart"], help="question splits from eval/questions"),
         questions: Optional[Path] = typer.Option(None, help="another question file (JSONL), scored as 'test'"),
         benchmark: list[str] = typer.Option([], help="xquad-th | iapp | iapp-distractors (repeatable)"),
         shared_eval: Path = typer.Option(Path("../shared/eval"), help="folder of the external benchmarks"),
@@ -46,9 +46,11 @@ def register(app: typer.Typer) -> None:
                 test = harness.load_questions(questions, "test") if questions else (harness.load_split("test") if "test" in split else [])
                 blind_file = shared_eval / "domain_dev" / "questions.jsonl"
                 blind_qs = harness.load_questions(blind_file, "blind", blind=True) if blind and blind_file.is_file() else []
+                multipart = harness.load_split("multipart") if "multipart" in split else []
                 a = get_assistant(s)
-                task = progress.add_task("domain questions", total=len(dev) + len(test) + len(blind_qs))
-                result["domain"] = harness.run_domain(a, dev, test, tick=lambda: progress.advance(task), blind=blind_qs)
+                task = progress.add_task("domain questions", total=len(dev) + len(test) + len(blind_qs) + len(multipart))
+                result["domain"] = harness.run_domain(a, dev, test, tick=lambda: progress.advance(task), blind=blind_qs,
+                                                      multipart=multipart)
                 info = a.index.info()
                 result["meta"] = {"index": str(s.index_dir), "documents": info["documents"], "chunks": info["chunks"], "model": info["model"]}
                 result["latencies_ms"] = result["domain"].pop("latencies_ms")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -49,6 +49,7 @@ class Answered:
     seconds: float
     chars: int = 0
     qtype: str = ""
+    parts: list[dict] = field(default_factory=list)  # the answer's parts: {question, answer, refused, …}
 
 
 def _per_gold(q: Question, hits) -> list[list[bool]]:
@@ -99,6 +100,7 @@ def answer_all(questions: list[Question], hybrid_hits: dict, answer: Callable) -
                 q.qid, ans.refused, ans.answer, [c.doc_id for c in ans.citations], supported, len(ns),
                 all(n in by_n for n in ns), bool(q.answer_keys) and M.contains_key(ans.answer, q.answer_keys, every=q.blind),
                 {"best_dense": ev.best_dense, "coverage": ev.coverage}, dt, len(ans.answer), analyse(q.question).kind,
+                ans.parts,
             )
         )
     return out
@@ -163,6 +165,34 @@ def summarize_answers(questions: list[Question], answers: list[Answered]) -> dic
     }
 
 
+def summarize_parts(questions: list[Question], answers: list[Answered]) -> dict:
+    """How questions were split into parts and how the parts fared. For questions written with
+    their parts (gold `parts`): a part is answered when its own keys are in the answer's part of
+    the same place (in the whole answer when the split found another number of parts)."""
+    qs = {q.qid: q for q in questions}
+    ins = [a for a in answers if qs[a.qid].in_scope]
+    split = [a for a in ins if a.parts]
+    found = [p for a in split for p in a.parts]
+    out = {
+        "n": len(ins),
+        "split": M.mean(1.0 if a.parts else 0.0 for a in ins) if ins else 0.0,
+        "parts_found": len(found),
+        "parts_refused": M.mean(1.0 if p["refused"] else 0.0 for p in found) if found else 0.0,
+    }
+    gold = [a for a in ins if qs[a.qid].parts]
+    if gold:
+        asked = same = answered = 0
+        for a in gold:
+            parts = qs[a.qid].parts
+            asked += len(parts)
+            same += len(a.parts) == len(parts)
+            for j, part in enumerate(parts):
+                text = a.parts[j]["answer"] if len(a.parts) == len(parts) else ("" if a.refused else a.answer)
+                answered += bool(text) and M.contains_key(text, part["answer_keys"], every=True)
+        out.update(parts_asked=asked, parts_matched=same / len(gold), parts_answered=answered / asked)
+    return out
+
+
 def per_question(questions: list[Question], results: dict[str, list[Retrieved]], answers: list[Answered]) -> dict:
     rows = {}
     by_answer = {a.qid: a for a in answers}
@@ -181,30 +211,27 @@ def per_question(questions: list[Question], results: dict[str, list[Retrieved]],
 
 
 def run_domain(assistant, dev: list[Question], test: list[Question], methods=tuple(RANKERS), tick=None,
-               blind: list[Question] | None = None) -> dict:
+               blind: list[Question] | None = None, multipart: list[Question] | None = None) -> dict:
     """Every split scored with the shipped settings (the blind set is the one to quote: nothing was
     chosen on the project's own questions)."""
-    res_dev, hh_dev = retrieve_all(assistant, dev, methods, tick=tick)
-    res_test, hh_test = retrieve_all(assistant, test, methods, tick=tick)
-    blind = blind or []
-    res_blind, hh_blind = retrieve_all(assistant, blind, methods, tick=tick)
+    splits = [(name, qs) for name, qs in (("dev", dev), ("test", test), ("multipart", multipart or []),
+                                          ("blind", blind or [])) if qs]
+    found = {name: retrieve_all(assistant, qs, methods, tick=tick) for name, qs in splits}
     # The shipped refusal rule and settings, chosen on the blind dev set and the external sets
     # (eval/calibrate_refusal.py); the answerability model is fitted on iApp train and on the
     # project's own dev and test questions, so their refusals are in-sample.
-    ans_dev, ans_test, ans_blind = (answer_all(qs, hh, assistant.answer) for qs, hh in
-                                    ((dev, hh_dev), (test, hh_test), (blind, hh_blind)))
+    answers = {name: answer_all(qs, found[name][1], assistant.answer) for name, qs in splits}
     return {
-        "latencies_ms": [round(a.seconds * 1000, 2) for a in ans_dev + ans_test + ans_blind],
+        "latencies_ms": [round(a.seconds * 1000, 2) for name in ("dev", "test", "blind") for a in answers.get(name, [])],
         "refusal_rule": asdict(refusal_rule(assistant.settings)),
         "splits": {
             name: {
-                "retrieval": summarize_retrieval(qs, res),
-                "answers": summarize_answers(qs, ans),
-                "questions": per_question(qs, res, ans),
+                "retrieval": summarize_retrieval(qs, found[name][0]),
+                "answers": summarize_answers(qs, answers[name]),
+                "parts": summarize_parts(qs, answers[name]),
+                "questions": per_question(qs, found[name][0], answers[name]),
             }
-            for name, qs, res, ans in (("dev", dev, res_dev, ans_dev), ("test", test, res_test, ans_test),
-                                       ("blind", blind, res_blind, ans_blind))
-            if qs
+            for name, qs in splits
         },
     }
 
@@ -284,7 +311,7 @@ def answer_benchmark(assistant, queries: list[dict]) -> dict:
         ans = assistant.ask(q["question"])
         gold = [a for a in q.get("answers", []) if a.strip()]
         rows.append((analyse(q["question"]).kind, ans.refused, not ans.refused and M.contains_key(ans.answer, gold),
-                     len(ans.answer), time.perf_counter() - t))
+                     len(ans.answer), time.perf_counter() - t, bool(ans.parts)))
     by_type = {}
     for kind in sorted({r[0] for r in rows}):
         kr = [r for r in rows if r[0] == kind]
@@ -296,6 +323,7 @@ def answer_benchmark(assistant, queries: list[dict]) -> dict:
         "median_chars": M.percentile([r[3] for r in answered], 50) if answered else 0,
         "ask_p50_ms": round(1000 * M.percentile([r[4] for r in rows], 50), 1),
         "ask_p95_ms": round(1000 * M.percentile([r[4] for r in rows], 95), 1),
+        "split": round(M.mean(1.0 if r[5] else 0.0 for r in rows), 4),  # single questions: splitting must not fire
         "by_type": by_type,
     }
 

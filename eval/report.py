@@ -162,6 +162,21 @@ def markdown(result: dict) -> str:
         ]
         if a.get("by_type"):
             lines += ["Key hit (all) per question type: " + ", ".join(f"{k} {v['key_hit']:.2f} (n={v['n']})" for k, v in a["by_type"].items()), ""]
+    splits = result.get("domain", {}).get("splits", {})
+    if any("parts" in d for d in splits.values()):
+        lines += ["## Questions that ask several things (query/parts.py)", "",
+                  "Split: the share of in-scope questions answered part by part. Parts refused: of the parts found. "
+                  "For questions written with their parts (multipart): the split found as many parts as asked, and "
+                  "each asked part answered with every one of its keys in its own numbered line.", "",
+                  "| split | n | split | parts found | parts refused | parts asked | same number of parts | parts answered |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for split, data in splits.items():
+            p = data.get("parts")
+            if p:
+                lines.append(f"| {split} | {p['n']} | {_f(p['split'])} | {p['parts_found']} | {_f(p['parts_refused'])} | "
+                             f"{p.get('parts_asked', '–')} | {_f(p['parts_matched']) if 'parts_matched' in p else '–'} | "
+                             f"{_f(p['parts_answered']) if 'parts_answered' in p else '–'} |")
+        lines.append("")
     for name, b in result.get("benchmarks", {}).items():
         lines += [
             f"## External benchmark: {name}",
@@ -179,9 +194,10 @@ def markdown(result: dict) -> str:
             lines += [
                 "Answers (the configured answerer; the answer text contains a gold answer):",
                 "",
-                "| contains | refused | median chars | ask p50 ms | ask p95 ms |",
-                "|---|---|---|---|---|",
-                f"| {_f(ans['contains'])} | {_f(ans['refused'])} | {ans['median_chars']:.0f} | {ans['ask_p50_ms']} | {ans['ask_p95_ms']} |",
+                "| contains | refused | median chars | ask p50 ms | ask p95 ms | split into parts |",
+                "|---|---|---|---|---|---|",
+                f"| {_f(ans['contains'])} | {_f(ans['refused'])} | {ans['median_chars']:.0f} | {ans['ask_p50_ms']} | {ans['ask_p95_ms']} | "
+                f"{_f(ans['split']) if 'split' in ans else '–'} |",
                 "",
                 "Per question type: " + ", ".join(f"{k} {v['contains']:.2f} (n={v['n']})" for k, v in ans["by_type"].items()),
                 "",

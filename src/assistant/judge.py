@@ -75,6 +75,9 @@ class Question:
     split: str = ""
     topic: str = ""  # the blind set's seed / law / news
     blind: bool = False  # scored by the blind set's rules: 4-gram evidence match, every answer key
+    # A question that asks several things (eval/questions/multipart.jsonl): per part its
+    # {question, answer_keys, gold_doc_ids}, in the question's order.
+    parts: list[dict] = field(default_factory=list)
 
     @property
     def in_scope(self) -> bool:
