@@ -117,6 +117,7 @@ class QueryPlan:
     # own; `asked` is a part's words as the officer wrote them.
     parts: list["QueryPlan"] = field(default_factory=list)
     asked: str = ""
+    defines: str = ""  # the term a definition question asks about, squashed (text/definitions.py)
 
     @classmethod
     def bare(cls, question: str) -> "QueryPlan":
@@ -172,6 +173,9 @@ class Retrieval:
     evidence: Evidence
     # Guideline numbers of each hit's chunk; None when tags are not available (no line is added).
     tags: dict[str, list[int]] | None = None
+    # How far each of those tags' scores is above the tagging threshold (knowledge/guidelines.py):
+    # how sure the tagger is; a tag a passage earns by naming the guideline may be below it.
+    tag_margins: dict[str, dict[int, float]] | None = None
     # Neighbouring passages of the top hits (small-to-big): chunk id → [previous, next] that exist.
     context: dict[str, list[Hit]] = field(default_factory=dict)
     items: list[ItemHit] = field(default_factory=list)  # the enumerated items the question asks for

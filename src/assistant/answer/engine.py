@@ -49,6 +49,7 @@ SUPPORT_HEAD = "\n\nข้อความสนับสนุน:\n"
 PART_UNSUPPORTED = "เอกสารที่มีไม่ได้ให้คำตอบส่วนนี้"
 PART_SAME = "ดูข้อ {}"  # a part the sentence of an earlier part answers
 TYPED = ("when",)
+WHOLE = ("มาตรา", "นิยาม")  # items shown under their Act and place, not numbered
 _MARKER = re.compile(r"\[(\d+)\]")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
 _COUNT = re.compile(r"ทั้งหมด|กี่")  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
@@ -459,7 +460,7 @@ class AnswerEngine(Answerer):
         for it in items:
             h = it.hit
             n = number_of.get(h.chunk_id)
-            section = it.label == "มาตรา"
+            section = it.label in WHOLE  # a section or a definition: quoted as the law writes it
             shown = shorten(strip_footnotes(it.text), self.max_chars) if section else it.text
             quote = shown if section else it.quote  # a card highlights the words as the document has them
             if n is None:
@@ -469,7 +470,7 @@ class AnswerEngine(Answerer):
                 citations[n - 1].quote += " " + quote
             lines.append((it, shown, n))
         first = lines[0][0]
-        if first.label == "มาตรา":
+        if first.label in WHOLE:
             text = "\n".join(f"{h.title} {h.location}:\n{q} [{n}]" for it, q, n in lines for h in [it.hit])
         elif len(lines) == 1:
             text = f"{first.label} {first.number} คือ {lines[0][1]} [{lines[0][2]}]"

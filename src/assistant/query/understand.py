@@ -14,6 +14,7 @@ from assistant.knowledge.glossary import Glossary, squash
 from assistant.query.parts import split
 from assistant.query.specifics import year_variants
 from assistant.schema import QueryPlan
+from assistant.text.definitions import Definition, asked_term, definitions
 from assistant.text.items import Item, asked_items, items_in, stem
 from assistant.text.thai import fold_digits, index_tokens, normalize
 
@@ -165,6 +166,8 @@ class Knowledge:
     enumerations: dict[str, dict[str, list[tuple[Item, str]]]]
     sections: dict[str, dict[int, str]]  # Act doc id → มาตรา number → its first chunk id
     guidance: frozenset[str] = frozenset()  # doc ids of the guidance collection (knowledge/collections.py)
+    # squashed term → [(Act doc id, chunk id, its definition)]: text/definitions.py
+    definitions: dict[str, list[tuple[str, str, Definition]]] | None = None
 
 
 class QueryUnderstanding:
@@ -197,7 +200,18 @@ class QueryUnderstanding:
         guidance = frozenset(d.doc_id for d in docs if d.collection == GUIDANCE)
         corpus = "\n".join(squash(f"{title}{text}") for _, _, title, text, _ in rows)
         enumerations, sections = _enumerations(rows, set(titles))
-        return Knowledge(gen, base.merged(mined), titles, corpus, enumerations, sections, guidance)
+        defined: dict[str, list[tuple[str, str, Definition]]] = {}
+        for cid, doc_id, _, text, _ in rows:
+            if doc_id in titles:
+                for d in definitions(text):
+                    entries = defined.setdefault(squash(d.term), [])
+                    # a definition cut by a chunk's end is also whole in the next chunk: keep the longer
+                    same = next((i for i, e in enumerate(entries) if e[0] == doc_id), None)
+                    if same is None:
+                        entries.append((doc_id, cid, d))
+                    elif len(d.text) > len(entries[same][2].text):
+                        entries[same] = (doc_id, cid, d)
+        return Knowledge(gen, base.merged(mined), titles, corpus, enumerations, sections, guidance, defined)
 
     def unknown_references(self, text: str) -> list[str]:
         """References in the question ("แนวทางที่ 11", "พ.ร.บ. ควบคุมอาคาร") that no indexed
@@ -222,6 +236,7 @@ class QueryUnderstanding:
         qp.asked = asked
         qp.unknown = self.unknown_references(qp.text)
         qp.asked_items = asked_items(qp.text, list(kn.enumerations))
+        qp.defines = asked_term(qp.text)
         if guideline_numbers:
             from assistant.knowledge.guidelines import named
 

@@ -21,6 +21,7 @@ from assistant.query.understand import QueryUnderstanding, is_act_title
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
 from assistant.schema import Hit, ItemHit, QueryPlan, Retrieval, is_commentary, joined_text
 from assistant.store.index import Index
+from assistant.text.definitions import definitions, defines
 from assistant.text.thai import fold_digits
 
 
@@ -217,10 +218,14 @@ class Retriever:
     def _items(self, plan: QueryPlan, hits: list[Hit]) -> list[ItemHit]:
         """The enumerated items or Act sections the question addresses, from the document that
         numbers them: a named Act, else a preferred document, else the best-ranked one."""
-        if not plan.asked_items and not plan.items:
-            return []
         kn = self.understanding.knowledge()
         top = hits[0].score if hits else 1.0
+        if plan.defines:
+            defined = self._definition(plan, hits, kn)
+            if defined:
+                return defined
+        if not plan.asked_items and not plan.items:
+            return []
         found: list[tuple[str, int, str, str, int, str]] = []  # label, number, text, chunk id, series length, marker
         for label, n in plan.items:
             if label != "มาตรา":
@@ -269,6 +274,34 @@ class Retriever:
             if ch is not None:
                 out.append(ItemHit(label, number, text or ch.text, _as_hit(ch, top, 0), of, marker))
         return out
+
+    def _definition(self, plan: QueryPlan, hits: list[Hit], kn) -> list[ItemHit]:
+        """The definition a definition question asks for ("ผังเมืองรวมหมายความว่าอะไร"): of the
+        longest term the question's subject is, from the Act the question names, else the best-ranked
+        Act that defines it, else the only one; none when several Acts define it and none is found."""
+        terms = sorted((t for t in kn.definitions or {} if defines(t, plan.defines)), key=len, reverse=True)
+        if not terms:
+            return []
+        entries = kn.definitions[terms[0]]
+        rank = {}
+        for h in hits:
+            rank.setdefault(h.doc_id, h.rank)
+        named = [e for e in entries if e[0] in plan.boost_docs]
+        found = sorted((e for e in entries if e[0] in rank), key=lambda e: rank[e[0]])
+        chosen = (named or found or (entries if len(entries) == 1 else []))[:1]
+        if not chosen:
+            return []
+        doc_id, cid, d = chosen[0]
+        ch = self.index.chunks([cid]).get(cid)
+        if ch is None:
+            return []
+        text = d.text
+        if d.end >= len(ch.text):  # it may go on in the next chunk: read it across the boundary
+            nxt = self.index.catalog.chunks_at(doc_id, [ch.ordinal + 1])
+            whole = joined_text([ch] + nxt)
+            text = next((x.text for x in definitions(whole) if x.start == d.start), text)
+        top = hits[0].score if hits else 1.0
+        return [ItemHit("นิยาม", 0, text, _as_hit(ch, top, 0))]
 
     def _which(self, plan: QueryPlan, st: str, doc: str, items: list) -> list:
         """The item a question describes ("แนวทางข้อไหนว่าด้วยโลกร้อน"): the closest by dense
