@@ -48,6 +48,13 @@ def test_a_definition_question_is_answered_by_that_definition_alone(built_index)
     assert ans.citations[0].doc_id.endswith("635171.txt") and ans.citations[0].location.endswith("มาตรา ๓")
 
 
+def test_an_everyday_word_for_the_term_finds_its_definition(built_index):
+    a, _ = built_index
+    ans = a.ask("คนแก่หมายถึงใคร")  # the glossary's colloquial form of ผู้สูงอายุ
+    assert ans.meta.get("items") == [{"label": "นิยาม", "number": 0}]
+    assert '"ผู้สูงอายุ" หมายความว่า' in ans.answer
+
+
 def test_a_term_no_act_defines_is_answered_as_any_question(built_index):
     a, _ = built_index
     ans = a.ask("รถพยาบาลฉุกเฉินคืออะไร")

@@ -15,6 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from assistant.answer.evidence import evidence_for
 from assistant.config import Settings
+from assistant.knowledge.glossary import squash
 from assistant.query.qtype import asks_about_law
 from assistant.query.specifics import specifics
 from assistant.query.understand import QueryUnderstanding, is_act_title
@@ -279,7 +280,10 @@ class Retriever:
         """The definition a definition question asks for ("ผังเมืองรวมหมายความว่าอะไร"): of the
         longest term the question's subject is, from the Act the question names, else the best-ranked
         Act that defines it, else the only one; none when several Acts define it and none is found."""
-        terms = sorted((t for t in kn.definitions or {} if defines(t, plan.defines)), key=len, reverse=True)
+        # the subject as asked, or in the law's word for it ("คนแก่" → ผู้สูงอายุ: the glossary's forms)
+        subjects = [plan.defines] + [plan.defines.replace(squash(m.form), squash(a)) for m in plan.expansions
+                                     if not m.broader and squash(m.form) in plan.defines for a in m.adds]
+        terms = sorted((t for t in kn.definitions or {} if any(defines(t, x) for x in subjects)), key=len, reverse=True)
         if not terms:
             return []
         entries = kn.definitions[terms[0]]
