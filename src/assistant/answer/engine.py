@@ -231,7 +231,10 @@ class AnswerEngine(Answerer):
             # in "ค่าใช้จ่าย") — leads; else, when its best is what an earlier part showed, the best one
             # not shown yet that scores near it.
             fresh = [i for i in order if not any(cands[i].text in x for x in shown)]
-            own = [t for t in dict.fromkeys(question_tokens(r.plan.asked)) if idf(t) >= OWN_IDF and not any(t in x for x in shown)]
+            # (words of a document's title name where to look, "กฎหมายกระจายอำนาจว่ายังไง", not what)
+            titles = " ".join(h.title for h in sources)
+            own = [t for t in dict.fromkeys(question_tokens(r.plan.asked))
+                   if idf(t) >= OWN_IDF and t not in titles and not any(t in x for x in shown)]
             held = {i: sum(idf(w) for w in own if w in cands[i].text) for i in fresh}
             better = sorted((i for i in fresh if held[i] > 0), key=lambda i: -held[i])
             if not better and order[0] not in fresh:
