@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         model: Optional[Path] = ModelOpt,
         split: list[str] = typer.Option(["dev", "test", "multipart"], help="question splits from eval/questions"),
         questions: Optional[Path] = typer.Option(None, help="another question file (JSONL), scored as 'test'"),
-        benchmark: list[str] = typer.Option([], help="xquad-th | iapp | iapp-distractors (repeatable)"),
+        benchmark: list[str] = typer.Option([], help="xquad-th | iapp | iapp-distractors | tscc (repeatable)"),
         shared_eval: Path = typer.Option(Path("../shared/eval"), help="folder of the external benchmarks"),
         bench_index: Optional[Path] = typer.Option(None, help="where benchmark indexes are kept (default: a temporary folder)"),
         limit: Optional[int] = typer.Option(None, help="score only the first N queries of each benchmark"),
@@ -64,14 +64,19 @@ def register(app: typer.Typer) -> None:
                         for name_, qs in (("dev", dev), ("test", test), ("blind", blind_qs)) if qs
                     }
             for name_ in benchmark:
-                if name_ not in harness.BENCHMARKS:
-                    fail(f"unknown benchmark {name_!r}; choose from {', '.join(harness.BENCHMARKS)}")
+                if name_ not in harness.BENCHMARKS and name_ != "tscc":
+                    fail(f"unknown benchmark {name_!r}; choose from {', '.join([*harness.BENCHMARKS, 'tscc'])}")
                 root = bench_index or Path(tempfile.mkdtemp(prefix="assistant-bench-"))
                 bs = settings_from(root / name_, model)
                 from assistant.service import Assistant
 
                 ba = Assistant(bs)
                 task = progress.add_task(f"benchmark {name_}", total=None)
+                if name_ == "tscc":  # situations → Criminal Code articles: retrieval only
+                    from eval import tscc
+
+                    result["tscc"] = tscc.run(ba, shared_eval, limit, tick=lambda: progress.advance(task))
+                    continue
                 result.setdefault("benchmarks", {})[name_] = harness.run_benchmark(
                     ba, name_, shared_eval, limit, tick=lambda: progress.advance(task)
                 )

@@ -206,6 +206,16 @@ def markdown(result: dict) -> str:
             if rules:
                 lines += [f"With the refusal rules alone (no answerability model): contains {_f(rules['contains'])}, refused "
                           f"{_f(rules['refused'])}, median {rules['median_chars']:.0f} characters.", ""]
+    tscc = result.get("tscc")
+    if tscc:
+        lines += ["## Situations → Criminal Code articles (thai_legal_tscc)", "",
+                  f"{tscc['questions']} Supreme Court fact patterns, {tscc['articles']} article versions, one document each "
+                  "(eval/tscc.py). Settings may be chosen on the first half (q-1 … q-480); the rest only reports.", "",
+                  "| method | half | HR@1 | HR@5 | HR@10 | Multi-HR@10 | Recall@10 | MRR@10 |", "|---|---|---|---|---|---|---|---|"]
+        for m, halves in tscc["methods"].items():
+            for half, sc in halves.items():
+                lines.append(f"| {m} | {half} | " + " | ".join(_f(sc[k]) for k in ("HR@1", "HR@5", "HR@10", "Multi-HR@10", "Recall@10", "MRR@10")) + " |")
+        lines.append("")
     oos = result.get("out_of_scope")
     if oos:
         lines += ["## Questions no indexed document answers, asked of this index", "",
