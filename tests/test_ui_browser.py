@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import shutil
 import socket
@@ -260,8 +261,9 @@ def test_cited_answer_cards_and_marker_click(page, server):
     assert cards.count() >= 1
     first = cards.first
     assert "สถ. ร่วมกับ JICA" in first.locator(".tpa-title").inner_text()
-    assert first.locator(".tpa-loc").inner_text().startswith("ที่ตั้ง:")
-    assert "คะแนน" in first.locator(".tpa-score").inner_text()
+    assert first.locator(".tpa-loc").inner_text().startswith("ย่อหน้า")  # the place, in words
+    assert first.locator(".tpa-kind").inner_text() == "แนวทาง"  # the guidelines' own source
+    assert first.locator(".tpa-score, .tpa-gen").count() == 0  # no raw score or index version on a card
     marked = " ".join(first.locator("mark.tpa-quote").all_inner_texts())
     assert "แนวทางที่ 7" in marked
     # Thai renders with the font the app serves itself
@@ -278,9 +280,9 @@ def test_cited_answer_cards_and_marker_click(page, server):
     pg.screenshot(path=str(SHOTS / "chat.png"))
 
     # clicking a marker reveals its card: the last card sits below the fold of the cards panel
-    n = cards.count()
-    target = pg.locator(f"#tpa-c-1-{n}")
-    if n > 1:  # with one cited passage its card is already in view; the click must still mark it
+    target = cards.last
+    n = int(target.get_attribute("data-n"))
+    if cards.count() > 1:  # with one cited passage its card is already in view; the click must still mark it
         expect(target).not_to_be_in_viewport()
     pg.locator(f'#tpa-chat a.tpa-ref[href="#tpa-c-1-{n}"]').click()
     pg.wait_for_function(f"document.getElementById('tpa-c-1-{n}').classList.contains('tpa-active')")
@@ -364,9 +366,11 @@ def test_corpus_tab_lists_and_filters(page):
     pg.get_by_role("tab", name="เอกสารในระบบ").click()
     pg.wait_for_function("document.querySelector('#tpa-doc-table').innerText.includes('JICA')")
     table = pg.locator("#tpa-doc-table")
-    assert SEED_ID in table.inner_text() and "txt" in table.inner_text()
+    assert SEED_ID in table.inner_text() and "พระราชบัญญัติ" in table.inner_text()  # the kind, in Thai
     assert "เอกสารประกอบ" in table.inner_text()  # the collection (a tmp folder: related material)
-    assert "ดัชนีรุ่นที่" in pg.locator("#tpa-doc-summary").inner_text()
+    summary = pg.locator("#tpa-doc-summary").inner_text()
+    assert "ช่วงข้อความ" in summary and "chunks" not in summary and "ดัชนีรุ่น" not in summary
+    assert "chunks" not in table.inner_text() and "doc id" not in table.inner_text()
     pg.fill("#tpa-doc-filter textarea", "คู่มือทดสอบ")
     pg.wait_for_function("!document.querySelector('#tpa-doc-table').innerText.includes('JICA')")
     assert XSS_DOC in table.inner_text()
@@ -409,7 +413,7 @@ def test_upload_behind_login_becomes_searchable(page, server, tmp_path):
     pg.get_by_role("tab", name="ถาม-ตอบ").click()
     got = page.ask("โครงการสวนลอยฟ้ากุ้งมังกรใช้งบประมาณเท่าไร")
     assert "4,321,000" in got["html"] or "4&#44;321&#44;000" in got["html"]
-    ids = pg.locator("#tpa-cards-box details[open] .tpa-doc").all_inner_texts()
+    ids = [c.get_attribute("data-doc") for c in pg.locator("#tpa-cards-box details[open] .tpa-card").all()]
     assert ids and ids[0] == UPLOAD_SAFE
 
 
@@ -465,7 +469,7 @@ def _card_of(pg, doc_id: str):
     """The first card of the newest turn citing `doc_id`."""
     cards = pg.locator("#tpa-cards-box details[open] .tpa-card")
     for i in range(cards.count()):
-        if cards.nth(i).locator(".tpa-doc").inner_text() == doc_id:
+        if cards.nth(i).get_attribute("data-doc") == doc_id:
             return cards.nth(i)
     raise AssertionError(f"no card cites {doc_id}: {cards.all_inner_texts()}")
 
@@ -530,7 +534,7 @@ def test_viewer_draws_the_quote_on_the_pdf_page(page):
     pg = page.page
     page.ask(PDF_QUESTION)
     card = _card_of(pg, PDF_DOC)
-    assert card.locator(".tpa-loc").inner_text() == "ที่ตั้ง: หน้า 2"
+    assert card.locator(".tpa-loc").inner_text() == "หน้า 2"
     _open_viewer(pg, card)
     v = pg.locator("#tpa-viewer .tpa-viewer")
     fig = v.locator("figure.tpa-v-pagebox")
@@ -779,7 +783,8 @@ def test_guideline_browser_tab(page):
     assert "สรุปโดยโครงการ (ไม่ใช่ข้อความทางการ)" in text  # the description is labelled as the project's
     cards = view.locator(".tpa-gl-card")
     assert cards.count() >= 1
-    assert SEED_ID in " ".join(cards.locator(".tpa-doc").all_inner_texts())
+    assert SEED_ID in [c.get_attribute("data-doc") for c in cards.all()]
+    assert "คะแนน" not in cards.first.locator(".tpa-meta").inner_text()  # the score is behind รายละเอียด
     assert "แนวทางที่ 7" in cards.first.locator(".tpa-passage").inner_text()
     # guideline 9 keeps the seed's spelling; passages are text, never markup
     pick.locator("label", has_text="แนวทางที่ 9 ·").click()
@@ -800,7 +805,8 @@ def test_trainer_tab_walks_every_guideline_and_asks_in_chat(page):
         text = scn.inner_text()
         assert "สถานการณ์:" in text and "ประเด็นสำคัญ" in text
         assert scn.locator(".tpa-point").count() >= 2
-        assert SEED_ID in scn.locator(".tpa-src-ref .tpa-doc").first.inner_text()
+        assert scn.locator(".tpa-src-ref").first.get_attribute("data-doc") == SEED_ID
+        assert SEED_ID not in scn.inner_text()  # sources by their title, not the file name
         assert box.locator("button.tpa-trainer-q").count() >= 2
     # one click on a suggested question: the chat tab opens and answers it with sources
     answers = "#tpa-chat .tpa-answer:not(.tpa-pending)"
@@ -814,3 +820,154 @@ def test_trainer_tab_walks_every_guideline_and_asks_in_chat(page):
     assert question in pg.locator("#tpa-cards-box details.tpa-turn").first.inner_text()
     last = pg.locator(answers).last.inner_text()
     assert "เกี่ยวข้องกับแนวทางที่ 8" in last
+
+
+# ---------------------------------------------------------------- citation cards and phone layout
+
+KINDS = {"แนวทาง", "พระราชบัญญัติ", "ข่าว", "มติ ครม.", "เอกสาร"}
+# A card's text outside รายละเอียด, and what it must not show there: file names, raw scores,
+# index versions, English identifiers.
+CARD_FACE = """c => { const x = c.cloneNode(true); x.querySelectorAll('details').forEach(d => d.remove());
+                     return x.innerText || x.textContent; }"""
+
+
+def _no_overflow(pg, width: int) -> None:
+    """Nothing wider than the screen: on a phone the browser would widen the layout viewport (and
+    zoom out) to fit it, so both the page and the viewport must stay at the device width."""
+    got = pg.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert got[0] <= width and got[1] == width, got
+
+
+def _hit_target(pg, selector_or_handle) -> bool:
+    """Whether a tap at the element's centre lands on it (no overlay takes it)."""
+    el = pg.locator(selector_or_handle) if isinstance(selector_or_handle, str) else selector_or_handle
+    return el.evaluate("""e => { const r = e.getBoundingClientRect();
+        const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return !!at && (at === e || e.contains(at)); }""")
+
+
+def _press(pg, el, touch: bool) -> None:
+    el.scroll_into_view_if_needed()
+    assert _hit_target(pg, el), "another element covers the tap target"
+    (el.tap if touch else el.click)(timeout=15_000)
+
+
+@pytest.mark.parametrize("width,height,touch,question,kind,place", [
+    (1366, 900, False, "แนวทางที่ 7 คืออะไร", "แนวทาง", "ย่อหน้า"),
+    (390, 844, True, ACT_QUESTION, "พระราชบัญญัติ", "มาตรา 5"),
+], ids=["desktop-1366", "phone-390-touch"])
+def test_cards_and_viewer_for_people_on_desktop_and_phone(browser, server, width, height, touch, question, kind, place):
+    url, _, _ = server
+    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="th-TH", device_scale_factor=1,
+                              has_touch=touch, is_mobile=touch)
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(url)
+    pg.wait_for_selector("#tpa-question textarea")
+    # the status line is there from the first paint, so the tabs below it do not move
+    assert pg.locator("#tpa-status").inner_text().strip()
+    tabs_top = pg.locator("#tpa-tabs").bounding_box()["y"]
+    pg.wait_for_timeout(1500)
+    assert pg.locator("#tpa-tabs").bounding_box()["y"] == tabs_top
+    assert "ดัชนีรุ่น" not in pg.locator("#tpa-status").inner_text()
+    _no_overflow(pg, width)
+    if not touch:  # the example questions start above the fold
+        expect(pg.locator(".tpa-examples button.tpa-example").first).to_be_in_viewport()
+
+    pg.fill("#tpa-question textarea", question)
+    _press(pg, pg.locator("#tpa-send"), touch)
+    pg.wait_for_selector("#tpa-cards-box details.tpa-turn .tpa-card", timeout=120_000)
+    pg.wait_for_function("document.querySelector('#tpa-chat .tpa-answer:not(.tpa-pending) a.tpa-ref')")
+    pg.wait_for_timeout(300)
+    _no_overflow(pg, width)
+    if touch:  # one column: the cards sit below the chat, as wide as it
+        chat, cards_box = pg.locator("#tpa-chat").bounding_box(), pg.locator("#tpa-cards-box").bounding_box()
+        assert cards_box["y"] >= chat["y"] + chat["height"] - 1 and cards_box["width"] >= width * 0.85
+
+    # every [n] of the answer finds a card (several citations of one section share one card)
+    hrefs = pg.locator("#tpa-chat a.tpa-ref").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert hrefs and all(pg.evaluate("id => !!(document.getElementById(id) || {closest: () => null})"
+                                     ".closest('.tpa-card')", h[1:]) for h in hrefs), hrefs
+
+    # the card: title, kind, place up front; file name, score and index version only behind รายละเอียด
+    card = pg.locator("#tpa-cards-box details[open] .tpa-card").first
+    doc_id = card.get_attribute("data-doc")
+    assert card.locator(".tpa-title").inner_text().strip()
+    assert card.locator(".tpa-kind").inner_text() == kind and kind in KINDS
+    assert place in card.locator(".tpa-loc").inner_text()
+    face = card.evaluate(CARD_FACE)
+    assert doc_id not in face and "คะแนน" not in face and "ดัชนีรุ่น" not in face, face
+    assert not re.search(r"\d\.\d{3,}|\.(txt|pdf|html|jsonl)\b|doc.?id|chunk", face), face
+    more = card.locator("details.tpa-more")
+    assert more.get_attribute("open") is None and "รายละเอียด" in more.locator("summary").inner_text()
+    more.locator("summary").click()
+    assert doc_id in more.inner_text() and re.search(r"\d\.\d{4}", more.inner_text())
+
+    # a tap on [n]: its card is marked and the viewer opens on the cited passage
+    ref = pg.locator("#tpa-chat .tpa-answer:not(.tpa-pending) a.tpa-ref").last
+    target = ref.get_attribute("href")[1:]
+    _press(pg, ref, touch)
+    pg.wait_for_function("id => document.getElementById(id).closest('.tpa-card').classList.contains('tpa-active')",
+                         arg=target)
+    pg.wait_for_selector("#tpa-viewer .tpa-viewer.tpa-v-ready")
+    pg.wait_for_timeout(400)
+    viewer = pg.locator("#tpa-viewer").bounding_box()
+    if touch:  # full screen on a phone
+        assert viewer["x"] <= 0.5 and viewer["width"] >= width - 1 and viewer["height"] >= height - 1, viewer
+    for sel in ("#tpa-viewer-heading", "#tpa-viewer-close"):
+        box = pg.locator(sel).bounding_box()
+        assert box and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width \
+            and box["y"] + box["height"] <= height, (sel, box)
+    expect(pg.locator("#tpa-viewer .tpa-v-target")).to_be_in_viewport()
+    v_text = pg.locator("#tpa-viewer .tpa-v-head").inner_text()
+    assert doc_id not in v_text and "ที่ตั้ง" not in v_text
+    if touch:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "phone-viewer.png"))
+    _press(pg, pg.locator("#tpa-viewer-close"), touch)
+    pg.wait_for_selector("#tpa-viewer", state="hidden")
+    _press(pg, pg.locator("#tpa-cards-box details[open] .tpa-card button.tpa-open").first, touch)  # and the card's button
+    pg.wait_for_selector("#tpa-viewer .tpa-viewer.tpa-v-ready")
+    _press(pg, pg.locator("#tpa-viewer-close"), touch)
+    pg.wait_for_selector("#tpa-viewer", state="hidden")
+    if touch:
+        card.scroll_into_view_if_needed()
+        pg.wait_for_timeout(300)
+        pg.screenshot(path=str(SHOTS / "phone.png"))
+    _no_overflow(pg, width)
+    ctx.close()
+
+
+@pytest.mark.parametrize("width", [360, 414])
+def test_phone_widths_do_not_overflow(browser, server, width):
+    url, _, _ = server
+    ctx = browser.new_context(viewport={"width": width, "height": 800}, locale="th-TH", has_touch=True, is_mobile=True)
+    pg = ctx.new_page()
+    pg.goto(url)
+    pg.wait_for_selector("#tpa-question textarea")
+    pg.wait_for_timeout(1000)
+    _no_overflow(pg, width)
+    assert _hit_target(pg, "#tpa-send")
+    ctx.close()
+
+
+def test_corpus_tab_keeps_the_page_width_and_whole_header_words(page):
+    pg = page.page
+    pg.set_viewport_size({"width": 1366, "height": 900})
+    pg.wait_for_timeout(300)
+    wide = pg.locator(".gradio-container").bounding_box()["width"]
+    pg.get_by_role("tab", name="เอกสารในระบบ").click()
+    pg.wait_for_function("document.querySelector('#tpa-doc-table').innerText.includes('JICA')")
+    assert abs(pg.locator(".gradio-container").bounding_box()["width"] - wide) < 2
+    # each header's text on one line, or broken only between words (never ประเภ|ท)
+    lines = pg.evaluate("""() => [...document.querySelectorAll('#tpa-doc-table th')].map(th => {
+        const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT); const out = [];
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          if (!n.textContent.trim()) continue;
+          const tops = new Set(); const r = document.createRange();
+          for (let i = 0; i < n.textContent.length; i++) { r.setStart(n, i); r.setEnd(n, i + 1);
+            const rect = r.getBoundingClientRect(); if (rect.height) tops.add(Math.round(rect.top)); }
+          out.push([n.textContent.trim(), tops.size]); }
+        return out; }).flat()""")
+    kind = [n for text, n in lines if text == "ประเภท"]
+    assert kind == [1], lines

@@ -239,9 +239,46 @@ def test_examples_cover_the_themes():
     groups = load_examples()
     text = " ".join(q for g in groups for q in g.questions) + " ".join(g.title + g.note for g in groups)
     assert len(groups) >= 3 and sum(len(g.questions) for g in groups) >= 20
-    for needle in ["แนวทางที่ 7", "เทศบาล", "องค์การบริหารส่วนตำบล", "องค์การบริหารส่วนจังหวัด", "กระจายอำนาจ", "ผังเมือง",
-                   "ผู้สูงอายุ", "คนพิการ", "สิ่งแวดล้อม", "ดิจิทัล", "ข้อมูลข่าวสาร", "ไซเบอร์", "อิเล็กทรอนิกส์", "depa"]:
+    for needle in ["แนวทางที่ 7", "เทศบาล", "อบต.", "อบจ.", "กระจายอำนาจ", "ผังเมือง",
+                   "ผู้สูงอายุ", "คนพิการ", "สิ่งแวดล้อม", "ดิจิทัล", "ข้อมูลข่าวสาร", "depa"]:
         assert needle in text, needle
+    # every example says what its answer must contain, or is a deliberate refusal (test_demo_examples.py)
+    assert sum(len(g.keys) for g in groups) >= sum(len(g.questions) for g in groups) - 3
+    assert any(g.needs_law for g in groups) and not groups[0].needs_law
+
+
+def test_title_and_law_examples_follow_the_index():
+    from types import SimpleNamespace as NS
+
+    from ui.app import TITLE, holds_acts, index_title
+
+    seed = NS(collection="guidance", title="สถ. ร่วมกับ JICA และ depa จัดประชุมผู้เชี่ยวชาญ (EGM)")
+    act = NS(collection="related", title="พระราชบัญญัติเทศบาล พ.ศ. ๒๔๙๖")
+    news = NS(collection="related", title="นายกรัฐมนตรีเปิดงาน Smart City")
+    assert index_title([seed])[0] == "ผู้ช่วยค้นแนวทางเมืองอัจฉริยะ (สถ.)" and "ยังไม่มีกฎหมาย" in index_title([seed])[1]
+    assert index_title([seed, news])[0] == "ผู้ช่วยค้นแนวทางเมืองอัจฉริยะ (สถ.)" and not holds_acts([seed, news])
+    assert index_title([seed, act])[0] == TITLE and holds_acts([seed, act])
+    assert index_title([act])[0] == "ผู้ช่วยค้นกฎหมาย อปท."
+
+
+
+def test_a_guidance_only_index_hides_the_law_examples(tmp_path):
+    from types import SimpleNamespace as NS
+
+    from assistant.config import load_settings
+    from ui.app import Context, build
+
+    class SeedOnly(_FakeIndex):
+        def documents(self):
+            return [NS(collection="guidance", title="สถ. ร่วมกับ JICA และ depa จัดประชุมผู้เชี่ยวชาญ (EGM)")]
+
+    a = _FakeAssistant(load_settings(index_dir=tmp_path))
+    a.index = SeedOnly()
+    cfg = json.dumps(build(Context(a, Users())).get_config_file(), ensure_ascii=False, default=str)
+    assert "ผู้ช่วยค้นแนวทางเมืองอัจฉริยะ (สถ.)" in cfg and "แนวทางที่ 7 คืออะไร" in cfg
+    # the law groups' titles and questions only the examples ask (the trainer tab stays whole)
+    for hidden in ("กฎหมายว่าด้วยอำนาจหน้าที่ของ อปท.", "เทศบาลเมืองมีหน้าที่ต้องทำกิจการ", "รัฐบาลดิจิทัลหมายความว่าอะไร"):
+        assert hidden not in cfg, hidden
 
 
 class _FakeIndex:
@@ -428,3 +465,47 @@ def test_a_refusal_shows_the_scope_and_questions_to_click_and_a_task_no_hint():
     a["meta"] = {"refusal": "task", "scope": "ผู้ช่วยนี้ตอบจากเอกสารในระบบเท่านั้น"}
     msg = render.message_html(a, 1)
     assert "tpa-suggest" not in msg and "tpa-hint" not in msg
+
+
+# ---------------------------------------------------------------- cards for people
+
+
+def test_cards_of_one_section_merge_and_every_number_finds_its_card():
+    text = "มาตรา 5 ให้มีคณะกรรมการ ประกอบด้วยอธิบดีเป็นประธาน และผู้แทนท้องถิ่นห้าคนเป็นกรรมการ ให้คณะกรรมการประชุมปีละครั้ง"
+    cites = [
+        {"n": 1, "doc_id": "act.txt", "title": "พระราชบัญญัติ ก", "location": "มาตรา 5", "text": text, "score": 0.0417,
+         "quote": "ให้มีคณะกรรมการ ประกอบด้วยอธิบดีเป็นประธาน"},
+        {"n": 2, "doc_id": "news.jsonl#1", "title": "ข่าว ข", "location": "ย่อหน้า 2", "text": "ข่าวหนึ่งย่อหน้า", "score": 0.03,
+         "quote": "ข่าวหนึ่งย่อหน้า"},
+        {"n": 3, "doc_id": "act.txt", "title": "พระราชบัญญัติ ก", "location": "มาตรา 5", "text": text, "score": 0.0301,
+         "quote": "ให้คณะกรรมการประชุมปีละครั้ง"},
+    ]
+    a = _answer("- ก [1]\n- ข [2]\n- ค [3]", cites)
+    a["docs"] = {"act.txt": {"kind": "พระราชบัญญัติ", "date": ""}, "news.jsonl#1": {"kind": "ข่าว", "date": "12 ตุลาคม 2563"}}
+    html = render.cards_html([{"turn": 4, "answer": a, "generation": 3}])
+    assert html.count("<article") == 2  # [1] and [3] cite the same มาตรา: one card
+    for n in (1, 2, 3):  # every marker's target exists, inside a card
+        assert f'id="tpa-c-4-{n}"' in html
+    first = html.split("<article")[1]
+    assert 'data-ns="1 3"' in first and 'id="tpa-c-4-3"' in first and first.count("<blockquote") == 1
+    assert 'data-n="1"' in first and 'data-n="3"' in first  # both quotes marked, each with its number
+    assert '<span class="tpa-kind">พระราชบัญญัติ</span>' in first and '<span class="tpa-loc">มาตรา 5</span>' in first
+    assert "12 ตุลาคม 2563" in html.split("<article")[2]
+    face = re.sub(r"<details.*?</details>", "", html, flags=re.S)
+    assert "0.0417" not in face and "act.txt" not in face and "คะแนน" not in face and "รุ่น" not in face
+    more = re.findall(r"<details class=\"tpa-more\">.*?</details>", html, flags=re.S)[0]
+    assert "act.txt" in more and "0.0417" in more and "0.0301" in more and "3" in more
+
+
+def test_kind_and_date_of_a_document():
+    from ui.sources import dateline, kind_of, thai_date
+
+    assert thai_date("2020-09-08") == "8 กันยายน 2563" and thai_date("") == "" and thai_date("2020-13-01") == ""
+    assert dateline("รัฐบาลไทย-ข่าวทำเนียบรัฐบาล-หัวข้อ / วันจันทร์ที่ ๑๒ ตุลาคม ๒๕๖๓ พิมพ์") == "12 ตุลาคม 2563"
+    assert kind_of("พระราชบัญญัติ เทศบาล พ.ศ. ๒๔๙๖", "thai_law/618130.txt") == "พระราชบัญญัติ"
+    assert kind_of("พระราชกฤษฎีกา ก", "x.txt") == "พระราชกฤษฎีกา"
+    assert kind_of("เรื่อง ก", "thaigov/cabinet_items.jsonl#1", {"meeting": "สรุปข่าวการประชุมคณะรัฐมนตรี"}) == "มติ ครม."
+    assert kind_of("หัวข้อ", "thaigov/thaigov_news_selected.jsonl#1") == "ข่าว"
+    assert kind_of("สถ. ร่วมกับ JICA", "seed.txt", collection="guidance") == "แนวทาง"
+    assert kind_of("สถ. ร่วมกับ JICA", "seed.txt", guide_doc="seed.txt") == "แนวทาง"
+    assert kind_of("รายงาน", "upload.pdf") == "เอกสาร"

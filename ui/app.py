@@ -22,6 +22,7 @@ from assistant.feedback import DOWN, NONE, UP, FeedbackStore
 from assistant.store.health import IndexDamaged
 from ingest.loaders import SUPPORTED
 from ui import fonts, render, review, viewer
+from ui.sources import Describer, kind_of
 from ui.auth import UPLOAD_COOKIE, LoginGuard, UploadGate, UploadTokens, Users
 from ui.uploads import UploadError, UploadFolder, check_file
 
@@ -46,16 +47,52 @@ class ExampleGroup:
     title: str
     note: str
     questions: list[str]
+    needs_law: bool = False  # shown only when the index holds an Act
+    # question → short exact substrings its answer must contain; a question not here is a
+    # deliberate out-of-scope one (refused). tests/test_demo_examples.py asks them on `make demo`'s index.
+    keys: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _question(item) -> tuple[str, list[str] | None]:
+    """(question, keys) from a plain string or {q, keys} / {q, refused: true}."""
+    if isinstance(item, dict):
+        keys = None if item.get("refused") else [str(k) for k in item.get("keys") or []]
+        return str(item.get("q", "")).strip(), keys
+    return str(item).strip(), []
 
 
 def load_examples(path: Path = EXAMPLES_FILE) -> list[ExampleGroup]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     groups = []
     for g in data.get("groups", []):
-        qs = [str(q).strip() for q in g.get("questions", []) if str(q).strip()]
+        parsed = [_question(q) for q in g.get("questions", [])]
+        qs = [q for q, _ in parsed if q]
         if qs:
-            groups.append(ExampleGroup(str(g.get("title", "")).strip(), str(g.get("note", "") or "").strip(), qs))
+            groups.append(ExampleGroup(str(g.get("title", "")).strip(), str(g.get("note", "") or "").strip(), qs,
+                                       g.get("needs") == "law", {q: k for q, k in parsed if q and k is not None}))
     return groups
+
+
+def holds_acts(docs) -> bool:
+    """Whether any of the catalog's DocInfo rows is an Act (scope.py's test)."""
+    from assistant.query.understand import is_act_title
+
+    return any(d.collection != "guidance" and is_act_title(d.title) for d in docs)
+
+
+def index_title(docs) -> tuple[str, str]:
+    """(page title, one line under it) saying what the index holds: the guidance, Acts, or both.
+    `docs`: the catalog's DocInfo rows."""
+    acts = holds_acts(docs)
+    guidance = any(d.collection == "guidance" for d in docs)
+    if acts and guidance:
+        return TITLE, "ระบบตอบจากเอกสารนโยบายเมืองอัจฉริยะและกฎหมายที่นำเข้าไว้"
+    if guidance:
+        return ("ผู้ช่วยค้นแนวทางเมืองอัจฉริยะ (สถ.)",
+                "ระบบตอบจากเอกสารแนวทางเมืองอัจฉริยะที่นำเข้าไว้ (ยังไม่มีกฎหมายในระบบ)")
+    if acts:
+        return "ผู้ช่วยค้นกฎหมาย อปท.", "ระบบตอบจากกฎหมายที่นำเข้าไว้ (ยังไม่มีเอกสารแนวทางในระบบ)"
+    return "ผู้ช่วยค้นเอกสาร อปท.", "ระบบตอบจากเอกสารที่นำเข้าไว้"
 
 
 def load_scenarios(path: Path = SCENARIOS_FILE) -> list[dict]:
@@ -63,8 +100,9 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> list[dict]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     out = []
     for sc in data.get("scenarios", []):
-        qs = [str(q).strip() for q in sc.get("questions", []) if str(q).strip()]
-        out.append({**sc, "guideline": int(sc["guideline"]), "questions": qs})
+        parsed = [_question(q) for q in sc.get("questions", [])]
+        keys = {q: k for q, k in parsed if q and k is not None}
+        out.append({**sc, "guideline": int(sc["guideline"]), "questions": [q for q, _ in parsed if q], "keys": keys})
     return sorted(out, key=lambda sc: sc["guideline"])
 
 
@@ -89,6 +127,7 @@ class Context:
 
         self.guidelines = load_guidelines()
         self.scenarios = load_scenarios()
+        self.sources = Describer(self.assistant.index, self.guidelines.source.get("doc_id", ""))
 
     # ------------------------------------------------------------ guidelines
     def guideline_choices(self) -> list[tuple[str, int]]:
@@ -103,8 +142,16 @@ class Context:
             return '<p class="tpa-none">เลือกแนวทางเพื่อดูคำอธิบายและข้อความที่เกี่ยวข้อง</p>'
         tags = self.assistant.guideline_tags
         passages = tags.passages(g.number, limit=20)
-        return render.guideline_html(g, passages, self.guidelines.summary_label, self.guidelines.source,
-                                     count=tags.counts().get(g.number, 0))
+        src = self.guidelines.source
+        return render.guideline_html(g, passages, self.guidelines.summary_label, src,
+                                     count=tags.counts().get(g.number, 0), docs=self.sources.describe_all(passages),
+                                     source_title=self.doc_titles().get(src.get("doc_id", ""), ""))
+
+    def doc_titles(self) -> dict[str, str]:
+        try:
+            return {d.doc_id: d.title for d in self.assistant.index.documents()}
+        except Exception:  # noqa: BLE001 (a damaged index: the banner says so; sources show file names)
+            return {}
 
     # ------------------------------------------------------------ answers
     def _as_dict(self, ans) -> dict:
@@ -115,6 +162,7 @@ class Context:
             for h in d["hits"]
         ]
         d["meta"] = {k: v for k, v in (d.get("meta") or {}).items() if k in _META_SHOWN}
+        d["docs"] = self.sources.describe_all(d["citations"] + d["hits"])  # kind and date, for the cards
         d["generation"] = (ans.meta or {}).get("index_generation", self.assistant.index.generation)
         return d
 
@@ -137,18 +185,18 @@ class Context:
             return [], banner(damage)
         docs = self.assistant.index.documents()
         q = (query or "").strip().lower()
+        guide = self.guidelines.source.get("doc_id", "")
+        kinds = {d.doc_id: kind_of(d.title, d.doc_id, d.meta, d.collection, guide) for d in docs}
         shown = [
             d for d in docs
-            if not q or q in d.title.lower() or q in d.doc_id.lower() or q in d.kind.lower() or q in str(d.source).lower()
+            if not q or any(q in x.lower() for x in (d.title, d.doc_id, d.kind, kinds[d.doc_id], str(d.source)))
         ]
         shown.sort(key=lambda d: (-(d.ingested_at or 0), d.title))
-        rows = [[d.title, d.kind, COLLECTION_TH.get(d.collection, d.collection), d.n_chunks, render.when(d.ingested_at), d.doc_id]
-                for d in shown]
+        rows = [[d.title, kinds[d.doc_id], COLLECTION_TH.get(d.collection, d.collection), d.n_chunks,
+                 render.when(d.ingested_at), d.doc_id] for d in shown]
         total_chunks = sum(d.n_chunks for d in docs)
-        summary = (
-            f"แสดง {len(shown)} จาก {len(docs)} เอกสาร · รวม {total_chunks:,} ช่วงข้อความ (chunks) · "
-            f"ดัชนีรุ่นที่ {self.assistant.index.generation}"
-        )
+        summary = f"แสดง {len(shown)} จาก {len(docs)} เอกสาร · รวม {total_chunks:,} ช่วงข้อความ"
+
         return rows, summary
 
     def damage(self) -> str:
@@ -167,10 +215,14 @@ class Context:
         if damage:
             return banner(damage)
         docs = self.assistant.index.documents()
-        return (
-            f"ดัชนี: {len(docs)} เอกสาร · ดัชนีรุ่นที่ {self.assistant.index.generation} · "
-            "ทำงานแบบออฟไลน์ คำตอบมาจากข้อความในเอกสารเท่านั้น"
-        )
+        return f"มีเอกสารในระบบ {len(docs)} เรื่อง · ทำงานแบบออฟไลน์ คำตอบมาจากข้อความในเอกสารเท่านั้น"
+
+
+def _initial_status(ctx: Context) -> str:
+    try:
+        return ctx.status_line()
+    except Exception:  # noqa: BLE001 (the page-load refresh says what is wrong)
+        return ""
 
 
 def banner(thai: str) -> str:
@@ -371,21 +423,29 @@ def make_handlers(ctx: Context):
 def build(ctx: Context) -> gr.Blocks:
     h = make_handlers(ctx)
     s = ctx.settings
+    try:  # titled by what is indexed when the page is built; law examples need an Act to answer from
+        docs = ctx.assistant.index.documents()
+    except Exception:  # noqa: BLE001 (a damaged index: the status banner says so)
+        docs = []
+    title, lede = index_title(docs)
+    has_law = holds_acts(docs)
     # delete_cache: files sent to the upload widget are removed from gradio's cache after an hour.
-    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_width=False, delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title=title, analytics_enabled=False, fill_width=False, delete_cache=(3600, 3600)) as demo:
         with gr.Column(elem_id="tpa-header"):
             gr.HTML(
-                f"<h1>{render.esc(TITLE)}</h1>"
-                "<p>ถามเป็นภาษาไทย ระบบตอบจากเอกสารนโยบายเมืองอัจฉริยะและกฎหมายที่นำเข้าไว้ "
+                f"<h1>{render.esc(title)}</h1>"
+                f"<p>ถามเป็นภาษาไทย {render.esc(lede)} "
                 "ทุกประโยคมีเลขอ้างอิง [n] คลิกเพื่อตรวจสอบข้อความต้นฉบับ</p>",
                 js_on_load=None,
             )
-            status = gr.Markdown(elem_id="tpa-status")
+            # filled at build so the line is there from the first paint (the tabs must not jump);
+            # each page load refreshes it
+            status = gr.Markdown(_initial_status(ctx), elem_id="tpa-status")
         turns = gr.State([])
         last_feedback = gr.State(None)
-        with gr.Tabs() as tabs:
+        with gr.Tabs(elem_id="tpa-tabs") as tabs:
             with gr.Tab("ถาม-ตอบ", id="chat"):
-                with gr.Row(equal_height=False):
+                with gr.Row(equal_height=False, elem_id="tpa-chat-row"):
                     with gr.Column(scale=6, min_width=420):
                         chat = gr.Chatbot(
                             label="บทสนทนา", show_label=False, elem_id="tpa-chat", height=560, sanitize_html=True,
@@ -416,6 +476,8 @@ def build(ctx: Context) -> gr.Blocks:
                 with gr.Accordion("ตัวอย่างคำถามสำหรับวิทยากร (คลิกเพื่อถาม)", open=True, elem_classes="tpa-examples"):
                     example_buttons = []
                     for g in ctx.examples:
+                        if g.needs_law and not has_law:
+                            continue
                         gr.Markdown(f"**{render.esc_md(g.title)}**")
                         if g.note:
                             gr.Markdown(render.esc_md(g.note), elem_classes="tpa-group-note")
@@ -446,7 +508,7 @@ def build(ctx: Context) -> gr.Blocks:
                     head = f"แนวทางที่ {sc['guideline']}" + (f" · {g.short or g.title}" if g else "")
                     with gr.Accordion(head, open=sc["guideline"] == ctx.scenarios[0]["guideline"],
                                       elem_id=f"tpa-trainer-{sc['guideline']}", elem_classes="tpa-trainer"):
-                        gr.HTML(render.scenario_html(sc, g, ctx.guidelines.summary_label), js_on_load=None)
+                        gr.HTML(render.scenario_html(sc, g, ctx.guidelines.summary_label, ctx.doc_titles()), js_on_load=None)
                         with gr.Row(elem_classes="tpa-example-row"):
                             for q in sc["questions"]:
                                 trainer_buttons.append(gr.Button(q, size="sm", elem_classes=["tpa-example", "tpa-trainer-q"]))
@@ -458,9 +520,9 @@ def build(ctx: Context) -> gr.Blocks:
                     refresh = gr.Button("รีเฟรช", scale=1, min_width=80)
                 doc_summary = gr.Markdown(elem_id="tpa-doc-summary")
                 doc_table = gr.Dataframe(
-                    headers=["ชื่อเอกสาร", "ประเภท", "กลุ่ม", "ช่วงข้อความ (chunks)", "นำเข้าเมื่อ", "รหัสเอกสาร (doc id)"],
+                    headers=["ชื่อเอกสาร", "ประเภท", "กลุ่ม", "จำนวนช่วงข้อความ", "นำเข้าเมื่อ", "ไฟล์ต้นฉบับ"],
                     datatype=["str", "str", "str", "number", "str", "str"], interactive=False, wrap=True,
-                    elem_id="tpa-doc-table", max_height=600, column_widths=["40%", "7%", "12%", "10%", "13%", "18%"],
+                    elem_id="tpa-doc-table", max_height=600, column_widths=["36%", "11%", "12%", "10%", "13%", "18%"],
                 )
 
             with gr.Tab("อัปโหลดเอกสาร" + ("" if ctx.users.enabled else " (ปิดอยู่)"), id="upload"):
@@ -489,10 +551,12 @@ def build(ctx: Context) -> gr.Blocks:
                         results = gr.HTML(elem_id="tpa-upload-results", js_on_load=None)
                 else:
                     gr.HTML(
-                        '<div class="tpa-note"><b>การอัปโหลดปิดอยู่</b>: ยังไม่ได้ตั้งค่าผู้ใช้ '
-                        "ผู้ดูแลระบบตั้งค่าได้ด้วยตัวแปร <code>ASSISTANT_UI_USER</code> และ "
-                        "<code>ASSISTANT_UI_PASSWORD</code> หรือไฟล์ <code>ui-users.json</code> ในโฟลเดอร์ดัชนี "
-                        "(หรือ <code>--users FILE</code>) แล้วเริ่มระบบใหม่</div>",
+                        '<div class="tpa-note"><b>การอัปโหลดปิดอยู่</b>: ยังไม่ได้ตั้งชื่อผู้ใช้และรหัสผ่านสำหรับอัปโหลด '
+                        "กรุณาติดต่อผู้ดูแลระบบ"
+                        '<details class="tpa-more"><summary>รายละเอียด (สำหรับผู้ดูแลระบบ)</summary>'
+                        "ตั้งค่าด้วยตัวแปร <code>ASSISTANT_UI_USER</code> และ <code>ASSISTANT_UI_PASSWORD</code> "
+                        "หรือไฟล์ <code>ui-users.json</code> ในโฟลเดอร์ดัชนี (หรือ <code>--users FILE</code>) "
+                        "แล้วเริ่มระบบใหม่</details></div>",
                         elem_id="tpa-upload-disabled", js_on_load=None,
                     )
             if ctx.users.enabled:  # the review tab shows itself to logged-in reviewers only
@@ -523,7 +587,7 @@ def build(ctx: Context) -> gr.Blocks:
         refresh.click(h["corpus"], [doc_filter], [doc_table, doc_summary], api_visibility="private")
         corpus_tab.select(h["corpus"], [doc_filter], [doc_table, doc_summary], api_visibility="private",
                           show_progress="hidden")
-        demo.load(lambda: ctx.status_line(), None, status, api_visibility="private", queue=False)
+        demo.load(lambda: ctx.status_line(), None, status, api_visibility="private", queue=False, show_progress="hidden")
         demo.load(h["corpus"], [doc_filter], [doc_table, doc_summary], api_visibility="private", queue=False)
 
         if ctx.users.enabled:

@@ -232,59 +232,131 @@ def highlight(passage: str, quote: str, min_run: int = 8) -> str:
     """The passage, escaped, with the stretches it shares with the quote wrapped in <mark>.
     Quotes are the passage's own sentences joined by spaces, so matching runs find them even
     where the sentence splitter trimmed spaces."""
+    return highlight_many(passage, [(0, quote)], min_run)
+
+
+def highlight_many(passage: str, quotes: list[tuple[int, str]], min_run: int = 8) -> str:
+    """`highlight` for several quotes of one passage (one card of several citations): each
+    mark names the citation numbers (`data-n`) whose quote it covers."""
     passage = str(passage or "")
-    quote = str(quote or "").strip()
-    if not quote:
+    spans: list[tuple[int, int, int]] = []
+    for n, quote in quotes:
+        quote = str(quote or "").strip()
+        if quote:
+            spans += [(a, b, n) for a, b in _quote_spans(passage, quote, min_run)]
+    if not spans:
         return esc_lines(passage)
-    spans = _quote_spans(passage, quote, min_run)
+    spans.sort()
+    merged: list[list] = []  # [start, end, {numbers}]
+    for a, b, n in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+            merged[-1][2].add(n)
+        else:
+            merged.append([a, b, {n}])
     out, pos = [], 0
-    for a, b in spans:
+    for a, b, ns in merged:
         out.append(esc_lines(passage[pos:a]))
-        out.append(f'<mark class="tpa-quote">{esc_lines(passage[a:b])}</mark>')
+        attr = f' data-n="{" ".join(str(int(n)) for n in sorted(ns))}"' if any(ns) else ""
+        out.append(f'<mark class="tpa-quote"{attr}>{esc_lines(passage[a:b])}</mark>')
         pos = b
     out.append(esc_lines(passage[pos:]))
     return "".join(out)
 
 
-def card_html(c: dict, turn: int) -> str:
-    n = int(c.get("n", 0))
-    loc = c.get("location") or ""
-    score = c.get("score")
-    score_txt = f"{float(score):.4f}" if isinstance(score, (int, float)) else "-"
+def _score_txt(score) -> str:
+    return f"{float(score):.4f}" if isinstance(score, (int, float)) else "-"
+
+
+def group_citations(citations: list[dict]) -> list[list[dict]]:
+    """Citations of one section (same document and place) together, in the order they are
+    first cited: two cards of one paragraph would look identical. Without a place, only the
+    same passage text groups."""
+    groups: dict[tuple, list[dict]] = {}
+    for c in citations:
+        loc = str(c.get("location") or "").strip()
+        key = (c.get("doc_id", ""), "loc", loc) if loc else (c.get("doc_id", ""), "text", c.get("text", ""))
+        groups.setdefault(key, []).append(c)
+    return list(groups.values())
+
+
+def _passages(group: list[dict]) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The distinct passage texts of a group, each with the quotes to mark in it; a text another
+    one contains is shown once, inside the longer one."""
+    texts: list[str] = []
+    for c in sorted(group, key=lambda c: -len(str(c.get("text", "")))):
+        t = str(c.get("text", ""))
+        if not any(t in other for other in texts):
+            texts.append(t)
+    order = [str(c.get("text", "")) for c in group]
+    texts.sort(key=lambda t: min((i for i, o in enumerate(order) if o in t), default=0))
+    return [(t, [(int(c.get("n", 0)), c.get("quote", "")) for c in group if str(c.get("text", "")) in t])
+            for t in texts]
+
+
+def doc_line(kind: str, date: str, place: str) -> str:
+    """The kind, date and place of a passage, as chips (escaped)."""
     return (
-        f'<article class="tpa-card" id="{card_id(turn, n)}" tabindex="-1" data-n="{n}">'
-        f'<header class="tpa-card-head"><span class="tpa-n">[{n}]</span> '
-        f'<span class="tpa-title">{esc(c.get("title", ""))}</span></header>'
-        f'<div class="tpa-meta">'
-        + (f'<span class="tpa-loc">ที่ตั้ง: {esc(loc)}</span>' if loc else "")
-        + f'<span class="tpa-doc">{esc(c.get("doc_id", ""))}</span>'
-        f'<span class="tpa-score" title="คะแนนความเกี่ยวข้องจากการค้นหา">คะแนน {score_txt}</span>'
-        f'<button type="button" class="tpa-open" data-turn="{int(turn)}" data-n="{n}" '
+        (f'<span class="tpa-kind">{esc(kind)}</span>' if kind else "")
+        + (f'<span class="tpa-date">{esc(date)}</span>' if date else "")
+        + (f'<span class="tpa-loc">{esc(place)}</span>' if place else "")
+    )
+
+
+def details_html(rows: list[tuple[str, str]]) -> str:
+    """What only the maintainers need (file, search score, index version), folded away."""
+    items = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in rows if v not in ("", None))
+    return f'<details class="tpa-more"><summary>รายละเอียด</summary><dl>{items}</dl></details>' if items else ""
+
+
+def card_html(group: list[dict] | dict, turn: int, docs: dict | None = None, generation=None) -> str:
+    """One card for the citations of one section: numbers, title, kind, date and place first;
+    the passage with every quote marked; file, score and index version behind รายละเอียด."""
+    group = [group] if isinstance(group, dict) else list(group)
+    first = group[0]
+    ns = [int(c.get("n", 0)) for c in group]
+    doc_id = str(first.get("doc_id", ""))
+    info = (docs or {}).get(doc_id) or {}
+    aliases = "".join(f'<span class="tpa-alias" id="{card_id(turn, n)}"></span>' for n in ns[1:])
+    numbers = "".join(f'<span class="tpa-n">[{n}]</span>' for n in ns)
+    body = "".join(f'<blockquote class="tpa-passage">{highlight_many(t, qs)}</blockquote>' for t, qs in _passages(group))
+    more = details_html([
+        ("ไฟล์ต้นฉบับ", doc_id),
+        ("คะแนนการค้นหา", " · ".join(f"[{int(c.get('n', 0))}] {_score_txt(c.get('score'))}" for c in group)),
+        ("รุ่นของดัชนี", str(int(generation)) if generation is not None else ""),
+    ])
+    return (
+        f'<article class="tpa-card" id="{card_id(turn, ns[0])}" tabindex="-1" data-n="{ns[0]}" '
+        f'data-ns="{" ".join(map(str, ns))}" data-doc="{esc(doc_id)}">{aliases}'
+        f'<header class="tpa-card-head"><span class="tpa-ns">{numbers}</span> '
+        f'<span class="tpa-title">{esc(first.get("title", ""))}</span></header>'
+        f'<div class="tpa-meta">{doc_line(info.get("kind", ""), info.get("date", ""), first.get("location") or "")}'
+        f'<button type="button" class="tpa-open" data-turn="{int(turn)}" data-n="{ns[0]}" '
         f'title="เปิดเอกสารต้นฉบับที่ข้อความนี้">เปิดในเอกสาร</button></div>'
-        f'<blockquote class="tpa-passage">{highlight(c.get("text", ""), c.get("quote", ""))}</blockquote>'
-        "</article>"
+        f"{body}{more}</article>"
     )
 
 
 def turn_html(t: dict, open_: bool) -> str:
     a = t["answer"]
     turn = int(t["turn"])
+    docs = a.get("docs") or {}
     if a.get("refused"):
         near = nearest_documents(a)
         body = '<p class="tpa-none">ไม่มีแหล่งอ้างอิง: ระบบไม่ตอบคำถามนี้เพราะไม่พบข้อมูลที่เกี่ยวข้องพอ</p>'
         if near:
             body += '<p class="tpa-none">เอกสารที่ใกล้เคียงที่สุด:</p><ul class="tpa-near-list">' + "".join(
-                f'<li>{esc(h.get("title", ""))}' + (f' — {esc(h.get("location", ""))}' if h.get("location") else "")
-                + f' <span class="tpa-score">คะแนน {float(h.get("score", 0)):.4f}</span></li>'
+                f'<li data-doc="{esc(h.get("doc_id", ""))}">{esc(h.get("title", ""))}'
+                + (f' — {esc(h.get("location", ""))}' if h.get("location") else "")
+                + (f' <span class="tpa-kind">{esc(docs[h.get("doc_id")]["kind"])}</span>' if docs.get(h.get("doc_id")) else "")
+                + "</li>"
                 for h in near
             ) + "</ul>"
     else:
-        body = "".join(card_html(c, turn) for c in a.get("citations", []))
-    gen = t.get("generation")
-    gen_txt = f' <span class="tpa-gen">ดัชนีรุ่น {int(gen)}</span>' if gen is not None else ""
+        body = "".join(card_html(g, turn, docs, t.get("generation")) for g in group_citations(a.get("citations", [])))
     return (
         f'<details class="tpa-turn" id="tpa-turn-{turn}"{" open" if open_ else ""}>'
-        f'<summary><span class="tpa-qno">คำถามที่ {turn}</span> {esc(a.get("question", ""))}{gen_txt}</summary>'
+        f'<summary><span class="tpa-qno">คำถามที่ {turn}</span> {esc(a.get("question", ""))}</summary>'
         f"{body}</details>"
     )
 
@@ -310,7 +382,7 @@ def upload_results_html(rows: list[dict]) -> str:
     )
     return (
         '<table class="tpa-upload-table"><thead><tr><th>ไฟล์</th><th>บันทึกเป็น</th><th>สถานะ</th>'
-        f"<th>ช่วงข้อความ (chunks)</th><th>รายละเอียด</th></tr></thead><tbody>{body}</tbody></table>"
+        f"<th>จำนวนช่วงข้อความ</th><th>หมายเหตุ</th></tr></thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -328,14 +400,18 @@ def _gl_chips(numbers) -> str:
     return "".join(f'<span class="tpa-gl-chip">แนวทาง {int(n)}</span>' for n in numbers or [])
 
 
-def guideline_html(g, passages: list[dict], summary_label: str, source: dict, count: int | None = None) -> str:
+def guideline_html(g, passages: list[dict], summary_label: str, source: dict, count: int | None = None,
+                   docs: dict | None = None, source_title: str = "") -> str:
     """One guideline in the browser tab: the seed's title (official wording), the project's
     summary (labelled as such), and the passages tagged with it (escaped, as the citation cards)."""
+    docs = docs or {}
+    where = " · ".join(x for x in (source_title or "", source.get("location", "")) if x)
     head = (
         f'<div class="tpa-gl" id="tpa-gl-{int(g.number)}" data-guideline="{int(g.number)}">'
         f'<h3 class="tpa-gl-title">แนวทางที่ {int(g.number)}: {esc(g.title)}</h3>'
-        f'<div class="tpa-gl-source">ชื่อแนวทางตามเอกสาร: {esc(source.get("doc_id", ""))} ({esc(source.get("location", ""))})</div>'
-        f'<div class="tpa-gl-desc">{esc(g.description)}'
+        + (f'<div class="tpa-gl-source" data-doc="{esc(source.get("doc_id", ""))}">ชื่อแนวทางตามเอกสาร: {esc(where)}</div>'
+           if where else "")
+        + f'<div class="tpa-gl-desc">{esc(g.description)}'
         + (f' <span class="tpa-gl-label">[{esc(summary_label)}]</span>' if g.summary_by_project else "")
         + "</div>"
     )
@@ -345,24 +421,27 @@ def guideline_html(g, passages: list[dict], summary_label: str, source: dict, co
     cards = "".join(
         f'<article class="tpa-card tpa-gl-card" data-doc="{esc(p.get("doc_id", ""))}">'
         f'<header class="tpa-card-head"><span class="tpa-n">{i}.</span> <span class="tpa-title">{esc(p.get("title", ""))}</span></header>'
-        f'<div class="tpa-meta">'
-        + (f'<span class="tpa-loc">ที่ตั้ง: {esc(p.get("location", ""))}</span>' if p.get("location") else "")
-        + f'<span class="tpa-doc">{esc(p.get("doc_id", ""))}</span>'
-        f'<span class="tpa-score" title="คะแนนความเกี่ยวข้องกับแนวทาง">คะแนน {float(p.get("score", 0)):.3f}</span></div>'
+        f'<div class="tpa-meta">{doc_line((docs.get(p.get("doc_id")) or {}).get("kind", ""), (docs.get(p.get("doc_id")) or {}).get("date", ""), p.get("location") or "")}</div>'
         f'<div class="tpa-gl-tags">{_gl_chips(p.get("guidelines"))}</div>'
-        f'<blockquote class="tpa-passage">{esc_lines(p.get("text", ""))}</blockquote></article>'
+        f'<blockquote class="tpa-passage">{esc_lines(p.get("text", ""))}</blockquote>'
+        + details_html([("ไฟล์ต้นฉบับ", str(p.get("doc_id", ""))),
+                        ("ความเกี่ยวข้องกับแนวทาง (0–1)", f'{float(p.get("score", 0)):.3f}')])
+        + "</article>"
         for i, p in enumerate(passages, 1)
     )
     return (head + f'<p class="tpa-gl-count">ข้อความที่เกี่ยวข้องในดัชนี {n} ช่วง (แสดง {len(passages)} ช่วงแรก, '
             f"ไม่เกิน 3 ช่วงต่อเอกสาร)</p>{cards}</div>")
 
 
-def scenario_html(s: dict, g, summary_label: str) -> str:
-    """A trainer scenario: the situation, and the key points of a good answer with their sources."""
+def scenario_html(s: dict, g, summary_label: str, titles: dict | None = None) -> str:
+    """A trainer scenario: the situation, and the key points of a good answer with their sources
+    (by title when `titles` knows the document, else by its file name)."""
+    titles = titles or {}
     points = []
     for p in s.get("points", []):
         srcs = "".join(
-            f'<li class="tpa-src-ref"><span class="tpa-doc">{esc(r.get("doc_id", ""))}</span> · '
+            f'<li class="tpa-src-ref" data-doc="{esc(r.get("doc_id", ""))}">'
+            f'<span class="tpa-title">{esc(titles.get(r.get("doc_id"), r.get("doc_id", "")))}</span> · '
             f'<span class="tpa-loc">{esc(r.get("location", ""))}</span>'
             f'<blockquote class="tpa-passage">{esc(r.get("quote", ""))}</blockquote></li>'
             for r in p.get("sources", [])

@@ -275,9 +275,8 @@ def view_html(v: View | None, seq: int = 0) -> str:
         f'<header class="tpa-v-head"><div class="tpa-v-title">{render.esc(v.title)}</div>'
         f'<div class="tpa-meta tpa-v-meta">'
         + (f'<span class="tpa-n">[{int(s.n)}]</span> ' if s.n else "")
-        + (f'<span class="tpa-loc">ที่ตั้ง: {render.esc(where)}</span>' if where else "")
-        + f'<span class="tpa-doc">{render.esc(v.doc_id)}</span>'
-        f'<span class="tpa-v-pos">ช่วงข้อความที่ {s.current + 1:,} จาก {v.total:,}</span></div></header>'
+        + (f'<span class="tpa-loc">{render.esc(where)}</span>' if where else "")
+        + f'<span class="tpa-v-pos">ช่วงข้อความที่ {s.current + 1:,} จาก {v.total:,}</span></div></header>'
     )
     parts = []
     if v.passages and v.passages[0].ordinal > 0:

@@ -102,7 +102,10 @@ class Assistant:
         r = self.retriever.retrieve(plan, k=k, method=method, allowed=self._allowed(guideline))
         try:
             tags = self.guideline_tags
-            r.tags = {h.chunk_id: tags.of(h.chunk_id) for h in r.hits}
+            _, tagged, scores = tags.state()
+            r.tags = {h.chunk_id: tagged.get(h.chunk_id, []) for h in r.hits}
+            r.tag_margins = {h.chunk_id: {g: v - tags.threshold for g, v in scores.get(h.chunk_id, {}).items()}
+                             for h in r.hits}
         except Exception:  # noqa: BLE001 (tags are an extra; the answer stands without them)
             log.exception("guideline tags unavailable")
         return r

@@ -3,12 +3,22 @@
   // to it and highlights it. Delegated from the document so markers streamed in later work too.
   if (window.__tpaCites) return;
   window.__tpaCites = true;
+  // A card of several citations of one section (ui/render.py) carries the ids of the others as
+  // empty spans; the one marker's own quote is picked out inside it.
   const reveal = (id) => {
-    const card = document.getElementById(id);
+    const target = document.getElementById(id);
+    const card = target && (target.closest(".tpa-card") || target);
     if (!card) return false;
-    const turn = card.closest("details");
+    const turn = card.closest("details.tpa-turn") || card.closest("details");
     if (turn) turn.open = true;
     document.querySelectorAll(".tpa-card.tpa-active").forEach((e) => e.classList.remove("tpa-active", "tpa-flash"));
+    document.querySelectorAll("mark.tpa-focus").forEach((e) => e.classList.remove("tpa-focus"));
+    const n = id.split("-").pop();
+    if ((card.dataset.ns || "").split(" ").length > 1) {
+      card.querySelectorAll("mark.tpa-quote[data-n]").forEach((m) => {
+        if (m.dataset.n.split(" ").includes(n)) m.classList.add("tpa-focus");
+      });
+    }
     card.classList.add("tpa-active");
     void card.offsetWidth;  // restart the flash animation
     card.classList.add("tpa-flash");

@@ -298,18 +298,61 @@ def touches_line(numbers: list[int]) -> str:
     return "เกี่ยวข้องกับแนวทางที่ " + ", ".join(str(n) for n in nums[:-1]) + f" และ {nums[-1]}"
 
 
+# A line names at most this many guidelines: an answer about more (the seed's list of ten, an
+# overview passage) is about no one guideline, and the line would only repeat the list.
+LINE_MOST = 2
+# A tag the line may name: its score this far above the tagging threshold, or the passage names the
+# guideline itself. Tags just over the threshold are the tagger's guesses (precision ≈ 0.8 overall);
+# on the demo index's example answers this drops the meeting paragraph's 10 (+0.011) and the
+# municipal duties' 7 (+0.010) and keeps the older-persons and disability sections' 6 (+0.035, +0.083).
+CONFIDENT_MARGIN = 0.025
+
+
+def cited_chunks(retrieval: Retrieval, ans: Answer) -> list[str]:
+    """Chunk ids of the passages an answer cites, in citation order (a citation quotes part of a
+    ranked passage or of a neighbour read with it)."""
+    pool = list(retrieval.hits) + [h for near in retrieval.context.values() for h in near]
+    out: list[str] = []
+    for c in ans.citations:
+        h = next((h for h in pool if h.doc_id == c.doc_id and c.text and c.text in h.text), None)
+        if h is not None and h.chunk_id not in out:
+            out.append(h.chunk_id)
+    return out
+
+
+def line_guidelines(retrieval: Retrieval, ans: Answer) -> list[int]:
+    """The guidelines an answer's last line names: those the question names (one or two), else
+    the confident tags of the passages it cites, when they come to one or two. A passage tagged
+    with more than two is an overview and counts for none; a passage not cited counts for none."""
+    nums = list(retrieval.plan.guidelines)
+    if nums:
+        return sorted(nums) if len(nums) <= LINE_MOST else []
+    tags = retrieval.tags or {}
+    margins = retrieval.tag_margins or {}
+    texts = {h.chunk_id: h.text for h in retrieval.hits}
+    found: set[int] = set()
+    for cid in cited_chunks(retrieval, ans):
+        mine = tags.get(cid, [])
+        if not mine or len(mine) > LINE_MOST:
+            continue
+        says = named(texts.get(cid, ""), mine)
+        found |= {g for g in mine if g in says or margins.get(cid, {}).get(g, -1.0) >= CONFIDENT_MARGIN}
+    return sorted(found) if len(found) <= LINE_MOST else []
+
+
 def note_guidelines(retrieval: Retrieval, ans: Answer, line: bool) -> Answer:
     """Which guidelines an answer touches: those the question names, else the tags of the cited
-    passages (at most 3), into meta["guidelines"]; with `line`, also as a last line of the answer
-    ("เกี่ยวข้องกับแนวทางที่ 7 และ 8"). Nothing when the retrieval carries no tags."""
+    passages (at most 3), into meta["guidelines"]; with `line`, a last line of the answer
+    ("เกี่ยวข้องกับแนวทางที่ 7 และ 8") only where it informs (line_guidelines). Nothing when the
+    retrieval carries no tags."""
     if ans.refused or retrieval.tags is None:
         return ans
     nums = list(retrieval.plan.guidelines)
     if not nums:
-        cited = {c.text for c in ans.citations}
-        ids = [h.chunk_id for h in ans.hits if h.text in cited] or [h.chunk_id for h in ans.hits[:3]]
+        ids = cited_chunks(retrieval, ans) or [h.chunk_id for h in ans.hits[:3]]
         nums = rank_tags(retrieval.tags, ids)[:3]
     ans.meta["guidelines"] = nums
-    if nums and line:
-        ans.answer = ans.answer.rstrip("\n") + "\n" + touches_line(nums)
+    shown = line_guidelines(retrieval, ans) if line else []
+    if shown:
+        ans.answer = ans.answer.rstrip("\n") + "\n" + touches_line(shown)
     return ans
