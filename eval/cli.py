@@ -58,10 +58,10 @@ def register(app: typer.Typer) -> None:
                     task = progress.add_task("questions it must refuse", total=None)
                     result["out_of_scope"] = harness.run_out_of_scope(a, shared_eval, tick=lambda: progress.advance(task))
                 if ablation:
-                    task = progress.add_task("ablation", total=2 * len(harness.ABLATIONS))
+                    task = progress.add_task("ablation", total=4 * len(harness.ABLATIONS))
                     result["ablation"] = {
                         name_: harness.run_ablation(a, qs, tick=lambda: progress.advance(task))
-                        for name_, qs in (("dev", dev), ("test", test), ("blind", blind_qs)) if qs
+                        for name_, qs in (("dev", dev), ("test", test), ("multipart", multipart), ("blind", blind_qs)) if qs
                     }
             for name_ in benchmark:
                 if name_ not in harness.BENCHMARKS and name_ != "tscc":

@@ -383,10 +383,11 @@ ABLATIONS = {
     "with mined terms": {"use_mined_terms": True},
     "with dense expansion": {"expand_dense": True},
     "BM25 weight 1.0": {"bm25_weight": 1.0},
+    "no question parts (one search)": {"question_parts": False},
     "none (plain hybrid, equal weights)": {"use_glossary": False, "use_mined_terms": False, "expand_dense": False, "doc_boost": False,
                                            "per_doc_cap": 0, "guidance_share": 0.0, "bm25_weight": 1.0,
                                            "window_weight": 0.0, "standout_share": 0.0, "unit_chunks": 1,
-                                           "rescore_top": 0},
+                                           "rescore_top": 0, "question_parts": False},
 }
 
 
