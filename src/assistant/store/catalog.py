@@ -218,11 +218,25 @@ class Catalog:
         return out
 
     # ---- writes: one transaction per batch, so a killed process leaves the old state whole
-    def replace_documents(self, docs: list[tuple[DocInfo, list[Chunk], list[list[str]]]], remove: list[str] = ()) -> int:
-        """Replace (or remove) documents and bump the generation in one transaction."""
+    def _in_new_generation(self, write) -> int:
+        """`write(cursor)` in one transaction that also bumps the generation; on any failure all is
+        left as it was. Returns the new generation."""
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
+            write(cur)
+            gen = self.generation + 1
+            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(gen),))
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return gen
+
+    def replace_documents(self, docs: list[tuple[DocInfo, list[Chunk], list[list[str]]]], remove: list[str] = ()) -> int:
+        """Replace (or remove) documents and bump the generation in one transaction."""
+
+        def write(cur) -> None:
             for doc_id in remove:
                 cur.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
                 cur.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
@@ -239,29 +253,18 @@ class Catalog:
                         for c, t in zip(chunks, tokens)
                     ],
                 )
-            gen = self.generation + 1
-            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(gen),))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        return gen
+
+        return self._in_new_generation(write)
 
     def set_tokens(self, tokens: dict[str, list[str]], meta: dict[str, str]) -> int:
         """Replace the keyword tokens of these chunks and set `meta` facts, bumping the generation,
         in one transaction (the documents are unchanged)."""
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+
+        def write(cur) -> None:
             cur.executemany("UPDATE chunks SET tokens=? WHERE chunk_id=?", [(" ".join(t), cid) for cid, t in tokens.items()])
             cur.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
-            gen = self.generation + 1
-            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(gen),))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        return gen
+
+        return self._in_new_generation(write)
 
     def close(self) -> None:
         with self._all_lock:
