@@ -174,18 +174,22 @@ class AnswerEngine(Answerer):
     support_ratio: float = 0.37
     max_sentences: int = 3
     # For a เมื่อไร question a sentence that gives a date leads over a better-scored one that gives
-    # none, when it scores at least this share of it (400 XQuAD-th / iApp test questions each:
-    # containment 0.7975 / 0.880 → 0.7975 / 0.8825; 0.3 and 0.4 lost iApp's dates; the same for
-    # where and who lost XQuAD-th 0.015, so only dates). 0 = off.
+    # none, when it scores at least this share of it. Chosen on 400 XQuAD-th and 400 iApp test
+    # questions (a scratch comparison, docs/answers.md): XQuAD-th unchanged, iApp one more; lower
+    # shares, or the same for where and who, lost answers there. 0 = off.
     typed_ratio: float = 0.5
     act_passages: int = 5  # how far down the hits a question on what the law says looks for an Act
     # Whether the evidence answers this question (answer/answerability.py); None: the rules alone.
     answerability: Answerability | None = None
+    # Passages given without a search (Retrieval.of) are read part by part for a question that asks
+    # several things, as a search would have split it (Settings.question_parts).
+    split_questions: bool = True
 
     @classmethod
     def from_settings(cls, settings) -> "AnswerEngine":
         return cls(refusal_rule(settings), passages=settings.answer_passages, act_passages=settings.act_slot or 5,
-                   answerability=shipped_answerability() if settings.answerability else None)
+                   answerability=shipped_answerability() if settings.answerability else None,
+                   split_questions=settings.question_parts)
 
     def answer(self, retrieval: Retrieval) -> Answer:
         return note_guidelines(retrieval, self.compose(retrieval), line=True)
@@ -231,10 +235,7 @@ class AnswerEngine(Answerer):
             # in "ค่าใช้จ่าย") — leads; else, when its best is what an earlier part showed, the best one
             # not shown yet that scores near it.
             fresh = [i for i in order if not any(cands[i].text in x for x in shown)]
-            # (words of a document's title name where to look, "กฎหมายกระจายอำนาจว่ายังไง", not what)
-            titles = " ".join(h.title for h in sources)
-            own = [t for t in dict.fromkeys(question_tokens(r.plan.asked))
-                   if idf(t) >= OWN_IDF and t not in titles and not any(t in x for x in shown)]
+            own = [t for t in dict.fromkeys(question_tokens(r.plan.asked)) if idf(t) >= OWN_IDF and not any(t in x for x in shown)]
             held = {i: sum(idf(w) for w in own if w in cands[i].text) for i in fresh}
             better = sorted((i for i in fresh if held[i] > 0), key=lambda i: -held[i])
             if not better and order[0] not in fresh:
@@ -282,7 +283,7 @@ class AnswerEngine(Answerer):
         return Assessment(row, p, p < self.answerability.cut)
 
     def compose(self, r: Retrieval) -> Answer:
-        parts = r.parts or part_retrievals(r)
+        parts = r.parts or (part_retrievals(r) if self.split_questions else [])
         return self._compose_parts(r, parts) if parts else self._compose_one(r)
 
     def _compose_parts(self, r: Retrieval, parts: list[Retrieval]) -> Answer:
@@ -355,7 +356,7 @@ class AnswerEngine(Answerer):
         if isinstance(ranked, Answer):
             return ranked
         cands, sources, probs, order = ranked.cands, ranked.sources, ranked.probs, ranked.order
-        qt = analyse(question)
+        qt = analyse(r.plan.asked or question)  # a part's own words say what it asks
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
         judged = self._assess(r, ranked) if self.answerability else None
@@ -496,7 +497,7 @@ def part_retrievals(r: Retrieval) -> list[Retrieval]:
     """For passages given without a search (Retrieval.of): a question that asks several things,
     each part read against the same passages."""
     parts = split(r.question)
-    return [replace(r, plan=replace(QueryPlan.bare(p.search), asked=p.asked), parts=[]) for p in parts]
+    return [replace(r, plan=replace(QueryPlan.bare(p.search), asked=p.asked), parts=[], items=[]) for p in parts]
 
 
 def _on_topic(items: list[ItemHit], r: Retrieval) -> list[ItemHit]:

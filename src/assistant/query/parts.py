@@ -30,7 +30,6 @@ _OWN_KIND = re.compile(r"ที่ไหน|ที่ใด|แห่งใด|�
 _LAW = re.compile(r"กฎหมาย|พ\.?\s?ร\.?\s?บ|พระราชบัญญัติ|มาตรา")
 _GUIDANCE = re.compile(r"แนวทาง|สถ\.|ส\s*ถ\.|กรมส่งเสริม")
 _EDGE = frozenset("ที่ เมื่อ วันที่ ว่า ณ ใน ของ จาก โดย".split())  # left dangling when the ask is cut off
-_EXAMPLE = ("เช่น", "อาทิ", "ยกตัวอย่าง")
 _IF = frozenset(("ถ้า", "หาก"))  # a condition stays with its part: "ถ้าไม่ทำจะเป็นอย่างไร"
 
 
@@ -44,7 +43,12 @@ class Part:
 
 
 def _is_ask(tok: str, nxt: str) -> bool:
-    return bool(_ASK.match(tok)) and not (tok == "ใด" and nxt.strip() == "ๆ")
+    """`nxt`: the next word that is not a space ("ใด ๆ", any, asks nothing)."""
+    return bool(_ASK.match(tok)) and not (tok == "ใด" and nxt == "ๆ")
+
+
+def _next_word(toks: list[str], i: int) -> str:
+    return next((t for t in toks[i + 1 :] if t.strip()), "")
 
 
 def _content(toks: list[str]) -> list[str]:
@@ -57,14 +61,13 @@ def _pieces(question: str) -> list[list[str]]:
     """The question's words cut between each two asks: at the first joining word after a space,
     else at the first joining word, else at the last space; no cut where there is none."""
     toks = words(question, keep_whitespace=True)
-    asks = [i for i, t in enumerate(toks) if _is_ask(t, toks[i + 1] if i + 1 < len(toks) else "")]
+    asks = [i for i, t in enumerate(toks) if _is_ask(t, _next_word(toks, i))]
     cuts = []
     for a, b in zip(asks, asks[1:]):
         between = range(a + 1, b)
         joins = [i for i in between if toks[i] in JOINS]
         spaced = [i for i in joins if not toks[i - 1].strip()]
-        # a space before a lone preposition ("…เท่าไร ณ ห้องไหน") is inside the next ask
-        spaces = [i for i in between if not toks[i].strip() and not (toks[i - 1] in stopwords() and not toks[i - 2].strip())]
+        spaces = [i for i in between if not toks[i].strip()]
         cut = (spaced or joins or spaces[-1:] or [None])[0]
         if cut is not None:
             cuts.append(cut)
@@ -77,7 +80,7 @@ def _text(toks: list[str]) -> str:
 
 def _context(first: list[str]) -> list[str]:
     """The first part without its question words: the subject later parts share."""
-    toks = [t for t in first if not _is_ask(t, "") and t not in _TRAIL]
+    toks = [t for i, t in enumerate(first) if not _is_ask(t, _next_word(first, i)) and t not in _TRAIL]
     while toks and (not toks[-1].strip() or toks[-1] in _EDGE or toks[-1] in JOINS):
         toks.pop()
     while toks and (not toks[0].strip() or toks[0] in JOINS):
@@ -89,13 +92,9 @@ def split(question: str) -> list[Part]:
     """The asks of a question that asks more than one thing, in order; [] for a single ask."""
     pieces = _pieces(question)
     merged: list[list[str]] = []
-    examples = False
     for p in pieces:
         body = _text(p)
-        # "…ได้รับอะไรบ้าง เช่น มีล่ามภาษามือไหม มีเบี้ยไหม": asks after an example word are examples
-        # of the ask before them, not asks of their own
-        examples = examples or body.startswith(_EXAMPLE)
-        if merged and (examples or not _content(p) and not _OWN_KIND.search(body)):
+        if merged and not _content(p) and not _OWN_KIND.search(body):
             merged[-1] = merged[-1] + [" "] + p
         else:
             merged.append(p)
@@ -111,8 +110,8 @@ def split(question: str) -> list[Part]:
         own = _content(asked)
         kind = bool(_LAW.search(body) or _GUIDANCE.search(body))
         # A part that says enough of its own is searched as it is: the first part's words would
-        # pull its search back to the first part's document. Naming where to look ("กฎหมาย
-        # กระจายอำนาจว่ายังไง") is not saying what about.
+        # pull its search back to the first part's document. Naming where to look ("แล้ว พ.ร.บ.
+        # ว่าไว้อย่างไร") is not saying what about.
         if len([t for t in own if not (_LAW.search(t) or _GUIDANCE.search(t))]) >= OWN_WORDS:
             out.append(Part(body, body))
             continue
