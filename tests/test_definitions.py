@@ -25,6 +25,8 @@ def test_each_definition_runs_to_the_next():
     ("ตาม พ.ร.บ. ผู้สูงอายุ ผู้สูงอายุหมายความว่าอะไร", "ผู้สูงอายุ"),  # the Act named is not the term
     ("คำว่า คนพิการ ในกฎหมายหมายถึงใคร", "คนพิการ"),
     ("ความหมายของลายมือชื่ออิเล็กทรอนิกส์คืออะไร", "ลายมือชื่ออิเล็กทรอนิกส์"),
+    ("ผู้สูงอายุคืออะไรครับ", "ผู้สูงอายุ"),  # a polite particle after the question word
+    ("ตามพระราชบัญญัติการผังเมือง พ.ศ. 2562 ผังเมืองรวมหมายความว่าอะไร", "ผังเมืองรวม"),  # the Act's year too
     ("ผู้สูงอายุได้รับสิทธิอะไรบ้าง", ""),  # not a definition question
 ])
 def test_the_term_a_definition_question_asks_about(question, term):
@@ -48,6 +50,13 @@ def test_a_definition_question_is_answered_by_that_definition_alone(built_index)
     assert ans.citations[0].doc_id.endswith("635171.txt") and ans.citations[0].location.endswith("มาตรา ๓")
 
 
+def test_the_last_definition_of_a_section_ends_with_its_section(built_index):
+    a, _ = built_index
+    ans = a.ask("รัฐมนตรีผู้รับผิดชอบหมายความว่าอะไร")  # the last definition of มาตรา ๓
+    assert '"รัฐมนตรีผู้รับผิดชอบ" หมายความว่า' in ans.answer
+    assert "มาตรา ๔" not in ans.answer.split("\n", 1)[1]  # the next section is not read into it
+
+
 def test_an_everyday_word_for_the_term_finds_its_definition(built_index):
     a, _ = built_index
     ans = a.ask("คนแก่หมายถึงใคร")  # the glossary's colloquial form of ผู้สูงอายุ
@@ -57,5 +66,5 @@ def test_an_everyday_word_for_the_term_finds_its_definition(built_index):
 
 def test_a_term_no_act_defines_is_answered_as_any_question(built_index):
     a, _ = built_index
-    ans = a.ask("รถพยาบาลฉุกเฉินคืออะไร")
-    assert ans.meta.get("items") is None
+    plan = a.understand("รถพยาบาลฉุกเฉินคืออะไร")
+    assert plan.defines == "รถพยาบาลฉุกเฉิน" and a.retrieve(plan).items == []

@@ -300,8 +300,8 @@ class Retriever:
         if ch is None:
             return []
         text = d.text
-        if d.end >= len(ch.text):  # it may go on in the next chunk: read it across the boundary
-            nxt = self.index.catalog.chunks_at(doc_id, [ch.ordinal + 1])
+        if d.end >= len(ch.text):  # it may go on in the next chunk of its section: read it across
+            nxt = [c for c in self.index.catalog.chunks_at(doc_id, [ch.ordinal + 1]) if c.location == ch.location]
             whole = joined_text([ch] + nxt)
             text = next((x.text for x in definitions(whole) if x.start == d.start), text)
         top = hits[0].score if hits else 1.0

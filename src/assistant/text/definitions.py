@@ -13,10 +13,11 @@ from assistant.knowledge.glossary import squash
 # After normalisation the Acts' curly quotes are plain ones (text/thai.py).
 _DEFINES = re.compile(r'"([^"\n]{1,60})"\s*หมายความ(?:ว่า|รวมถึง)')
 # What a definition question asks of its subject: "X คืออะไร", "X หมายความว่าอะไร", "ความหมายของ X".
-_CUE = re.compile(r"\s*(?:คือ(?:อะไร|ใคร)?|หมายความว่า(?:อะไร|อย่างไร)?|หมายถึง(?:อะไร|ใคร)?|มีความหมาย\S*|แปลว่าอะไร)\s*[?？]?\s*$")
+_CUE = re.compile(r"\s*(?:คือ(?:อะไร|ใคร)?|หมายความว่า(?:อะไร|อย่างไร)?|หมายถึง(?:อะไร|ใคร)?|มีความหมาย\S*|แปลว่าอะไร)"
+                  r"\s*(?:ครับ|ค่ะ|คะ|คับ|นะ|จ๊ะ|จ้ะ|ฮะ)?\s*[?？]?\s*$")  # a polite particle may end it
 _ABOUT = re.compile(r"^(?:ความหมายของ|นิยามของ|คำว่า|คำนิยาม)\s*")
 # Where a question says whose definition it wants ("ตาม พ.ร.บ. ผู้สูงอายุ", "ในกฎหมาย…"): not the term.
-_SOURCE = re.compile(r"\s*(?:ตาม|ใน|ของ)?\s*(?:พ\.\s?ร\.\s?บ\.?\s*|พระราชบัญญัติ\s*|กฎหมาย)\S*\s*")
+_SOURCE = re.compile(r"\s*(?:ตาม|ใน|ของ)?\s*(?:พ\.\s?ร\.\s?บ\.?\s*|พระราชบัญญัติ\s*|กฎหมาย)\S*\s*(?:พ\.?\s?ศ\.?\s*[0-9๐-๙]{4}\s*)?")
 COVER = 0.6  # share of the subject a term must be: "รถ" does not define "รถพยาบาลฉุกเฉิน"
 
 
