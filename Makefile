@@ -29,7 +29,7 @@ model: $(STAMP)
 	$(BIN)/assistant build-model
 
 # The seed plus the shared files corpus/demo.txt names: what the example questions and the
-# training scenarios are answered from (tests/test_demo_examples.py), ~1.5 min of embedding on 2 cores.
+# training scenarios are answered from (tests/test_demo_examples.py), about 2 min of embedding on 2 cores (docs/ui.md).
 DEMO_DOCS := corpus/documents $(addprefix $(SHARED)/corpus/,$(shell sed -e 's/\#.*//' corpus/demo.txt))
 
 $(INDEX)/catalog.sqlite: | setup

@@ -217,6 +217,8 @@ def test_every_passage_of_the_shared_cabinet_items_cites_its_own_item():
                 assert c.location == f"เรื่องที่ {number}"
         if row.get("meeting"):
             assert doc.meta["date"] == meeting_date(row["meeting"]) != ""
+    # a meeting's date as the calendar has it (Buddhist year 2563 = 2020)
+    assert meeting_date("สรุปข่าวการประชุมคณะรัฐมนตรี 8 กันยายน 2563") == "2020-09-08"
     assert multi == 7  # the rows holding several items (a numbered point "1. เรื่องนี้…" is not one)
     crowded = next(d for d in loaded.documents if d.doc_id.endswith("#721761090323"))
     assert crowded.title == rows["721761090323"]["meeting"]

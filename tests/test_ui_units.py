@@ -494,7 +494,7 @@ def test_cards_of_one_section_merge_and_every_number_finds_its_card():
     face = re.sub(r"<details.*?</details>", "", html, flags=re.S)
     assert "0.0417" not in face and "act.txt" not in face and "คะแนน" not in face and "รุ่น" not in face
     more = re.findall(r"<details class=\"tpa-more\">.*?</details>", html, flags=re.S)[0]
-    assert "act.txt" in more and "0.0417" in more and "0.0301" in more and "3" in more
+    assert "act.txt" in more and "0.0417" in more and "0.0301" in more and "<dd>3</dd>" in more
 
 
 def test_kind_and_date_of_a_document():

@@ -312,6 +312,7 @@ def cited_chunks(retrieval: Retrieval, ans: Answer) -> list[str]:
     """Chunk ids of the passages an answer cites, in citation order (a citation quotes part of a
     ranked passage or of a neighbour read with it)."""
     pool = list(retrieval.hits) + [h for near in retrieval.context.values() for h in near]
+    pool += [h for part in retrieval.parts for h in part.hits]  # a part may cite beyond the merged top k
     out: list[str] = []
     for c in ans.citations:
         h = next((h for h in pool if h.doc_id == c.doc_id and c.text and c.text in h.text), None)

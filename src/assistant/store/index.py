@@ -345,7 +345,7 @@ class Index:
 
     def retokenize(self) -> int:
         """Re-make every chunk's stored keyword tokens when another version of index_tokens made
-        them, in one transaction (a new generation); the number of chunks re-made. About 8 s for
+        them, in one transaction (a new generation); the number of chunks re-made. About 11 s for
         the 4,700 chunks of the full corpus, once."""
         with self.writing():
             if not self.tokens_stale():
