@@ -13,15 +13,11 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.schema import Section
+from assistant.text.dates import MONTH, iso_date
 from assistant.text.thai import fold_digits
 
 __all__ = ["Items", "meeting_date", "split_agenda", "split_items", "split_news"]
 
-_MONTHS = ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
-           "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม"]
-_MONTHS_SHORT = ["ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."]
-_MONTH_RE = "|".join(re.escape(m) for m in _MONTHS + _MONTHS_SHORT)
-_DATE = re.compile(rf"([0-9๐-๙]{{1,2}})\s*({_MONTH_RE})\s*(?:พ\.\s?ศ\.\s*)?([0-9๐-๙]{{4}})")
 
 # "24. เรื่อง ผลการประชุม…", "21. เรื่องการจัดทำ…" (no space), "๓. เรื่อง" with the title on the
 # next line, "## 2. เรื่อง …" in Markdown. "1. เรื่องนี้เป็นการเสนอ…" opens a numbered point inside
@@ -34,7 +30,7 @@ _PART_LABEL = re.compile(r"^(?:กฎหมาย|เศรษฐกิจ|ส�
 # A news item's dateline: the weekday date alone on its line ("วันจันทร์ที่ 14 กันยายน 2563").
 # A body line that opens with the event's date and goes on ("วันศุกร์ที่ 8 มีนาคม 2567 เวลา…") is not one.
 _WEEKDAYS = "จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์|อาทิตย์"
-_DATELINE = re.compile(rf"^[ \t]*(วัน(?:{_WEEKDAYS})(?:ที่)?[ \t]*[0-9๐-๙]{{1,2}}[ \t]*(?:{_MONTH_RE})[ \t]*(?:พ\.[ \t]?ศ\.[ \t]*)?[0-9๐-๙]{{4}})[ \t]*$", re.M)
+_DATELINE = re.compile(rf"^[ \t]*(วัน(?:{_WEEKDAYS})(?:ที่)?[ \t]*[0-9๐-๙]{{1,2}}[ \t]*(?:{MONTH})[ \t]*(?:พ\.[ \t]?ศ\.[ \t]*)?[0-9๐-๙]{{4}})[ \t]*$", re.M)
 
 _MEETING = re.compile(r"^[ \t#]*(สรุป(?:ข่าว|ผล)?การประชุมคณะรัฐมนตรี[^\n]{0,80}?)[ \t]*$", re.M)
 
@@ -192,14 +188,4 @@ def split_items(text: str) -> Items | None:
 
 def meeting_date(*texts: str) -> str:
     """The first Thai date in these texts as ISO 8601 (Buddhist years converted), else ""."""
-    for t in texts:
-        m = _DATE.search(t or "")
-        if not m:
-            continue
-        day, month, year = int(fold_digits(m.group(1))), m.group(2), int(fold_digits(m.group(3)))
-        n = (_MONTHS.index(month) if month in _MONTHS else _MONTHS_SHORT.index(month)) + 1
-        if year > 2400:
-            year -= 543
-        if 1 <= day <= 31:
-            return f"{year:04d}-{n:02d}-{day:02d}"
-    return ""
+    return iso_date(*texts)

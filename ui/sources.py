@@ -8,36 +8,20 @@ version and cached.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 
 from assistant.knowledge.collections import GUIDANCE
 from assistant.query.understand import is_act_title
-from assistant.text.numbers import fold_digits
+from assistant.text.dates import iso_date, thai_date
 
 GUIDE, ACT, NEWS, CABINET, OTHER = "แนวทาง", "พระราชบัญญัติ", "ข่าว", "มติ ครม.", "เอกสาร"
-MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน",
-          "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
-_DATELINE = re.compile(rf"([0-9๐-๙]{{1,2}})\s*({'|'.join(MONTHS)})\s*(?:พ\.\s?ศ\.\s*)?([0-9๐-๙]{{4}})")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _DECREE = ("พระราชกฤษฎีกา", "พระราชกำหนด")
-
-
-def thai_date(iso: str) -> str:
-    """"2020-09-08" → "8 กันยายน 2563" (Buddhist year, as the documents write it)."""
-    m = _ISO.match(str(iso or ""))
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        return ""
-    return f"{int(m.group(3))} {MONTHS[int(m.group(2)) - 1]} {int(m.group(1)) + 543}"
 
 
 def dateline(text: str) -> str:
     """The first "12 ตุลาคม 2563" near the start of a text, in Arabic digits; '' if none."""
-    m = _DATELINE.search(str(text or "")[:600])
-    if not m:
-        return ""
-    return f"{int(fold_digits(m.group(1)))} {m.group(2)} {fold_digits(m.group(3))}"
+    return thai_date(iso_date(str(text or "")[:600]))
 
 
 def kind_of(title: str, doc_id: str = "", meta: dict | None = None, collection: str = "", guide_doc: str = "",

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.query.qtype import QuestionType
+from assistant.text.dates import MONTH
 from assistant.text.numbers import as_digits
 from assistant.text.thai import index_tokens
 
-_MONTHS = ("มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม|"
-           r"ม\.ค\.|ก\.พ\.|มี\.ค\.|เม\.ย\.|พ\.ค\.|มิ\.ย\.|ก\.ค\.|ส\.ค\.|ก\.ย\.|ต\.ค\.|พ\.ย\.|ธ\.ค\.")
 DETECTORS: dict[str, re.Pattern] = {
-    "date": re.compile(rf"(?:พ\.\s?ศ\.|ค\.\s?ศ\.|พุทธศักราช|คริสต์ศักราช)\s*\d{{3,4}}|\d{{1,2}}\s*(?:{_MONTHS})|(?:{_MONTHS})\s*\d{{2,4}}|"
+    "date": re.compile(rf"(?:พ\.\s?ศ\.|ค\.\s?ศ\.|พุทธศักราช|คริสต์ศักราช)\s*\d{{3,4}}|\d{{1,2}}\s*(?:{MONTH})|(?:{MONTH})\s*\d{{2,4}}|"
                        r"(?<!\d)(?:1[5-9]\d\d|20\d\d|2[45]\d\d)(?!\d)|ศตวรรษ|ทศวรรษ|ปี\s*\d"),
     "number": re.compile(r"\d"),  # read on `as_digits` text: numbers in words are digits there
     "person": re.compile(r"(?:นาย|นางสาว|นาง|ดร\.|ศ\.|รศ\.|ผศ\.|พล\.|พระ|สมเด็จ|คุณ|ท่าน|อธิบดี|รัฐมนตรี|นายก|ประธาน|ผู้ว่า|"
