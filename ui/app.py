@@ -19,6 +19,7 @@ import yaml
 
 from assistant import validate
 from assistant.feedback import DOWN, NONE, UP, FeedbackStore
+from assistant.answer.scope import holdings
 from assistant.store.health import IndexDamaged
 from ingest.loaders import SUPPORTED
 from ui import fonts, render, review, viewer
@@ -74,17 +75,14 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[ExampleGroup]:
 
 
 def holds_acts(docs) -> bool:
-    """Whether any of the catalog's DocInfo rows is an Act (scope.py's test)."""
-    from assistant.query.understand import is_act_title
-
-    return any(d.collection != "guidance" and is_act_title(d.title) for d in docs)
+    """Whether any of the catalog's DocInfo rows is an Act (as the refusal's scope line counts them)."""
+    return bool(holdings(docs)[1])
 
 
 def index_title(docs) -> tuple[str, str]:
     """(page title, one line under it) saying what the index holds: the guidance, Acts, or both.
     `docs`: the catalog's DocInfo rows."""
-    acts = holds_acts(docs)
-    guidance = any(d.collection == "guidance" for d in docs)
+    guidance, acts, _ = holdings(docs)
     if acts and guidance:
         return TITLE, "ระบบตอบจากเอกสารนโยบายเมืองอัจฉริยะและกฎหมายที่นำเข้าไว้"
     if guidance:

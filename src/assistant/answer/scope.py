@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.knowledge.collections import GUIDANCE
 from assistant.query.understand import is_act_title, short_title
 from assistant.schema import Hit
 from assistant.text.thai import shorten
@@ -20,12 +21,19 @@ def act_name(title: str) -> str:
     return f"พ.ร.บ.{short}" if title.startswith("พระราชบัญญัติ") else shorten(title, 60)
 
 
+def holdings(docs) -> tuple[list, list[str], int]:
+    """What an index holds, from the catalog's DocInfo rows: (its guidance documents, the names of
+    its Acts, how many other items)."""
+    guidance = [d for d in docs if d.collection == GUIDANCE]
+    acts = sorted({act_name(d.title) for d in docs if d.collection != GUIDANCE and is_act_title(d.title)})
+    others = sum(1 for d in docs if d.collection != GUIDANCE and not is_act_title(d.title))
+    return guidance, acts, others
+
+
 def scope_line(docs) -> str:
     """"ตอบจากเอกสารในระบบเท่านั้น ได้แก่ …": the guidance, the Acts by name, the other items counted.
     `docs`: the catalog's DocInfo rows."""
-    guidance = [d for d in docs if d.collection == "guidance"]
-    acts = sorted({act_name(d.title) for d in docs if d.collection != "guidance" and is_act_title(d.title)})
-    others = sum(1 for d in docs if d.collection != "guidance" and not is_act_title(d.title))
+    guidance, acts, others = holdings(docs)
     parts = []
     if guidance:
         parts.append(f"เอกสารแนวทาง {len(guidance)} ฉบับ ({shorten(guidance[0].title, 60)})")
