@@ -35,6 +35,18 @@ class LazyEmbedder:
     def count_tokens(self, text: str) -> int:
         return self.get().count_tokens(text)
 
+    def embed_query_vec(self, text: str):
+        return self.get().embed_query_vec(text)
+
+
+def prepare_serving(idx, emb, s) -> None:
+    """Compute now what a server would otherwise compute on its first start after this ingest:
+    every chunk's guideline tags for the new generation (seconds per few thousand chunks, read
+    from every vector). A cached generation costs a file read and no model load."""
+    from assistant.knowledge.guidelines import GuidelineTags
+
+    GuidelineTags(idx, emb, s.guideline_threshold).state()
+
 
 def open_index(s):
     """The index for settings `s`, checked against the model's fingerprint without loading it,
@@ -134,6 +146,9 @@ def register(app: typer.Typer) -> None:
                 chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences,
                 limits=Limits.from_settings(s), batch_chunks=batch_chunks, progress=progress, collection=collection,
             )
+            if idx.generation:
+                bar.update(task, description="guideline tags")
+                prepare_serving(idx, emb, s)
         print_report(report, idx, as_json)
         raise typer.Exit(0 if report.ok else 1)
 
@@ -174,6 +189,7 @@ def register(app: typer.Typer) -> None:
         report = run_ingest([Path(p) for p in sources], idx, emb.embed_passages, emb.count_tokens,
                             chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences, limits=Limits.from_settings(s))
         idx.backup_catalog()
+        prepare_serving(idx, emb, s)
         print_report(report, idx, as_json)
         check = idx.check()
         for p in check["problems"]:

@@ -125,6 +125,9 @@ def test_cli_ingest_search_ask_json_and_batch(tmp_path):
     assert r.returncode == 1, r.stderr  # something failed...
     rep = json.loads(r.stdout)
     assert rep["added"] == 1 and rep["failures"][0]["path"].endswith("bad.pdf")  # ...and the rest went in
+    # what a server reads per generation is computed by the ingest, not on the server's first start
+    tags = json.loads((idx / f"guideline_tags-{rep['generation']}.json").read_text(encoding="utf-8"))
+    assert tags["generation"] == rep["generation"] and any(7 in t for t in tags["tags"].values())
 
     r = run_cli("ask", "แนวทางที่ 2 เกี่ยวกับอะไร", "--index", str(idx), "--json")
     assert r.returncode == 0, r.stderr
