@@ -11,12 +11,13 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from assistant.options import IndexOpt, ModelOpt, console, fail, get_assistant, settings_from
+    from assistant.options import IndexOpt, KeywordOpt, ModelOpt, console, fail, get_assistant, settings_from
 
     @app.command("eval")
     def eval_cmd(
         index: Optional[Path] = IndexOpt,
         model: Optional[Path] = ModelOpt,
+        keyword_backend: Optional[str] = KeywordOpt,
         split: list[str] = typer.Option(["dev", "test", "multipart"], help="question splits from eval/questions"),
         questions: Optional[Path] = typer.Option(None, help="another question file (JSONL), scored as 'test'"),
         benchmark: list[str] = typer.Option([], help="xquad-th | iapp | iapp-distractors | tscc (repeatable)"),
@@ -35,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
         from eval import harness, report
 
-        s = settings_from(index, model)
+        s = settings_from(index, model, keyword_backend=keyword_backend)
         result = {"name": name, "date": dt.date.today().isoformat()}
         progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
         with progress:
@@ -67,7 +68,7 @@ def register(app: typer.Typer) -> None:
                 if name_ not in harness.BENCHMARKS and name_ != "tscc":
                     fail(f"unknown benchmark {name_!r}; choose from {', '.join([*harness.BENCHMARKS, 'tscc'])}")
                 root = bench_index or Path(tempfile.mkdtemp(prefix="assistant-bench-"))
-                bs = settings_from(root / name_, model)
+                bs = settings_from(root / name_, model, keyword_backend=keyword_backend)
                 from assistant.service import Assistant
 
                 ba = Assistant(bs)

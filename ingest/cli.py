@@ -56,7 +56,7 @@ def open_index(s):
     from assistant.model.embedding import fingerprint_for
     from assistant.store.index import Index
 
-    idx = Index(s.index_dir, s.chroma_url, fingerprint_for(s))
+    idx = Index(s.index_dir, s.chroma_url, fingerprint_for(s), keyword_backend=s.keyword_backend)
     warn_index(idx.require_healthy())
     return idx, LazyEmbedder(s)
 
@@ -95,7 +95,7 @@ def print_report(report, idx, as_json: bool) -> None:
 def register(app: typer.Typer) -> None:
     from rich.markup import escape
 
-    from assistant.options import ChromaOpt, IndexOpt, ModelOpt, console, fail, settings_from
+    from assistant.options import ChromaOpt, IndexOpt, KeywordOpt, ModelOpt, console, fail, settings_from
 
     @app.command()
     def ingest(
@@ -103,6 +103,7 @@ def register(app: typer.Typer) -> None:
         index: Optional[Path] = IndexOpt,
         model: Optional[Path] = ModelOpt,
         chroma_url: Optional[str] = ChromaOpt,
+        keyword_backend: Optional[str] = KeywordOpt,
         chunk_tokens: Optional[int] = typer.Option(None, help="chunk budget in model tokens"),
         max_file_mb: Optional[int] = typer.Option(None, help="largest file accepted, MB [env ASSISTANT_MAX_FILE_MB; default 50]"),
         batch_chunks: int = typer.Option(256, help="documents are committed in batches of about this many chunks"),
@@ -126,7 +127,7 @@ def register(app: typer.Typer) -> None:
                 check_role(collection)
         except ValueError as exc:
             fail(f"--collection: {exc}", 2)
-        s = settings_from(index, model, chroma_url, chunk_tokens=chunk_tokens, max_file_mb=max_file_mb)
+        s = settings_from(index, model, chroma_url, chunk_tokens=chunk_tokens, max_file_mb=max_file_mb, keyword_backend=keyword_backend)
         idx, emb = open_index(s)
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -158,6 +159,7 @@ def register(app: typer.Typer) -> None:
         index: Optional[Path] = IndexOpt,
         model: Optional[Path] = ModelOpt,
         chroma_url: Optional[str] = ChromaOpt,
+        keyword_backend: Optional[str] = KeywordOpt,
         as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
     ):
         """Rebuild a lost or damaged catalog by re-ingesting its sources into a fresh one. The old
@@ -169,7 +171,7 @@ def register(app: typer.Typer) -> None:
         from ingest.budgets import Limits
         from ingest.pipeline import ingest as run_ingest
 
-        s = settings_from(index, model, chroma_url)
+        s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend)
         root = s.index_dir
         sources = [str(p) for p in paths or []]
         for name in (health.CATALOG, health.BACKUP):
@@ -181,10 +183,11 @@ def register(app: typer.Typer) -> None:
         if missing:
             fail(f"source(s) no longer there: {', '.join(missing)}; name the sources: `assistant rebuild PATH... --index {root}`", 2)
         aside = health.set_aside(root / health.CATALOG)
-        shutil.rmtree(root / "keyword", ignore_errors=True)  # derived from the catalog; rebuilt
+        for derived in ("keyword", "keyword-tantivy"):  # derived from the catalog; rebuilt
+            shutil.rmtree(root / derived, ignore_errors=True)
         if aside:
             console.print(f"the old catalog is kept as {aside}")
-        idx = Index(root, s.chroma_url, fingerprint_for(s), repair=True, rebuilding=True)
+        idx = Index(root, s.chroma_url, fingerprint_for(s), repair=True, rebuilding=True, keyword_backend=s.keyword_backend)
         emb = LazyEmbedder(s)
         report = run_ingest([Path(p) for p in sources], idx, emb.embed_passages, emb.count_tokens,
                             chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences, limits=Limits.from_settings(s))

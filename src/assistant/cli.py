@@ -15,7 +15,7 @@ from rich.table import Table
 
 from assistant.config import Settings
 from assistant.options import (
-    ChromaOpt, GuidelineOpt, IndexOpt, ModelOpt, console, fail, get_assistant, out, print_json, settings_from,
+    ChromaOpt, GuidelineOpt, IndexOpt, KeywordOpt, ModelOpt, console, fail, get_assistant, out, print_json, settings_from,
 )
 
 app = typer.Typer(
@@ -56,11 +56,12 @@ def search(
     index: Optional[Path] = IndexOpt,
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
+    keyword_backend: Optional[str] = KeywordOpt,
 ):
     """Ranked passages for a query."""
     from assistant import validate
 
-    s = settings_from(index, model, chroma_url)
+    s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend)
     query = checked(validate.text, query, "query", s.max_question_chars)
     k = checked(validate.k, k, s, field="--k")
     method = checked(validate.method, method)
@@ -92,6 +93,7 @@ def ask(
     llm_url: Optional[str] = typer.Option(None, "--llm-url", help="chat model endpoint for generative answers [env ASSISTANT_LLM_URL]; docs/llm.md"),
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="chat model name [env ASSISTANT_LLM_MODEL]"),
     llm_provider: Optional[str] = typer.Option(None, "--llm-provider", help="openai (any OpenAI-compatible endpoint) | ollama [env ASSISTANT_LLM_PROVIDER]"),
+    keyword_backend: Optional[str] = KeywordOpt,
 ):
     """A Thai answer built only from retrieved passages, every sentence cited (generative and
     verified when a chat model is configured)."""
@@ -100,7 +102,8 @@ def ask(
     if (question is None) == (batch is None):
         fail("give a question or --batch FILE, not both", 2)
     _check_guideline(guideline)
-    s = settings_from(index, model, chroma_url, llm_url=llm_url, llm_model=llm_model, llm_provider=llm_provider)
+    s = settings_from(index, model, chroma_url, llm_url=llm_url, llm_model=llm_model, llm_provider=llm_provider,
+                      keyword_backend=keyword_backend)
     k = checked(validate.k, k, s, field="--k")
     if question is not None:
         question = checked(validate.question, question, s)
@@ -152,7 +155,7 @@ def open_index(s: Settings, need_model: bool = True, checked: bool = True, repai
         from assistant.model.embedding import fingerprint_for
 
         fp = fingerprint_for(s)
-    idx = Index(s.index_dir, s.chroma_url, fp, repair=repair)  # IndexDamaged: main() prints one line
+    idx = Index(s.index_dir, s.chroma_url, fp, repair=repair, keyword_backend=s.keyword_backend)  # IndexDamaged: main() prints one line
     if checked:
         warn_index(idx.require_healthy())
     return idx
@@ -258,6 +261,7 @@ def doctor(
     index: Optional[Path] = IndexOpt,
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
+    keyword_backend: Optional[str] = KeywordOpt,
 ):
     """Check that the catalog, Chroma and the keyword index hold the same chunks for the same
     model; exit 1 when they do not. --fix repairs (the model is loaded only to re-embed). A
@@ -266,7 +270,7 @@ def doctor(
     from assistant.store import health
     from assistant.store.health import IndexDamaged
 
-    s = settings_from(index, model, chroma_url)
+    s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend)
     if not (s.index_dir / health.CATALOG).exists() and not (s.index_dir / "chroma").exists():
         fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
     restored = None
@@ -327,11 +331,12 @@ def api(
     index: Optional[Path] = IndexOpt,
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
+    keyword_backend: Optional[str] = KeywordOpt,
 ):
     """A JSON HTTP API: POST /api/ask, GET /api/search, GET /healthz (see assistant.api)."""
     from assistant.api import serve
 
-    serve(settings_from(index, model, chroma_url), host, port)
+    serve(settings_from(index, model, chroma_url, keyword_backend=keyword_backend), host, port)
 
 
 @app.command("build-model")

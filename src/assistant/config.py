@@ -18,6 +18,10 @@ class Settings:
     model_path: Path | None = None
     home: Path = _default_home()
     chroma_url: str | None = None
+    # The keyword index: bm25s (rebuilt from the catalog on every write, held in memory) or tantivy
+    # (updated per document, memory-mapped; store/keyword_tantivy.py, docs/retrieval.md). bm25s stays
+    # the default until `python -m eval.keyword_equivalence` shows the same figures on every set.
+    keyword_backend: str = "bm25s"
     # Chunking: budget in model tokens (the model truncates at 512; long chunks embed slowly).
     chunk_tokens: int = 128
     chunk_overlap_sentences: int = 1
@@ -167,6 +171,7 @@ _ENV = {
     "index_dir": ("ASSISTANT_INDEX", Path),
     "model_path": ("ASSISTANT_MODEL", Path),
     "chroma_url": ("ASSISTANT_CHROMA_URL", str),
+    "keyword_backend": ("ASSISTANT_KEYWORD_BACKEND", str),
     "backend": ("ASSISTANT_BACKEND", str),
     "chunk_tokens": ("ASSISTANT_CHUNK_TOKENS", int),
     "glossary_file": ("ASSISTANT_GLOSSARY", Path),

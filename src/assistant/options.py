@@ -22,6 +22,7 @@ GuidelineOpt = typer.Option(None, "--guideline", help="only passages tagged with
 IndexOpt = typer.Option(None, "--index", help="Index folder [env ASSISTANT_INDEX; default var/index]")
 ModelOpt = typer.Option(None, "--model", help="sentence-transformers model folder [env ASSISTANT_MODEL]")
 ChromaOpt = typer.Option(None, "--chroma-url", help="Chroma server URL [env ASSISTANT_CHROMA_URL]")
+KeywordOpt = typer.Option(None, "--keyword-backend", help="keyword index: bm25s | tantivy [env ASSISTANT_KEYWORD_BACKEND; default bm25s]")
 
 
 def settings_from(index: Optional[Path] = None, model: Optional[Path] = None, chroma_url: Optional[str] = None, **kw) -> Settings:

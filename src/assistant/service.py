@@ -37,7 +37,8 @@ class Assistant:
 
     @cached_property
     def index(self) -> Index:
-        return Index(self.settings.index_dir, self.settings.chroma_url, fingerprint_for(self.settings))
+        return Index(self.settings.index_dir, self.settings.chroma_url, fingerprint_for(self.settings),
+                     keyword_backend=self.settings.keyword_backend)
 
     @cached_property
     def understanding(self) -> QueryUnderstanding:

@@ -1,4 +1,5 @@
-"""One index folder: the catalog (truth), Chroma (dense vectors) and the BM25 keyword index.
+"""One index folder: the catalog (truth), Chroma (dense vectors) and the BM25 keyword index
+(bm25s in `keyword/`, rebuilt per write; or Tantivy in `keyword-tantivy/`, updated per document).
 
 Write order keeps a killed process harmless: vectors are upserted first (invisible until the
 catalog names them), then the catalog commits the batch in one transaction, then the keyword
@@ -34,6 +35,7 @@ from assistant.store import health as _health
 from assistant.store.catalog import Catalog, DocInfo
 from assistant.store.health import IndexDamaged, catalog_problem, inspect_catalog
 from assistant.store.keyword import KeywordIndex
+from assistant.store.keyword_tantivy import DocTokens, TantivyKeywords, TantivyStore
 from assistant.store.vectors import VectorStore, forget_clients
 from assistant.text.thai import TOKENIZER_VERSION, index_tokens
 
@@ -41,6 +43,7 @@ FORMAT_VERSION = "1"
 # Testing hook: ASSISTANT_CRASH_AT=before-commit|after-commit makes a writer SIGKILL itself there,
 # so the crash tests can kill a process at the exact point a timing-based kill rarely hits.
 CRASH_ENV = "ASSISTANT_CRASH_AT"
+KEYWORD_BACKENDS = ("bm25s", "tantivy")
 
 
 class IndexError_(RuntimeError):
@@ -108,14 +111,18 @@ class WriteReport:
 
 class Index:
     def __init__(self, root: Path, chroma_url: str | None = None, model_fingerprint: str | None = None,
-                 repair: bool = False, rebuilding: bool = False):
+                 repair: bool = False, rebuilding: bool = False, keyword_backend: str = "bm25s"):
         """Open (or create) the index in `root`. Raises IndexDamaged when the catalog is damaged
         or lost (missing, empty or unreadable while vectors or a backup remain): a lost catalog
         is never mistaken for a new index (`rebuilding`: it is being re-made on purpose). With
         `repair` (doctor --fix), a vector store that cannot be opened is set aside and started
-        afresh instead of raising."""
+        afresh instead of raising. `keyword_backend`: bm25s or tantivy (KEYWORD_BACKENDS)."""
+        if keyword_backend not in KEYWORD_BACKENDS:
+            raise IndexError_(f"unknown keyword backend {keyword_backend!r}; choose from {', '.join(KEYWORD_BACKENDS)}")
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.keyword_backend = keyword_backend
+        self._kw_dir = self.root / ("keyword-tantivy" if keyword_backend == "tantivy" else "keyword")
         chroma_dir = self.root / "chroma"
         had_chroma = chroma_url is not None or chroma_dir.exists()
         state = inspect_catalog(self.root / _health.CATALOG)
@@ -169,7 +176,8 @@ class Index:
         self._vectors_seen = self._vector_state()
         self._vec_rw = _RWLock()
         self._exact: tuple | None = None  # (state, (ids, matrix) | None): _exact_vectors
-        self._keywords: dict[int, KeywordIndex] = {}  # the last two generations, for pinned readers
+        self._keywords: dict[int, KeywordIndex | TantivyKeywords] = {}  # the last two generations, for pinned readers
+        self._tantivy = TantivyStore(self._kw_dir, self.model_fingerprint) if keyword_backend == "tantivy" else None
         self._kw_lock = threading.RLock()
         self._write_lock = threading.RLock()
         self._write_depth = threading.local()
@@ -188,7 +196,7 @@ class Index:
         with self.catalog.reading():
             yield self
 
-    def keyword(self) -> KeywordIndex:
+    def keyword(self) -> KeywordIndex | TantivyKeywords:
         """The keyword index for the catalog's generation (the pinned one inside `reading()`)."""
         gen = self.generation
         kw = self._keywords.get(gen)
@@ -197,13 +205,34 @@ class Index:
         with self._kw_lock:
             kw = self._keywords.get(gen)
             if kw is None:
-                kw = KeywordIndex.load(self.root / "keyword")
+                kw = self._load_keyword(gen)
                 if kw is None or kw.generation != gen:
                     kw = self._rebuild_keyword()
                 self._remember(kw)
             return kw
 
-    def _remember(self, kw: KeywordIndex) -> None:
+    def _load_keyword(self, generation: int | None = None) -> KeywordIndex | TantivyKeywords | None:
+        """The keyword index on disk (Tantivy: at `generation`, waiting briefly for a writer in
+        another process that is catching it up)."""
+        if self._tantivy is None:
+            return KeywordIndex.load(self._kw_dir)
+        busy = (lambda: False) if self._holds_write_lock() else self._writer_busy
+        return self._tantivy.open(generation, busy=busy) if generation is not None else self._tantivy.open(wait=0)
+
+    def _holds_write_lock(self) -> bool:
+        return getattr(self._write_depth, "n", 0) > 0
+
+    def _writer_busy(self) -> bool:
+        """Whether a writer (another process, or another thread here) holds the write lock now."""
+        with open(self.root / ".write.lock", "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+
+    def _remember(self, kw: KeywordIndex | TantivyKeywords) -> None:
         with self._kw_lock:
             keep = {g: k for g, k in self._keywords.items() if g >= kw.generation - 1}
             keep[kw.generation] = kw
@@ -214,21 +243,23 @@ class Index:
         (TOKENIZER_VERSION): a query's tokens would not meet them the same way."""
         return self.catalog.get_meta("tokenizer", "1") != TOKENIZER_VERSION
 
-    def _rebuild_keyword(self) -> KeywordIndex:
+    def _rebuild_keyword(self) -> KeywordIndex | TantivyKeywords:
         with self.catalog.reading():
             gen, ids, positions, toks = self.catalog.tokens_at_generation()
             stale = bool(ids) and self.tokens_stale()
             chunks = self.catalog.chunks(ids) if stale else {}
         if stale:  # a reader cannot rewrite the catalog (the next write or `doctor --fix` does): tokens made afresh
             toks = [_as_stored(keyword_tokens(chunks[cid])) for cid in ids]
+        if self._tantivy is not None:  # only a writer rewrites the folder; a reader keeps its copy in memory
+            return self._tantivy.build(gen, ids, positions, toks, persist=self._holds_write_lock())
         kw = KeywordIndex.build(toks, ids, positions, gen, self.model_fingerprint)
         try:
-            on_disk = int((self.root / "keyword" / "CURRENT").read_text().strip())
+            on_disk = int((self._kw_dir / "CURRENT").read_text().strip())
         except (OSError, ValueError):
             on_disk = -1
         if on_disk <= gen:  # never replace a newer generation another writer saved
             try:
-                kw.save(self.root / "keyword")
+                kw.save(self._kw_dir)
             except OSError:
                 pass  # a read-only index still answers from memory
         return kw
@@ -405,14 +436,14 @@ class Index:
             for doc, _ in todo:
                 old_ids.update(self.catalog.chunk_ids(doc.doc_id))
             _crash_point("before-commit")
-            self.catalog.replace_documents(rows)
+            gen = self.catalog.replace_documents(rows)
             _crash_point("after-commit")
             report.chunks_added = len(set(ids) - old_ids)
             stale = sorted(old_ids - set(ids))
             if stale:
                 self.vectors.delete(stale)
             self._wrote(before)
-            self._remember(self._rebuild_keyword())
+            self._remember(self._keyword_written(gen, [(info.doc_id, cs, toks) for info, cs, toks in rows]))
             self.backup_catalog(min_interval=BACKUP_EVERY_S)
         return report
 
@@ -424,13 +455,26 @@ class Index:
             if not known:
                 return 0
             ids = [cid for d in known for cid in self.catalog.chunk_ids(d)]
-            self.catalog.replace_documents([], remove=known)
+            gen = self.catalog.replace_documents([], remove=known)
             if ids:
                 self.vectors.delete(ids)
             self._wrote(before)
-            self._remember(self._rebuild_keyword())
+            self._remember(self._keyword_written(gen, [], known))
             self.backup_catalog()
             return len(known)
+
+    def _keyword_written(self, gen: int, docs: list[tuple[str, list[Chunk], list[list[str]]]],
+                         removed: list[str] = ()) -> KeywordIndex | TantivyKeywords:
+        """The keyword index after a commit that wrote `docs` (doc id, chunks, tokens) and removed
+        `removed`: Tantivy updates just those documents; bm25s (or a Tantivy folder that is not at
+        the generation before) is rebuilt from the catalog."""
+        if self._tantivy is not None:
+            changed = [DocTokens(doc, [c.chunk_id for c in cs], [c.ordinal for c in cs], [_as_stored(t) for t in toks])
+                       for doc, cs, toks in docs]
+            kw = self._tantivy.update(gen, changed, removed)
+            if kw is not None:
+                return kw
+        return self._rebuild_keyword()
 
     # ---------------------------------------------------------------- consistency
     def check(self) -> dict:
@@ -443,7 +487,7 @@ class Index:
         with self._vec_rw.shared():
             vec = self.vectors.all_ids()
             vec_model = self.vectors.model
-        kw = KeywordIndex.load(self.root / "keyword")
+        kw = self._load_keyword()
         missing = sorted(cat - vec)
         orphans = sorted(vec - cat)
         kw_ok = bool(kw and kw.generation == gen and set(kw.chunk_ids) == cat)
@@ -571,7 +615,7 @@ class Index:
                     found.append(Problem(
                         "the keyword tokens were made by an older tokenizer (searches make them afresh, once per generation)",
                         f"`assistant doctor --fix --index {self.root}` (or the next ingest) re-makes them", False))
-                kw_gen = _keyword_generation(self.root / "keyword")
+                kw_gen = self._tantivy.generation_on_disk() if self._tantivy else _keyword_generation(self._kw_dir)
                 if n_chunks and kw_gen != gen:
                     found.append(Problem(
                         f"the keyword index is for generation {kw_gen}, the catalog is at {gen} (rebuilt from the catalog when searched)",
