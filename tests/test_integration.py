@@ -25,6 +25,15 @@ def test_guideline_7_is_answered_from_the_seed(built_index):
     assert set(markers(ans.answer)) <= {c.n for c in ans.citations}
 
 
+@pytest.mark.parametrize("question", ["การประชุม EGM จัดขึ้นเมื่อไร", "สถ. ร่วมกับ JICA และ depa จัดประชุมผู้เชี่ยวชาญวันที่เท่าไร"])
+def test_when_a_release_reports_it_is_told_by_its_dateline(built_index, question):
+    # the sentences naming the meeting give no date; the release's first sentence does
+    a, _ = built_index
+    ans = a.ask(question)
+    assert not ans.refused and ans.citations[0].doc_id == SEED_ID
+    assert ans.answer.startswith("เมื่อวันที่ 30 เมษายน 2567 ณ ห้องดวงกมล โรงแรม เดอะ สุโกศล"), ans.answer
+
+
 @pytest.mark.parametrize("question", ["พรุ่งนี้ที่กรุงเทพฝนจะตกไหม", "สูตรทำต้มยำกุ้งน้ำข้นต้องใส่อะไรบ้าง", "ราคาหุ้นวันนี้เป็นอย่างไร"])
 def test_out_of_scope_is_refused(built_index, question):
     a, _ = built_index

@@ -41,6 +41,7 @@ from assistant.query.understand import is_act_title
 from assistant.knowledge.glossary import squash
 from assistant.knowledge.guidelines import note_guidelines
 from assistant.schema import Answer, Citation, Hit, ItemHit, QueryPlan, Retrieval
+from assistant.text.dates import DATE
 from assistant.text.numbers import annotate
 from assistant.text.thai import ITEM_MARK, LIST_INTRO, LIST_INTRO_WORD, answer_sentences, fold_digits, shorten
 
@@ -52,6 +53,8 @@ TYPED = ("when",)
 WHOLE = ("มาตรา", "นิยาม")  # items shown under their Act and place, not numbered
 _MARKER = re.compile(r"\[(\d+)\]")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
+PARAGRAPHS = "ย่อหน้า"  # the location of a passage of a document without sections (ingest/chunking.py)
+_DATELINE = re.compile(rf"เมื่อ\s*วัน\S{{0,12}}?\s*(?:ที่\s*)?{DATE.pattern}")  # "เมื่อวันที่ 30 เมษายน 2567", "เมื่อวันจันทร์ที่ …"
 _COUNT = re.compile(r"ทั้งหมด|กี่")  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
 
 
@@ -143,6 +146,36 @@ def candidates(r: Retrieval, passages: int) -> tuple[list[Candidate], list[Hit]]
         for near in r.context.get(h.chunk_id, []):
             add(near, i + 0.5, near.score)  # a neighbour scores as its hit; the rest of a section as it was found
     return out, sources
+
+
+def _dateline(kind: str, cands: list[Candidate], sources: list[Hit], order: list[int], ask: str,
+              openings: dict[str, Hit]) -> int | None:
+    """For a when or where question whose best sentence gives no date or place: the dateline of
+    that sentence's document, when it gives one (from the candidates, else from the opening of the
+    same section, appended to `cands` and `sources`). A news release states the when and where of
+    what it reports once, at its start ("เมื่อวันที่ 30 เมษายน 2567 ณ โรงแรม …"), apart from the
+    sentences that name the event; the best sentence still decided whether to answer."""
+    if kind not in ("when", "where") or gives_asked_kind(kind, cands[order[0]].text, ask):
+        return None
+    best = sources[cands[order[0]].hit]
+
+    def dates(text: str) -> bool:
+        return bool(_DATELINE.match(text)) and gives_asked_kind(kind, text, ask)
+
+    found = next((i for i in order[1:] if sources[cands[i].hit].doc_id == best.doc_id and dates(cands[i].text)), None)
+    opening = openings.get(best.doc_id)
+    # the same section, or paragraphs of a document without sections (one news release)
+    same = opening is not None and (opening.location == best.location
+                                    or opening.location.startswith(PARAGRAPHS) and best.location.startswith(PARAGRAPHS))
+    if found is not None or not same:
+        return found
+    sents = sentences_of(opening)
+    pos = next((p for p, t in enumerate(sents) if dates(t)), None)
+    if pos is None:
+        return None
+    sources.append(opening)
+    cands.append(Candidate.at(sents, pos, len(sources) - 1, cands[order[0]].rank, 0.0))
+    return len(cands) - 1
 
 
 @dataclass
@@ -362,10 +395,13 @@ class AnswerEngine(Answerer):
         judged = self._assess(r, ranked) if self.answerability else None
         if judged is not None and judged.refused:
             return refusal(question, hits, ev, answerability=judged.probability)
+        top = float(probs[order[0]])
+        line = _dateline(qt.kind, cands, sources, order, r.plan.asked or question, r.openings)
+        order = order if line is None else [line] + [i for i in order if i != line]
         chosen = [order[0]]
         used = len(cands[order[0]].text)
         for i in order[1:]:
-            if len(chosen) == self.max_sentences or probs[i] < self.support_ratio * probs[order[0]]:
+            if len(chosen) == self.max_sentences or probs[i] < self.support_ratio * top:
                 break
             if used + len(cands[i].text) <= self.max_chars:
                 chosen.append(i)
@@ -412,7 +448,7 @@ class AnswerEngine(Answerer):
         text = "\n".join([lines[0]] + [f"- {x}" for x in lines[1:k]])
         text += (SUPPORT_HEAD + "\n".join(f"- {x}" for x in lines[k:])) if lines[k:] else ""
         meta = evidence_meta(ev)
-        meta.update(question_type=qt.kind, answer_score=round(float(probs[order[0]]), 4))
+        meta.update(question_type=qt.kind, answer_score=round(top, 4))
         return Answer(question, text, False, citations, hits, meta=meta)
 
     def _law_said(self, r: Retrieval, quoted: list[Hit], shown: str) -> Candidate | None:

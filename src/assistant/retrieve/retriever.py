@@ -16,7 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from assistant.answer.evidence import evidence_for
 from assistant.config import Settings
 from assistant.knowledge.glossary import squash
-from assistant.query.qtype import asks_about_law
+from assistant.query.qtype import analyse, asks_about_law
 from assistant.query.specifics import specifics
 from assistant.query.understand import QueryUnderstanding, is_act_title
 from assistant.retrieve.rankers import RANKERS, RankContext, check_method
@@ -160,9 +160,11 @@ class Retriever:
             if cid in units:
                 hit.chunk_text, hit.text = hit.text, joined_text([chunks[m] for m in units[cid]])
             hits.append(hit)
-        # Only a question that names a year or a province reads the documents' openings.
+        # Only a question that names a year or a province, or asks when or where (a news release's
+        # dateline), reads the documents' openings.
         read = hits[: max(s.answer_passages, s.answer_context)]
-        openings = self._openings(read, chunks) if specifics(plan.text) else {}
+        dated = specifics(plan.text) or analyse(plan.asked or plan.text).kind in ("when", "where")
+        openings = self._openings(read, chunks) if dated else {}
         r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings))
         # a section's other chunks keep the scores they were found with
         members = {m for u in units.values() for m in u}
