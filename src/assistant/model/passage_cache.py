@@ -15,6 +15,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -58,10 +59,22 @@ class PassageCache:
             raise
         return db
 
+    def _open_waiting(self) -> sqlite3.Connection:
+        # Switching a new file to WAL answers 'locked' at once, without the busy timeout, while
+        # another process opens it too; a short wait keeps the first writes of both.
+        for pause in (0.01, 0.05, 0.1, 0.25, 0.5, 1.0):
+            try:
+                return self._open()
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                time.sleep(pause)
+        return self._open()
+
     def _conn(self) -> sqlite3.Connection | None:
         if self._db is None and not self._broken:
             try:
-                self._db = self._open()
+                self._db = self._open_waiting()
             except sqlite3.DatabaseError as exc:
                 if _busy(exc):
                     return None  # another process holds it: a miss this time
