@@ -30,8 +30,8 @@ import numpy as np
 from assistant.answer.answerability import FEATURES, WEIGHTS_FILE, terms
 from assistant.judge import load_questions
 from eval.harness import QUESTIONS_DIR, ingest_benchmark, read_jsonl
+from eval.report import write_fit_report
 
-REPORTS = Path(__file__).resolve().parent / "reports"
 
 
 def assistant_at(index: Path):
@@ -268,10 +268,7 @@ def main(argv: list[str] | None = None) -> None:
               f"| all ({args.terms}, shipped) | {full['auc']:.4f} | {full['negatives_refused']:.3f} | {full['positives_refused']:.3f} |",
               f"| all ({'linear' if quadratic else 'quadratic'}) | {other['auc']:.4f} | {other['negatives_refused']:.3f} | {other['positives_refused']:.3f} |"]
     lines += [f"| without {f} | {v['auc']:.4f} | {v['negatives_refused']:.3f} | {v['positives_refused']:.3f} |" for f, v in ablation.items()]
-    REPORTS.mkdir(exist_ok=True)
-    path = REPORTS / f"{dt.date.today().isoformat()}-answerability.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    path = write_fit_report("answerability", lines)
     print(f"weights: {args.out}\nreport: {path}")
 
 

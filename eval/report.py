@@ -3,6 +3,7 @@ against the previous report."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -257,3 +258,12 @@ def write(result: dict, reports_dir: Path = REPORTS_DIR) -> Path:
     md = stem.with_suffix(".md")
     md.write_text(markdown(result), encoding="utf-8")
     return md
+
+
+def write_fit_report(kind: str, lines: list[str], reports_dir: Path = REPORTS_DIR) -> Path:
+    """A fitting script's report, `<date>-<kind>.md`, also printed."""
+    reports_dir.mkdir(exist_ok=True)
+    path = reports_dir / f"{dt.date.today().isoformat()}-{kind}.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return path

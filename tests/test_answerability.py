@@ -114,3 +114,33 @@ def test_json_gives_the_reason_of_a_refusal(built_index):
     assert got.status_code == 200, got.text
     body = got.json()
     assert body["refused"] and body["meta"]["refusal"] == "missing" and body["meta"]["missing"]
+
+
+def test_the_learned_similarity_ranks_a_question_s_own_paragraph_above_the_policy_passages(paragraph_index):
+    """Every hit of a dense search carries it; the paragraph that answers scores above every seed
+    passage for each of its questions, and another embedding model gets no weights."""
+    from assistant.model.relevance import WEIGHTS_FILE as RELEVANCE_FILE
+    from assistant.model.relevance import shipped as shipped_relevance
+
+    for q in questions_on_the_paragraph():
+        hits = paragraph_index.search(q["question"], k=5)
+        assert all("relevance" in h.scores for h in hits)
+        own = [h.scores["relevance"] for h in hits if h.doc_id.endswith(GOLD)]
+        other = [h.scores["relevance"] for h in hits if not h.doc_id.endswith(GOLD)]
+        assert own and other and max(own) > max(other), (q["question"], own, other)
+    assert shipped_relevance(paragraph_index.index.model_fingerprint) is not None
+    assert shipped_relevance("another-model", str(RELEVANCE_FILE)) is None
+
+
+def test_without_the_learned_similarity_the_rules_alone_decide(built_index, monkeypatch):
+    """An index of another embedding model has no weights: the answerability model stays out
+    (no probability), and the rules still answer a guideline question."""
+    import assistant.retrieve.retriever as retriever
+
+    monkeypatch.setattr(retriever, "shipped_relevance", lambda fingerprint: None)
+    a = built_index[0]
+    r = a.retriever.retrieve(a.understand("แนวทางที่ 7 คืออะไร"))
+    assert r.hits and not any("relevance" in h.scores for h in r.hits)
+    got = a.answerer.assess(r)
+    assert got is not None and got.probability is None
+    assert not a.ask("แนวทางที่ 7 คืออะไร").refused

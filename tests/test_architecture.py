@@ -151,7 +151,9 @@ def test_the_wheel_installs_and_answers_without_the_source_tree(tmp_path):
     assert where[2] == "10"
     got = run("ingest", str(SEED_DIR), "--index", str(work / "index"))
     assert got.returncode == 0, got.stderr[-2000:]
-    got = run("ask", "อปท. คืออะไร", "--index", str(work / "index"), "--json")
+    # A question the seed answers (its plan for the guideline); "อปท. คืออะไร" is a definition the
+    # seed alone does not give, refused by the answerability model since it reads the learned similarity.
+    got = run("ask", "สถ. จะเผยแพร่ policy guideline ให้ อปท. นำไปใช้อย่างไร", "--index", str(work / "index"), "--json")
     assert got.returncode == 0, got.stderr[-2000:]
     import json
 

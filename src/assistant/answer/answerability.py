@@ -25,7 +25,7 @@ from assistant.text.thai import fold_digits
 
 WEIGHTS_FILE = Path(__file__).with_name("answerability.json")
 FEATURES = ("dense", "dense_gap", "coverage", "idf_passage", "idf_sentence", "rare_passage", "rare_sentence",
-            "specifics_found", "answer_score", "type_found", "title_match", "question_words")
+            "specifics_found", "answer_score", "type_found", "title_match", "question_words", "relevance")
 # Numbers and Latin names: a question that names one is answered only where it is named.
 _SPECIFIC = re.compile(r"\d+(?:[.,]\d+)*|[A-Za-z][A-Za-z0-9&.-]+")
 
@@ -63,6 +63,8 @@ def features(question: str, qt: QuestionType, hits: list[Hit], ev: Evidence, sen
         1.0 if rare and rare in p_words else 0.0, 1.0 if rare and rare in s_words else 0.0,
         specifics, answer_score, 1.0 if not typed or gives_asked_kind(qt.kind, sentence, question) else 0.0,
         _idf_share(q, set(tokens(passage.title))), math.log1p(len(q)),
+        # the learned similarity (model/relevance.py); NaN where it is not known (another model)
+        max((h.scores["relevance"] for h in hits if "relevance" in h.scores), default=math.nan),
     ]
 
 

@@ -16,6 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from assistant.answer.evidence import evidence_for
 from assistant.config import Settings
 from assistant.knowledge.glossary import squash
+from assistant.model.relevance import shipped as shipped_relevance
 from assistant.query.qtype import analyse, asks_about_law
 from assistant.query.specifics import specifics
 from assistant.query.understand import QueryUnderstanding, is_act_title
@@ -160,6 +161,8 @@ class Retriever:
             if cid in units:
                 hit.chunk_text, hit.text = hit.text, joined_text([chunks[m] for m in units[cid]])
             hits.append(hit)
+        if "dense" in ranked.parts:
+            self._relevance(plan, hits)
         # Only a question that names a year or a province, or asks when or where (a news release's
         # dateline), reads the documents' openings.
         read = hits[: max(s.answer_passages, s.answer_context)]
@@ -195,6 +198,18 @@ class Retriever:
             r.context.update(pr.context)
             r.openings.update(pr.openings)
         return r
+
+    def _relevance(self, plan: QueryPlan, hits: list[Hit]) -> None:
+        """Each hit's learned similarity to the question (model/relevance.py), for the answerability
+        model: its question vector is the dense search's, cached."""
+        rel = shipped_relevance(self.index.model_fingerprint)
+        vecs = self.index.vectors_of([h.chunk_id for h in hits]) if rel is not None and hits else {}
+        have = [h for h in hits if h.chunk_id in vecs]
+        if not have:
+            return
+        q = np.asarray(self.embedder.embed_query_vec(plan.dense_text))
+        for h, sc in zip(have, rel.scores(q, np.stack([vecs[h.chunk_id] for h in have]))):
+            h.scores["relevance"] = round(float(sc), 6)
 
     def _openings(self, hits: list[Hit], chunks: dict) -> dict[str, Hit]:
         """The first chunk of each hit's document (a news item's dateline, an Act's title), by

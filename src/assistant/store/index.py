@@ -175,6 +175,7 @@ class Index:
         # another process writes: a catalog change made elsewhere re-opens it (see _fresh_vectors).
         self._vectors_seen = self._vector_state()
         self._vec_rw = _RWLock()
+        self._rows_of: tuple[list[str], dict[str, int]] | None = None  # row of each id in the exact matrix
         self._exact: tuple | None = None  # (state, (ids, matrix) | None): _exact_vectors
         self._keywords: dict[int, KeywordIndex | TantivyKeywords] = {}  # the last two generations, for pinned readers
         self._tantivy = TantivyStore(self._kw_dir, self.model_fingerprint) if keyword_backend == "tantivy" else None
@@ -284,6 +285,19 @@ class Index:
             if len(out) >= n or len(got) < fetch:
                 return out[:n]
             fetch *= 4
+
+    def vectors_of(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks: from the exact-search matrix when it is held, else
+        from the vector store."""
+        with self._vec_rw.shared():
+            exact = None if self._chroma_url else self._exact_vectors()
+            if exact is None:
+                return self.vectors.get_vectors(ids)
+        names, matrix = exact
+        if self._rows_of is None or self._rows_of[0] is not names:
+            self._rows_of = (names, {cid: i for i, cid in enumerate(names)})
+        rows = self._rows_of[1]
+        return {cid: matrix[rows[cid]] for cid in ids if cid in rows}
 
     def _nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first: Chroma's HNSW answer, or, for a collection of
