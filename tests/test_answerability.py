@@ -85,6 +85,7 @@ def test_wikipedia_questions_asked_of_the_policy_slice_are_refused_where_the_rul
 @pytest.mark.parametrize("message, task", [
     ("ช่วยเขียนจดหมายลาป่วยถึงนายกเทศมนตรีให้หน่อย", "compose"),
     ("2500 คูณ 12 เท่ากับเท่าไร", "calculate"),
+    ("ช่วยแปลคำว่า smart city เป็นภาษาญี่ปุ่นให้หน่อย", "translate"),
     ("คุณชื่ออะไร", "chitchat"),
 ])
 def test_a_task_is_refused_as_a_task_unsearched(built_index, message, task):

@@ -166,7 +166,7 @@ class Assistant:
             yield self._finish(item, question, plan, t0) if isinstance(item, Answer) else item
 
     def refuse_task(self, question: str) -> Answer | None:
-        """A request to write, compute or chat (query/request.py) is refused unsearched: no
+        """A request to write, compute, translate or chat (query/request.py) is refused unsearched: no
         passage answers it. None for a question the documents may answer."""
         task = task_of(question) if self.settings.answerability else None
         return task_refusal(question, task) if task else None

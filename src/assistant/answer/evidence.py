@@ -145,7 +145,7 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = ""
             missing: list[str] | tuple = (), answerability: float | None = None) -> Answer:
     """`kind` (meta["refusal"]): missing (the documents lack a word or figure the question names:
     meta["missing"]), no_support (passages on the topic do not answer it), off_topic (the
-    documents hardly share its words), task (compose, calculate, chat: not a question on the
+    documents hardly share its words), task (compose, calculate, translate, chat: not a question on the
     documents). A reference the evidence lacks makes it missing whatever is given; unset, it is
     told by word coverage."""
     nearest = []
@@ -173,7 +173,7 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = ""
 
 
 def task_refusal(question: str, task: str) -> Answer:
-    """A request to write, compute or chat (query/request.py): refused as a task, not searched."""
+    """A request to write, compute, translate or chat (query/request.py): refused as a task, not searched."""
     return Answer(question, TASK_REFUSAL, True, [], [], meta={"refusal": "task", "task": task, "missing": []})
 
 
