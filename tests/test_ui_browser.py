@@ -136,7 +136,10 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("ui")
     docs, index = root / "docs", root / "index"
     docs.mkdir()
-    shutil.copy(SEED_DIR / SEED_ID, docs / SEED_ID)
+    # The seed where `make demo` keeps it (a corpus/documents folder): the guidance, as the title says
+    guidance = root / "corpus" / "documents"
+    guidance.mkdir(parents=True)
+    shutil.copy(SEED_DIR / SEED_ID, guidance / SEED_ID)
     (docs / XSS_DOC).write_text(XSS_HTML, encoding="utf-8")
     (docs / ACT_DOC).write_text(_act_text(), encoding="utf-8")
     _make_pdf(docs / PDF_DOC)
@@ -145,7 +148,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "PYTHONPATH": PYPATH, "ASSISTANT_UI_USER": USER, "ASSISTANT_UI_PASSWORD": PASSWORD,
            "COLUMNS": "200"}
     env.pop("ASSISTANT_INDEX", None)
-    r = subprocess.run(_cli("ingest", str(docs), "--index", str(index), "--json"), capture_output=True, text=True,
+    r = subprocess.run(_cli("ingest", str(guidance), str(docs), "--index", str(index), "--json"), capture_output=True, text=True,
                        env=env, timeout=600)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["added"] == 4
@@ -255,6 +258,8 @@ def _db_rows(index: Path) -> list[dict]:
 
 def test_cited_answer_cards_and_marker_click(page, server):
     pg = page.page
+    # the header says what the index holds: the guidance (the seed) and an Act
+    assert "เอกสารนโยบายเมืองอัจฉริยะและกฎหมาย" in pg.locator("#tpa-header").inner_text()
     got = page.ask("แนวทางที่ 7 คืออะไร")
     assert "tpa-ref" in got["html"] and "ปรับตัวต่อการเปลี่ยนแปลงของสภาพภูมิอากาศ" in got["html"]
     cards = pg.locator("#tpa-cards-box .tpa-card")
