@@ -33,7 +33,6 @@ from eval.harness import QUESTIONS_DIR, ingest_benchmark, read_jsonl
 from eval.report import write_fit_report
 
 
-
 def assistant_at(index: Path):
     from assistant.config import load_settings
     from assistant.service import Assistant

@@ -33,14 +33,6 @@ PENALTIES = (30.0, 300.0, 1000.0, 3000.0, 10000.0)
 GROUPS = ("own paragraph", "policy index", "Wikipedia less its paragraph")
 
 
-def all_vectors(a) -> tuple[list[str], np.ndarray]:
-    ids, parts = [], []
-    for page_ids, vecs, _ in a.index.vectors.pages():
-        ids += page_ids
-        parts.append(np.asarray(vecs, dtype=np.float32))
-    return ids, np.vstack(parts)
-
-
 def collect(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """(question vectors, passage vectors, labels, groups), three rows per question."""
     train = read_jsonl(args.shared_eval / "iapp_wiki_qa" / "train_queries.jsonl")
@@ -48,8 +40,8 @@ def collect(args) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     train = train[args.skip:]
     bench = ensure_benchmark_index(args.bench_index, args.shared_eval)
     policy = assistant_at(args.index)
-    b_ids, b_mat = all_vectors(bench)
-    p_ids, p_mat = all_vectors(policy)
+    b_ids, b_mat = bench.index.all_vectors()
+    _, p_mat = policy.index.all_vectors()
     row_of = {c: i for i, c in enumerate(b_ids)}
     paragraphs = chunks_by_paragraph(bench)
     qs, ps, ys, gs = [], [], [], []

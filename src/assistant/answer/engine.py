@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -27,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer.answerability import FEATURES as ANSWERABILITY_FEATURES
 from assistant.answer.answerability import Answerability
 from assistant.answer.answerability import features as answerability_features
 from assistant.answer.answerability import shipped as shipped_answerability
@@ -58,8 +56,6 @@ MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
 PARAGRAPHS = "ย่อหน้า"  # the location of a passage of a document without sections (ingest/chunking.py)
 _DATELINE = re.compile(rf"เมื่อ\s*วัน\S{{0,12}}?\s*(?:ที่\s*)?{DATE.pattern}")  # "เมื่อวันที่ 30 เมษายน 2567", "เมื่อวันจันทร์ที่ …"
 _COUNT = re.compile(r"ทั้งหมด|กี่")  # "มีทั้งหมดกี่แนวทาง": the whole list, whatever words come with it
-
-_RELEVANCE = ANSWERABILITY_FEATURES.index("relevance")  # NaN where the learned similarity is unknown
 
 
 @dataclass(frozen=True)
@@ -315,7 +311,8 @@ class AnswerEngine(Answerer):
                                      ranked.sources[lead.hit], float(ranked.probs[ranked.order[0]]))
         # The model reads the dense and the learned similarity: a search without them (bm25, window,
         # another embedding model) is left to the rules.
-        if self.answerability is None or not any("dense" in h.scores for h in r.hits) or math.isnan(row[_RELEVANCE]):
+        if self.answerability is None or not any("dense" in h.scores for h in r.hits) or \
+                not any("relevance" in h.scores for h in r.hits):
             return Assessment(row, None)
         p = self.answerability.probability(row)
         return Assessment(row, p, p < self.answerability.cut)

@@ -175,8 +175,7 @@ class Index:
         # another process writes: a catalog change made elsewhere re-opens it (see _fresh_vectors).
         self._vectors_seen = self._vector_state()
         self._vec_rw = _RWLock()
-        self._rows_of: tuple[list[str], dict[str, int]] | None = None  # row of each id in the exact matrix
-        self._exact: tuple | None = None  # (state, (ids, matrix) | None): _exact_vectors
+        self._exact: tuple | None = None  # (state, (ids, matrix, row of each id) | None): _exact_vectors
         self._keywords: dict[int, KeywordIndex | TantivyKeywords] = {}  # the last two generations, for pinned readers
         self._tantivy = TantivyStore(self._kw_dir, self.model_fingerprint) if keyword_backend == "tantivy" else None
         self._kw_lock = threading.RLock()
@@ -293,11 +292,16 @@ class Index:
             exact = None if self._chroma_url else self._exact_vectors()
             if exact is None:
                 return self.vectors.get_vectors(ids)
-        names, matrix = exact
-        if self._rows_of is None or self._rows_of[0] is not names:
-            self._rows_of = (names, {cid: i for i, cid in enumerate(names)})
-        rows = self._rows_of[1]
+        _, matrix, rows = exact
         return {cid: matrix[rows[cid]] for cid in ids if cid in rows}
+
+    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every stored vector and its chunk id, in the vector store's order."""
+        ids, parts = [], []
+        for page_ids, vecs, _ in self.vectors.pages():
+            ids += page_ids
+            parts.append(vecs)
+        return ids, np.vstack(parts) if parts else np.zeros((0, 0), np.float32)
 
     def _nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first: Chroma's HNSW answer, or, for a collection of
@@ -307,29 +311,26 @@ class Index:
         exact = None if self._chroma_url else self._exact_vectors()
         if exact is None:
             return self.vectors.query(vector, n)
-        ids, matrix = exact
+        ids, matrix, _ = exact
         if not ids:
             return []
         sims = matrix @ np.asarray(vector, dtype=np.float32)
         top = np.argsort(-sims, kind="stable")[:n]
         return [(ids[i], float(sims[i])) for i in top]
 
-    def _exact_vectors(self) -> tuple[list[str], np.ndarray] | None:
-        """Every vector, read once per state of the collection (None above EXACT_MAX). A commit
-        moves the state on (this object's own through _wrote, another process's through
-        _fresh_vectors); vectors not yet committed are not searched, as the catalog would drop
-        them anyway."""
+    def _exact_vectors(self) -> tuple[list[str], np.ndarray, dict[str, int]] | None:
+        """Every vector and the row of each id, read once per state of the collection (None above
+        EXACT_MAX). A commit moves the state on (this object's own through _wrote, another
+        process's through _fresh_vectors); vectors not yet committed are not searched, as the
+        catalog would drop them anyway."""
         key = (self._vectors_seen, id(self.vectors))
         cached = self._exact
         if cached is not None and cached[0] == key:
             return cached[1]
         found = None
         if self.vectors.count() <= EXACT_MAX:
-            ids, parts = [], []
-            for page_ids, vecs, _ in self.vectors.pages():
-                ids += page_ids
-                parts.append(vecs)
-            found = (ids, np.vstack(parts) if parts else np.zeros((0, 0), np.float32))
+            ids, matrix = self.all_vectors()
+            found = (ids, matrix, {cid: i for i, cid in enumerate(ids)})
         self._exact = (key, found)
         return found
 
