@@ -145,3 +145,43 @@ def test_without_the_learned_similarity_the_rules_alone_decide(built_index, monk
     got = a.answerer.assess(r)
     assert got is not None and got.probability is None
     assert not a.ask("แนวทางที่ 7 คืออะไร").refused
+
+
+def test_a_message_written_as_a_request_is_refused_as_one(built_index):
+    """The held half of the project's off-topic list (never fitted on) against iApp test questions
+    (never fitted on): opinions, forecasts and today's figures fall under the style model's cut,
+    questions of fact do not, and a message under it is refused as a request."""
+    from assistant.model.style import WEIGHTS_FILE as STYLE_FILE
+    from assistant.model.style import shipped as shipped_style
+    from eval.harness import QUESTIONS_DIR
+
+    a = built_index[0]
+    style = shipped_style(a.index.model_fingerprint)
+    assert style is not None and shipped_style("another-model", str(STYLE_FILE)) is None
+    held = [json.loads(x) for x in (QUESTIONS_DIR / "offtopic.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    requests = [q["question"] for q in held if q["split"] == "held" and q["request"] in ("opinion", "predict", "current")]
+    facts = [json.loads(x)["question"] for x in (IAPP / "test_queries.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()][:60]
+    margin = lambda q: style.margin(a.embedder.embed_query_vec(a.understand(q).dense_text))  # noqa: E731
+    under = [q for q in requests if margin(q) < 0]
+    assert len(requests) >= 90 and len(under) >= 0.4 * len(requests), (len(under), len(requests))
+    assert sum(margin(q) < 0 for q in facts) <= 1
+    r = a.retriever.retrieve(a.understand(under[0]))
+    assert r.asking == pytest.approx(margin(under[0]), abs=1e-4) and r.asking < 0
+    answers = [a.ask(q) for q in under[:10]]
+    assert all(ans.refused for ans in answers)
+    told = [ans for ans in answers if ans.meta["refusal"] == "request"]
+    assert told and all("ความเห็น การคาดการณ์" in ans.answer and ans.meta["suggestions"] is not None for ans in told)
+
+
+def test_without_style_weights_no_message_is_refused_as_a_request(built_index, monkeypatch):
+    """No style weights for this model: the retriever gives no margin, and a message the model would
+    put under its cut is judged by the evidence alone."""
+    import assistant.retrieve.retriever as retriever
+
+    a = built_index[0]
+    message = "เมืองอัจฉริยะจะช่วยให้ชีวิตคนไทยดีขึ้นไหม ในความเห็นของคุณ"
+    assert a.retriever.retrieve(a.understand(message)).asking < 0
+    monkeypatch.setattr(retriever, "shipped_style", lambda fingerprint: None)
+    assert a.retriever.retrieve(a.understand(message)).asking is None
+    assert a.ask(message).meta.get("refusal") != "request"
+    assert not a.ask("แนวทางที่ 7 คืออะไร").refused

@@ -183,6 +183,10 @@ class Retrieval:
     # names a year or a province (a news item's dateline gives its year).
     openings: dict[str, Hit] = field(default_factory=dict)
     parts: list["Retrieval"] = field(default_factory=list)  # one per part of the plan, in order
+    # How far the question's style is above the cut under which it reads as a request no document
+    # answers (model/style.py; below zero: an opinion, a forecast, today's figures), from the dense
+    # search's question vector; None without one (bm25, window, another embedding model).
+    asking: float | None = None
 
     @property
     def question(self) -> str:

@@ -31,8 +31,8 @@ from assistant.answer.answerability import features as answerability_features
 from assistant.answer.answerability import shipped as shipped_answerability
 from assistant.answer.answerers import Answerer
 from assistant.answer.compare import names, sides
-from assistant.answer.evidence import (QUESTION_WORDS, RefusalRule, evidence_for, evidence_meta, refusal, refusal_rule,
-                                       speaks_of_another, unfound_specifics)
+from assistant.answer.evidence import (QUESTION_WORDS, REQUEST_REASON, RefusalRule, evidence_for, evidence_meta, refusal,
+                                       refusal_rule, speaks_of_another, unfound_specifics)
 from assistant.answer.extractive import NUMBER, asks_for_number, figure_given, strip_footnotes
 from assistant.answer.features import FEATURES, Candidate, features, gives_asked_kind, idf, tokens
 from assistant.query.parts import split
@@ -394,6 +394,8 @@ class AnswerEngine(Answerer):
         qt = analyse(r.plan.asked or question)  # a part's own words say what it asks
         if self.rule.refuse(ev, float(probs[order[0]])):
             return refusal(question, hits, ev)
+        if self.answerability and r.asking is not None and r.asking < 0:
+            return refusal(question, hits, ev, REQUEST_REASON, kind="request")
         judged = self._assess(r, ranked) if self.answerability else None
         if judged is not None and judged.refused:
             return refusal(question, hits, ev, answerability=judged.probability)

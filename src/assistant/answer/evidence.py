@@ -14,6 +14,8 @@ from assistant.text.thai import fold_digits, index_tokens
 REFUSAL = "ไม่พบข้อมูลที่เกี่ยวข้องกับคำถามนี้ในเอกสารที่มีอยู่"
 TASK_REFUSAL = ("ผู้ช่วยนี้ตอบได้เฉพาะคำถามที่เอกสารในระบบตอบได้ พร้อมอ้างอิงข้อความจากเอกสาร "
                 "จึงไม่ได้แต่งหรือเขียนข้อความ คำนวณ หรือสนทนาทั่วไปให้")
+# Why a message written as a request (model/style.py) is refused whatever passages it finds.
+REQUEST_REASON = "คำถามนี้ขอความเห็น การคาดการณ์ หรือข้อมูล ณ ขณะนี้ ซึ่งเอกสารในระบบไม่ได้บันทึกไว้"
 # Question words carry no content: matching them proves nothing about support.
 QUESTION_WORDS = frozenset(
     "อะไร อย่างไร ไหม ไหน ใด ใคร เท่าไร เท่าไหร่ กี่ เมื่อไร เมื่อไหร่ ทำไม หรือไม่ บ้าง คือ ยังไง แบบไหน "
@@ -146,7 +148,7 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = ""
     """`kind` (meta["refusal"]): missing (the documents lack a word or figure the question names:
     meta["missing"]), no_support (passages on the topic do not answer it), off_topic (the
     documents hardly share its words), task (compose, calculate, translate, chat: not a question on the
-    documents). A reference the evidence lacks makes it missing whatever is given; unset, it is
+    documents), request (written as an opinion, forecast or today's figures: model/style.py). A reference the evidence lacks makes it missing whatever is given; unset, it is
     told by word coverage."""
     nearest = []
     for h in hits:

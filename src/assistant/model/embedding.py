@@ -345,6 +345,10 @@ class Embedder(Embeddings):
         """One call sorts all its texts by length before batching: pass whole batches, not slices."""
         return self._encode(texts, "passage") if texts else np.zeros((0, self.dim), np.float32)
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Many questions at once, as embed_query_vec embeds each (fitting and evaluation)."""
+        return self._encode(texts, "query") if texts else np.zeros((0, self.dim), np.float32)
+
     def embed_query_vec(self, text: str) -> np.ndarray:
         if self._cache_size <= 0:
             return self._encode([text], "query")[0]

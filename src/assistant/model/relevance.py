@@ -30,14 +30,22 @@ class Relevance:
     weights: np.ndarray
     bias: float
 
-    @classmethod
-    def load(cls, path: Path = WEIGHTS_FILE) -> "Relevance":
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["model"], np.asarray(data["weights"], dtype=np.float32), float(data["bias"]))
-
     def scores(self, question: np.ndarray, passages: np.ndarray) -> np.ndarray:
         """The log-odds that each passage (a row) answers the question (both as embedded)."""
         return np.asarray(passages, dtype=np.float32) @ (np.asarray(question, dtype=np.float32) * self.weights) + self.bias
+
+
+def fitted_for(path: Path, fingerprint: str | None) -> dict | None:
+    """Weights fitted on one embedding model's vectors (this module's and model/style.py's), read
+    only for that model: another model's dimensions mean other things. None when absent."""
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    # int8 weights give vectors within rounding of the fitted ones ("<model>+int8")
+    if (fingerprint or "").split("+", 1)[0] != data["model"]:
+        log.warning("%s was fitted for model %s, not %s: the answerability model is off", path.name, data["model"], fingerprint)
+        return None
+    return data
 
 
 @lru_cache(maxsize=4)
@@ -45,12 +53,5 @@ def shipped(fingerprint: str | None, path: str = str(WEIGHTS_FILE)) -> Relevance
     """The shipped weights for this embedding model; None for another model (its dimensions mean
     other things) or before they are fitted: the answerability model then leaves the decision to
     the rules."""
-    if not Path(path).is_file():
-        return None
-    rel = Relevance.load(Path(path))
-    # int8 weights give vectors within rounding of the fitted ones ("<model>+int8")
-    if (fingerprint or "").split("+", 1)[0] != rel.model:
-        log.warning("relevance weights %s were fitted for model %s, not %s: the answerability model is off",
-                    Path(path).name, rel.model, fingerprint)
-        return None
-    return rel
+    data = fitted_for(Path(path), fingerprint)
+    return None if data is None else Relevance(data["model"], np.asarray(data["weights"], dtype=np.float32), float(data["bias"]))

@@ -17,6 +17,7 @@ from assistant.answer.evidence import evidence_for
 from assistant.config import Settings
 from assistant.knowledge.glossary import squash
 from assistant.model.relevance import shipped as shipped_relevance
+from assistant.model.style import shipped as shipped_style
 from assistant.query.qtype import analyse, asks_about_law
 from assistant.query.specifics import specifics
 from assistant.query.understand import QueryUnderstanding, is_act_title
@@ -169,6 +170,7 @@ class Retriever:
         dated = specifics(plan.text) or analyse(plan.asked or plan.text).kind in ("when", "where")
         openings = self._openings(read, chunks) if dated else {}
         r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings))
+        r.asking = self._asking(plan) if "dense" in ranked.parts else None
         # a section's other chunks keep the scores they were found with
         members = {m for u in units.values() for m in u}
         found = {c: round(float(sc), 6) for c, sc in fused_all if c in members}
@@ -193,7 +195,7 @@ class Retriever:
                     hits.append(replace(pr.hits[rank], rank=len(hits) + 1))
         s = self.settings
         r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown),
-                      parts=parts)
+                      parts=parts, asking=whole.asking)
         for pr in [whole] + parts:
             r.context.update(pr.context)
             r.openings.update(pr.openings)
@@ -210,6 +212,14 @@ class Retriever:
         q = np.asarray(self.embedder.embed_query_vec(plan.dense_text))
         for h, sc in zip(have, rel.scores(q, np.stack([vecs[h.chunk_id] for h in have]))):
             h.scores["relevance"] = round(float(sc), 6)
+
+    def _asking(self, plan: QueryPlan) -> float | None:
+        """How far the question's style is above a request's (model/style.py), from the dense
+        search's question vector (cached)."""
+        style = shipped_style(self.index.model_fingerprint)
+        if style is None:
+            return None
+        return round(style.margin(self.embedder.embed_query_vec(plan.dense_text)), 6)
 
     def _openings(self, hits: list[Hit], chunks: dict) -> dict[str, Hit]:
         """The first chunk of each hit's document (a news item's dateline, an Act's title), by
