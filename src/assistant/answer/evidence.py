@@ -148,8 +148,9 @@ def refusal(question: str, hits: list[Hit], evidence: Evidence, reason: str = ""
     """`kind` (meta["refusal"]): missing (the documents lack a word or figure the question names:
     meta["missing"]), no_support (passages on the topic do not answer it), off_topic (the
     documents hardly share its words), task (compose, calculate, translate, chat: not a question on the
-    documents), request (written as an opinion, forecast or today's figures: model/style.py). A reference the evidence lacks makes it missing whatever is given; unset, it is
-    told by word coverage."""
+    documents), request (written as an opinion, a forecast or today's figures: model/style.py). A
+    reference the evidence lacks makes it missing whatever is given; unset, it is told by word
+    coverage."""
     nearest = []
     for h in hits:
         if h.title not in nearest:

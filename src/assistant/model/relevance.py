@@ -43,7 +43,8 @@ def fitted_for(path: Path, fingerprint: str | None) -> dict | None:
     data = json.loads(path.read_text(encoding="utf-8"))
     # int8 weights give vectors within rounding of the fitted ones ("<model>+int8")
     if (fingerprint or "").split("+", 1)[0] != data["model"]:
-        log.warning("%s was fitted for model %s, not %s: the answerability model is off", path.name, data["model"], fingerprint)
+        log.warning("%s was fitted for model %s, not %s: the answerability model and the request refusal are off",
+                    path.name, data["model"], fingerprint)
         return None
     return data
 

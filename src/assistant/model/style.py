@@ -5,7 +5,7 @@ answerable questions against the fitting half of its off-topic and task list
 
 An opinion ("คุณคิดว่า…ดีกว่ากัน"), a forecast ("ปีหน้าจะ…ไหม") or today's figures ("ราคา…วันนี้") find
 passages that share their topic, and what they ask for is in no document: the evidence cannot
-tell them from a question it answers. A message under the cut (cross-fitted: it refuses 0.5 % of
+tell them from a question it answers. A message under the cut (cross-fitted: it refuses 0.2 % of
 the iApp and of the own answerable questions) is refused as a request (answer/engine.py).
 """
 
