@@ -158,6 +158,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, l2: 
     return mean, scale, beta[:-1], float(beta[-1])
 
 
+def folded(mean, scale, coef, b) -> tuple[np.ndarray, float]:
+    """fit_logistic's model on raw features: (weights, bias) with weights · x + bias its log-odds."""
+    return coef / scale, float(b - (coef * mean / scale).sum())
+
+
 def probabilities(x, mean, scale, coef, b) -> np.ndarray:
     return 1 / (1 + np.exp(-(((x - mean) / scale) @ coef + b)))
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.model.relevance import WEIGHTS_FILE
-from eval.fit_answerability import assistant_at, chunks_by_paragraph, ensure_benchmark_index, fit_logistic, probabilities
+from eval.fit_answerability import assistant_at, chunks_by_paragraph, ensure_benchmark_index, fit_logistic, folded, probabilities
 from eval.harness import read_jsonl
 from eval.report import write_fit_report
 
@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     # 0.005 of the best, the lighter penalty.
     best = max(v[GROUPS[1]] for v in trials.values())
     l2 = min(k for k in PENALTIES if trials[k][GROUPS[1]] >= best - 0.005)
-    mean, scale, coef, b = fit_logistic(x, y, l2=l2)
-    weights = coef / scale  # folded: sum_i w_i q_i p_i + bias is the model's log-odds
-    bias = float(b - (coef * mean / scale).sum())
+    weights, bias = folded(*fit_logistic(x, y, l2=l2))  # sum_i w_i q_i p_i + bias is the model's log-odds
     fp = assistant_at(args.index).index.model_fingerprint
     args.out.write_text(json.dumps({
         "model": fp, "bias": round(bias, 6), "weights": [round(float(w), 6) for w in weights], "l2": l2,

@@ -18,6 +18,7 @@ cut, and eval/reports/<date>-style.md.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.model.style import WEIGHTS_FILE
-from eval.fit_answerability import assistant_at, fit_logistic
+from eval.fit_answerability import assistant_at, fit_logistic, folded, group_weights
 from eval.harness import QUESTIONS_DIR, read_jsonl
 from eval.report import write_fit_report
 
@@ -49,12 +50,6 @@ def collect(args) -> tuple[np.ndarray, np.ndarray, list[str], str]:
     a = assistant_at(args.index)
     vectors = a.embedder.embed_queries([a.understand(q).dense_text for q in questions])
     return np.asarray(vectors, dtype=float), np.array(labels, dtype=float), groups, a.index.model_fingerprint
-
-
-def weights_of(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    w = np.where(groups == "iapp-train", 0.25 / (groups == "iapp-train").sum(),
-                 np.where(groups == "own answerable", 0.25 / max((groups == "own answerable").sum(), 1), 0.5 / max((y == 0).sum(), 1)))
-    return w * len(y)
 
 
 def log_odds(x: np.ndarray, mean, scale, coef, b) -> np.ndarray:
@@ -93,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     t = time.perf_counter()
     x, y, groups, fp = collect(args)
     g = np.array(groups)
-    w = weights_of(y, g)
+    # each class half; the questions' half shared by iApp and own, the requests' by every row
+    w = group_weights(y, [k if label else "request" for k, label in zip(groups, y)])
     print(f"embedded {len(y)} questions in {time.perf_counter() - t:.0f} s", flush=True)
     trials = {}
     for l2 in PENALTIES:
@@ -102,15 +98,13 @@ def main(argv: list[str] | None = None) -> None:
     refused = {l2: float((z[y == 0] < cut).mean()) for l2, (z, cut) in trials.items()}
     l2 = max(PENALTIES, key=lambda k: (refused[k], k))  # ties: the heavier penalty
     z, cut = trials[l2]
-    mean, scale, coef, b = fit_logistic(x, y, w, l2=l2)
-    weights = coef / scale  # folded: w·v + bias is the model's log-odds
-    bias = float(b - (coef * mean / scale).sum())
+    weights, bias = folded(*fit_logistic(x, y, w, l2=l2))
     args.out.write_text(json.dumps({
         "model": fp, "bias": round(bias, 6), "weights": [round(float(v), 6) for v in weights], "cut": round(cut, 6), "l2": l2,
         "fitted_on": {k: int((g == k).sum()) for k in sorted(set(groups))}, "seed": args.seed,
     }, ensure_ascii=False) + "\n", encoding="utf-8")
     kinds = sorted(set(groups) - {"iapp-train", "own answerable"})
-    lines = [f"# Question style — {time.strftime('%Y-%m-%d')}", "",
+    lines = [f"# Question style — {dt.date.today().isoformat()}", "",
              f"`python -m eval.fit_style --index var/index-full --false-refusal {args.false_refusal} --seed {args.seed}` → `{args.out.name}` (model {fp}).", "",
              f"{int(y.sum())} questions a document answers ({int((g == 'iapp-train').sum())} iApp train, {int((g == 'own answerable').sum())} own answerable) "
              f"against {int((y == 0).sum())} requests (the off-topic list's fitting half). Five-fold cross-fitted; each row: the share",

@@ -11,42 +11,22 @@ reads the best of it over the passages found; it is not a ranker.
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger("assistant.model")
+from assistant.model.fitted import Fitted
 
 WEIGHTS_FILE = Path(__file__).with_name("relevance.json")
 
 
 @dataclass(frozen=True)
-class Relevance:
-    model: str  # the embedding model's fingerprint the weights were fitted for
-    weights: np.ndarray
-    bias: float
-
+class Relevance(Fitted):
     def scores(self, question: np.ndarray, passages: np.ndarray) -> np.ndarray:
         """The log-odds that each passage (a row) answers the question (both as embedded)."""
         return np.asarray(passages, dtype=np.float32) @ (np.asarray(question, dtype=np.float32) * self.weights) + self.bias
-
-
-def fitted_for(path: Path, fingerprint: str | None) -> dict | None:
-    """Weights fitted on one embedding model's vectors (this module's and model/style.py's), read
-    only for that model: another model's dimensions mean other things. None when absent."""
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    # int8 weights give vectors within rounding of the fitted ones ("<model>+int8")
-    if (fingerprint or "").split("+", 1)[0] != data["model"]:
-        log.warning("%s was fitted for model %s, not %s: the answerability model and the request refusal are off",
-                    path.name, data["model"], fingerprint)
-        return None
-    return data
 
 
 @lru_cache(maxsize=4)
@@ -54,5 +34,4 @@ def shipped(fingerprint: str | None, path: str = str(WEIGHTS_FILE)) -> Relevance
     """The shipped weights for this embedding model; None for another model (its dimensions mean
     other things) or before they are fitted: the answerability model then leaves the decision to
     the rules."""
-    data = fitted_for(Path(path), fingerprint)
-    return None if data is None else Relevance(data["model"], np.asarray(data["weights"], dtype=np.float32), float(data["bias"]))
+    return Relevance.for_model(Path(path), fingerprint)

@@ -17,16 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.model.relevance import fitted_for
+from assistant.model.fitted import Fitted
 
 WEIGHTS_FILE = Path(__file__).with_name("style.json")
 
 
 @dataclass(frozen=True)
-class Style:
-    model: str  # the embedding model's fingerprint the weights were fitted for
-    weights: np.ndarray
-    bias: float
+class Style(Fitted):
     cut: float  # below this log-odds a message reads as a request
 
     def log_odds(self, question: np.ndarray) -> float:
@@ -40,7 +37,5 @@ class Style:
 
 @lru_cache(maxsize=4)
 def shipped(fingerprint: str | None, path: str = str(WEIGHTS_FILE)) -> Style | None:
-    """The shipped weights for this embedding model; None for another model or before fitting."""
-    data = fitted_for(Path(path), fingerprint)
-    return None if data is None else Style(data["model"], np.asarray(data["weights"], dtype=np.float32), float(data["bias"]),
-                                            float(data["cut"]))
+    """The shipped weights and cut for this embedding model; None for another model or before fitting."""
+    return Style.for_model(Path(path), fingerprint)

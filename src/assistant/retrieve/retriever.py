@@ -169,8 +169,8 @@ class Retriever:
         read = hits[: max(s.answer_passages, s.answer_context)]
         dated = specifics(plan.text) or analyse(plan.asked or plan.text).kind in ("when", "where")
         openings = self._openings(read, chunks) if dated else {}
-        r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings))
-        r.asking = self._asking(plan) if "dense" in ranked.parts else None
+        r = Retrieval(plan, hits, evidence_for(plan.text, hits, s.answer_passages, plan.expansions, plan.unknown, openings),
+                      asking=self._asking(plan) if "dense" in ranked.parts else None)
         # a section's other chunks keep the scores they were found with
         members = {m for u in units.values() for m in u}
         found = {c: round(float(sc), 6) for c, sc in fused_all if c in members}
