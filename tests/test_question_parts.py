@@ -56,6 +56,20 @@ def test_a_thin_part_is_searched_with_the_subject_named_once():
     assert law.search == law.asked
 
 
+def test_a_part_that_opens_on_a_word_pointing_back_is_searched_with_the_subject():
+    first, second = split("ศูนย์อาเซียนด้านการเปลี่ยนแปลงสภาพภูมิอากาศ (ACCC) จะตั้งที่ประเทศไหน แล้วประเทศนั้นจะสมทบเงินเข้ากองทุนเท่าไร")
+    assert second.asked == "ประเทศนั้นจะสมทบเงินเข้ากองทุนเท่าไร" and "ACCC" in second.search
+    # further in, the word points inside its own part, which says enough on its own
+    _, own = split("กฎหมายนิยามรัฐบาลดิจิทัลว่าอย่างไร และหน่วยงานที่ได้รับข้อมูลดิจิทัลจากหน่วยงานอื่นต้องใช้ข้อมูลนั้นอย่างไร")
+    assert own.search == own.asked
+    # a part that opens on a verb leaves out the subject it shares
+    _, verb = split("ประชุมคณะอนุกรรมการเมืองอัจฉริยะครั้งที่ 1/2566 ใครเป็นประธาน แล้วเห็นชอบแผนพัฒนาเมืองอัจฉริยะไปกี่พื้นที่")
+    assert "1/2566" in verb.search
+    # "กฎหมายนั้น": the Act the first part's answer names, which the first part's words would not find
+    _, act = split("ครม. ชี้ว่าบริษัทเอกชนไม่ได้ทำตามกฎหมายฉบับไหน และกฎหมายนั้นแบ่งระดับภัยคุกคามไซเบอร์ไว้กี่ระดับ")
+    assert act.search == act.asked
+
+
 def test_a_part_that_names_another_kind_of_document_drops_the_first_parts_kind():
     law, guidance = split("เรื่องขยะ กฎหมายว่าอย่างไร และแนวทางของ สถ. ว่าอย่างไร")
     assert "ขยะ" in guidance.search and "กฎหมาย" not in guidance.search
@@ -107,6 +121,17 @@ def test_with_question_parts_off_a_question_is_answered_whole():
     engine = AnswerEngine(RefusalRule(0.0, 0.86, 0.0, 0.0, 0.0), split_questions=False)
     ans = engine.answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))
     assert ans.parts == [] and not ans.answer.startswith("1) ") and "30 เมษายน 2567" in ans.answer
+
+
+def test_a_further_part_is_answered_by_a_sentence_that_names_what_it_asks_though_shown_before():
+    # the dateline names the place and the person; the fresh sentence shares the part's word "ทีม"
+    # and names no one
+    text = ("การประชุมจัดขึ้นเมื่อวันที่ 30 เมษายน 2567 ณ ห้องดวงกมล โรงแรม เดอะ สุโกศล นำโดย นายธีรยุทธ สำราญทรัพย์ "
+            "หัวหน้าผู้ตรวจราชการกรมส่งเสริมการปกครองท้องถิ่น\nผู้เข้าร่วมต้องทำงานเป็นทีมเดียวกันและแก้ปัญหาร่วมกันอย่างรวดเร็ว")
+    q = "การประชุมจัดที่ไหน แล้วใครนำทีมกรมส่งเสริมการปกครองท้องถิ่น"
+    ans = _engine().answer(Retrieval(QueryPlan.bare(q), [_hit(text)], STRONG))
+    assert "สุโกศล" in ans.parts[0]["answer"]
+    assert "ธีรยุทธ" in ans.parts[1]["answer"] and ans.answer.splitlines()[1] == "2) ดูข้อ 1"
 
 
 def test_a_question_none_of_whose_parts_is_supported_is_refused():

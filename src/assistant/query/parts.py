@@ -4,7 +4,8 @@
 A part ends at its question word (with the unit of a กี่, and the particles after it) where a space
 or a joining word (แล้ว, และ, ถ้า…) follows; one question word, or two with nothing between them
 ("มีกี่ข้ออะไรบ้าง", "ทำอะไรได้บ้างไหม"), is one ask. A later part that says nothing of its own
-("…เมื่อไร และที่ไหน") is searched with the words of the first part, the subject an officer names
+("…เมื่อไร และที่ไหน"), or that opens on a word pointing back ("ประเทศนั้น…") or on a verb ("…แล้ว
+เห็นชอบแผนไปกี่พื้นที่"), is searched with the words of the first part, the subject an officer names
 once; a part that names another kind of document (กฎหมาย against แนวทาง) drops the first part's.
 """
 
@@ -31,6 +32,13 @@ _LAW = re.compile(r"กฎหมาย|พ\.?\s?ร\.?\s?บ|พระราช�
 _GUIDANCE = re.compile(r"แนวทาง|สถ\.|ส\s*ถ\.|กรมส่งเสริม")
 _EDGE = frozenset("ที่ เมื่อ วันที่ ว่า ณ ใน ของ จาก โดย".split())  # left dangling when the ask is cut off
 _IF = frozenset(("ถ้า", "หาก"))  # a condition stays with its part: "ถ้าไม่ทำจะเป็นอย่างไร"
+# A part that opens on a thing named before it ("…ประเทศไหน แล้วประเทศนั้นจะใส่เงินเท่าไร") asks about
+# the first part's subject, however many words of its own it has; further in, the word points
+# inside its own part ("…ได้รับข้อมูลดิจิทัล…ต้องใช้ข้อมูลนั้นอย่างไร"). "กฎหมายนั้น" points to a
+# document the first part's answer names, which its subject would not find.
+_BACK = frozenset("นั้น ดังกล่าว เหล่านั้น นั่น ที่นั่น".split())
+_BACK_WITHIN = 3  # the part's first words, where a word that points back refers to the first part
+_VERB = ("VERB", "AUX")  # Universal Dependencies tags
 
 
 OWN_WORDS = 4  # content words a part needs to be searched without the subject it shares
@@ -74,6 +82,18 @@ def _pieces(question: str) -> list[list[str]]:
     return [toks[i:j] for i, j in zip([0] + cuts, cuts + [len(toks)])]
 
 
+def _shares_the_subject(toks: list[str]) -> bool:
+    """Does a later part ask about the first part's subject, however much it says: it opens on a
+    word pointing back ("ประเทศนั้น…"), or on a verb, Thai leaving out a subject it has named
+    ("…ใครเป็นประธาน แล้วเห็นชอบแผนไปกี่พื้นที่")?"""
+    from pythainlp.tag import pos_tag  # the tagger's model ships inside PyThaiNLP
+
+    said = [t for t in toks if t.strip()]
+    if not said:
+        return False
+    return any(t in _BACK for t in said[:_BACK_WITHIN]) or pos_tag(said, engine="perceptron", corpus="orchid_ud")[0][1] in _VERB
+
+
 def _text(toks: list[str]) -> str:
     return re.sub(r"\s+", " ", "".join(toks)).strip()
 
@@ -112,7 +132,8 @@ def split(question: str) -> list[Part]:
         # A part that says enough of its own is searched as it is: the first part's words would
         # pull its search back to the first part's document. Naming where to look ("แล้ว พ.ร.บ.
         # ว่าไว้อย่างไร") is not saying what about.
-        if len([t for t in own if not (_LAW.search(t) or _GUIDANCE.search(t))]) >= OWN_WORDS:
+        says_enough = len([t for t in own if not (_LAW.search(t) or _GUIDANCE.search(t))]) >= OWN_WORDS
+        if says_enough and (kind or not _shares_the_subject(asked)):
             out.append(Part(body, body))
             continue
         carry = [t for t in shared if not t.strip() or t not in own]
