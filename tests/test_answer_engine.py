@@ -42,6 +42,21 @@ def test_question_types(question, kind, unit):
     assert (qt.kind, qt.unit) == (kind, unit)
 
 
+@pytest.mark.parametrize("sentence, names_a_place", [
+    ("เมื่อวันที่ 30 เมษายน 2567 ณ ห้องดวงกมล โรงแรม เดอะ สุโกศล", True),
+    ("ฝนตกหนักในภาคเหนือและภาคอีสาน", True),
+    ("สำนักงานตั้งอยู่ที่อำเภอเมือง จังหวัดน่าน", True),
+    # sectors, the state and a kind of city are no place
+    ("โดยเชิญผู้แทนหน่วยงานภาครัฐ ภาคเอกชน และสถาบันการศึกษา", False),
+    ("หน่วยงานของรัฐต้องเปิดเผยข้อมูลตามที่รัฐบาลกำหนด", False),
+    ("กรมโยธาธิการและผังเมืองร่วมพัฒนาเมืองอัจฉริยะ", False),
+])
+def test_a_where_answer_names_a_place(sentence, names_a_place):
+    from assistant.answer.features import gives_asked_kind
+
+    assert gives_asked_kind("where", sentence, "การประชุมจัดขึ้นที่ไหน") is names_a_place
+
+
 def test_a_word_holding_the_letters_of_a_question_word_is_not_one():
     assert analyse("เขาแสดงความเห็นเกี่ยวกับโรคระบาดว่าอย่างไร").kind == "how"  # เกี่ยว is not กี่
 

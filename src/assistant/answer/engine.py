@@ -50,6 +50,7 @@ SUPPORT_HEAD = "\n\nข้อความสนับสนุน:\n"
 PART_UNSUPPORTED = "เอกสารที่มีไม่ได้ให้คำตอบส่วนนี้"
 PART_SAME = "ดูข้อ {}"  # a part the sentence of an earlier part answers
 TYPED = ("when",)
+GIVES = ("when", "number", "who", "where")  # question kinds a sentence answers only by naming the thing
 WHOLE = ("มาตรา", "นิยาม")  # items shown under their Act and place, not numbered
 _MARKER = re.compile(r"\[(\d+)\]")
 MIN_SENTENCE = 12  # characters: shorter pieces are headings or list debris
@@ -262,6 +263,7 @@ class AnswerEngine(Answerer):
                            kind="missing" if off else "", missing=off)
         probs = self._probabilities(question, cands)
         order = [int(i) for i in np.argsort(-probs, kind="stable")]
+        qt = analyse(ask)
         if r.plan.asked and shown:
             # A further part ("…ไม่เกินเท่าไร ถ้าไม่จ่ายต้องเสียดอกเบี้ยเท่าไร"): the sentence that holds
             # what it asks of its own — the words no earlier answer shows, rarest first ("จ่าย" is also
@@ -273,6 +275,13 @@ class AnswerEngine(Answerer):
             better = sorted((i for i in fresh if held[i] > 0), key=lambda i: -held[i])
             if not better and order[0] not in fresh:
                 better = [i for i in fresh if probs[i] >= self.support_ratio * probs[order[0]]][:1]
+            if qt.kind in GIVES and order[0] not in fresh:
+                # "…แล้วใครนำทีม": only a sentence that names what is asked (someone, a date, a place, a
+                # figure) answers it. A fresh one that names none does not lead; the best that does
+                # leads, though an earlier part showed it (its line then points to that part's)
+                better = [i for i in better if gives_asked_kind(qt.kind, cands[i].text, ask)] or [
+                    i for i in order[: 2 * self.max_sentences] if gives_asked_kind(qt.kind, cands[i].text, ask)
+                    and probs[i] >= self.support_ratio * probs[order[0]]][:1]
             if better:
                 order = [better[0]] + [i for i in order if i != better[0]]
         if asks_for_number(ask) and not figure_given(ask, [cands[order[0]].text]):
@@ -282,7 +291,6 @@ class AnswerEngine(Answerer):
             if given is None:
                 return refusal(question, hits, ev, "เอกสารที่พบไม่ได้ระบุตัวเลขที่ถาม", kind="missing")
             order = [given] + [i for i in order if i != given]
-        qt = analyse(ask)
         if self.typed_ratio and qt.kind in TYPED and not gives_asked_kind(qt.kind, cands[order[0]].text, ask):
             # "…จัดขึ้นเมื่อไร": a sentence dense with the question's words but no date loses the lead
             # to a near one that gives the date
