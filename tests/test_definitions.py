@@ -68,3 +68,10 @@ def test_a_term_no_act_defines_is_answered_as_any_question(built_index):
     a, _ = built_index
     plan = a.understand("รถพยาบาลฉุกเฉินคืออะไร")
     assert plan.defines == "รถพยาบาลฉุกเฉิน" and a.retrieve(plan).items == []
+
+
+def test_an_act_named_by_a_term_it_defines_is_not_an_unknown_act(built_index):
+    # officers name an Act by what it is about ("กฎหมายรัฐบาลดิจิทัล"), which its title need not say
+    a, _ = built_index
+    assert a.understanding.unknown_references("ตามกฎหมายกองทุน ผู้สูงอายุกู้ยืมเงินได้ไหม") == []
+    assert a.understanding.unknown_references("ตามกฎหมายควบคุมอาคาร ต้องเว้นระยะร่นกี่เมตร") == ["ควบคุมอาคาร"]

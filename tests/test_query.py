@@ -99,6 +99,10 @@ def test_a_figure_needs_its_unit():
     assert figure_given("นายกเทศมนตรีอยู่ได้สมัยละกี่ปี", ["มีวาระการดำรงตำแหน่งคราวละสี่ปี"])
     assert not figure_given("เบี้ยยังชีพเดือนละกี่บาท", ["ผู้สูงอายุอายุเกิน 60 ปี มีสิทธิ"])
     assert figure_given("มีกี่เมือง", ["เมืองอัจฉริยะ 36 พื้นที่"])  # loose units: any number
+    # money asked with no currency named is given in any currency; บาท asked is given in บาท
+    assert figure_given("ประเทศเจ้าภาพจะสมทบเงินเข้ากองทุนเท่าไร", ["สมทบเงิน 1.5 ล้านดอลลาร์สหรัฐ"])
+    assert not figure_given("ประเทศเจ้าภาพจะสมทบเงินกี่บาท", ["สมทบเงิน 1.5 ล้านดอลลาร์สหรัฐ"])
+    assert not figure_given("ประเทศเจ้าภาพจะสมทบเงินเท่าไร", ["สมทบเงินทุก 5 ปี"])
 
 
 def test_a_price_per_unit_is_given_per_that_unit():

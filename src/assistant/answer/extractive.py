@@ -52,6 +52,8 @@ class _Figure:
 NUMBER = _Figure()
 # The unit a figure must carry ("กี่บาท", "กี่แห่ง": query/qtype.py); "งบ... เท่าไร" asks for baht.
 _MONEY_WORDS = ("งบ", "ราคา", "ค่า", "เงิน", "บาท")  # word starts, so "ตั้งบริษัท" is not money
+# An amount asked as money with no currency named is given in any currency ("1.5 ล้านดอลลาร์สหรัฐ").
+_CURRENCY = "บาท|ดอลลาร์|เหรียญ|ยูโร|เยน|หยวน|ปอนด์|วอน|ริงกิต|USD|EUR|JPY"
 _PERCENT_Q = re.compile(r"เปอร์เซ็นต์|ร้อยละ|%")
 _PERCENT = re.compile(rf"ร้อยละ\s*{_NUM}|{_NUM}\s*(?:%|เปอร์เซ็นต์)")
 
@@ -70,7 +72,8 @@ def figure_given(question: str, texts: list[str], unit: str = "") -> bool:
     unit = unit or unit_asked(question, ki_only=True) or ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
     if unit == "ล้านบาท":
         unit = "บาท"
-    pattern = re.compile(_NUM + (r"[\s\u0e01-\u0e4e]{0,12}?" + re.escape(unit) if unit else ""))
+    unit_re = f"(?:{_CURRENCY})" if unit == "บาท" and "บาท" not in question else re.escape(unit)
+    pattern = re.compile(_NUM + (r"[\s\u0e01-\u0e4e]{0,12}?" + unit_re if unit else ""))
     # a price per unit ("โครงการละกี่บาท") is given per that unit; counts per year are left alone,
     # since crfcut often cuts "37 ล้าน | คนต่อปี"
     per = rate_asked(question) if unit == "บาท" else ""
