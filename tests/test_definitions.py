@@ -75,3 +75,5 @@ def test_an_act_named_by_a_term_it_defines_is_not_an_unknown_act(built_index):
     a, _ = built_index
     assert a.understanding.unknown_references("ตามกฎหมายกองทุน ผู้สูงอายุกู้ยืมเงินได้ไหม") == []
     assert a.understanding.unknown_references("ตามกฎหมายควบคุมอาคาร ต้องเว้นระยะร่นกี่เมตร") == ["ควบคุมอาคาร"]
+    # a term both Acts of the index define names neither
+    assert a.understanding.unknown_references("ตามกฎหมายคณะกรรมการ ต้องประชุมปีละกี่ครั้ง") == ["คณะกรรมการ"]

@@ -277,11 +277,11 @@ class AnswerEngine(Answerer):
                 better = [i for i in fresh if probs[i] >= self.support_ratio * probs[order[0]]][:1]
             if qt.kind in GIVES and order[0] not in fresh:
                 # "…แล้วใครนำทีม": only a sentence that names what is asked (someone, a date, a place, a
-                # figure) answers it. A fresh one that names none does not lead; the best that does
-                # leads, though an earlier part showed it (its line then points to that part's)
-                better = [i for i in better if gives_asked_kind(qt.kind, cands[i].text, ask)] or [
-                    i for i in order[: 2 * self.max_sentences] if gives_asked_kind(qt.kind, cands[i].text, ask)
-                    and probs[i] >= self.support_ratio * probs[order[0]]][:1]
+                # figure) answers it. A fresh one that names none does not lead when a near one names
+                # it, though an earlier part showed that one (its line then points to that part's)
+                giving = [i for i in order[: 2 * self.max_sentences] if gives_asked_kind(qt.kind, cands[i].text, ask)]
+                near = [i for i in giving if probs[i] >= self.support_ratio * probs[order[0]]][:1]
+                better = [i for i in better if i in giving] or near or better
             if better:
                 order = [better[0]] + [i for i in order if i != better[0]]
         if asks_for_number(ask) and not figure_given(ask, [cands[order[0]].text]):

@@ -53,7 +53,7 @@ NUMBER = _Figure()
 # The unit a figure must carry ("กี่บาท", "กี่แห่ง": query/qtype.py); "งบ... เท่าไร" asks for baht.
 _MONEY_WORDS = ("งบ", "ราคา", "ค่า", "เงิน", "บาท")  # word starts, so "ตั้งบริษัท" is not money
 # An amount asked as money with no currency named is given in any currency ("1.5 ล้านดอลลาร์สหรัฐ").
-_CURRENCY = "บาท|ดอลลาร์|เหรียญ|ยูโร|เยน|หยวน|ปอนด์|วอน|ริงกิต|USD|EUR|JPY"
+_CURRENCY = "บาท|ดอลลาร์|ดอลล่าร์|เหรียญสหรัฐ|ยูโร|เยน|หยวน|ปอนด์|วอน|ริงกิต|USD|EUR|JPY"
 _PERCENT_Q = re.compile(r"เปอร์เซ็นต์|ร้อยละ|%")
 _PERCENT = re.compile(rf"ร้อยละ\s*{_NUM}|{_NUM}\s*(?:%|เปอร์เซ็นต์)")
 
@@ -69,10 +69,11 @@ def figure_given(question: str, texts: list[str], unit: str = "") -> bool:
     if _PERCENT_Q.search(question):  # "กี่เปอร์เซ็นต์" is answered by "ร้อยละสอง"
         return any(_PERCENT.search(t) for t in texts)
     money = any(t.startswith(_MONEY_WORDS) for t in index_tokens(question))
+    inferred = not unit and not unit_asked(question, ki_only=True)  # "เงิน…เท่าไร": no unit named
     unit = unit or unit_asked(question, ki_only=True) or ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
     if unit == "ล้านบาท":
         unit = "บาท"
-    unit_re = f"(?:{_CURRENCY})" if unit == "บาท" and "บาท" not in question else re.escape(unit)
+    unit_re = f"(?:{_CURRENCY})" if inferred and unit == "บาท" else re.escape(unit)
     pattern = re.compile(_NUM + (r"[\s\u0e01-\u0e4e]{0,12}?" + unit_re if unit else ""))
     # a price per unit ("โครงการละกี่บาท") is given per that unit; counts per year are left alone,
     # since crfcut often cuts "37 ล้าน | คนต่อปี"

@@ -34,8 +34,8 @@ _EDGE = frozenset("ที่ เมื่อ วันที่ ว่า ณ �
 _IF = frozenset(("ถ้า", "หาก"))  # a condition stays with its part: "ถ้าไม่ทำจะเป็นอย่างไร"
 # A part that opens on a thing named before it ("…ประเทศไหน แล้วประเทศนั้นจะใส่เงินเท่าไร") asks about
 # the first part's subject, however many words of its own it has; further in, the word points
-# inside its own part ("…ได้รับข้อมูลดิจิทัล…ต้องใช้ข้อมูลนั้นอย่างไร"). "กฎหมายนั้น" points to a
-# document the first part's answer names, which its subject would not find.
+# inside its own part ("…ได้รับข้อมูลดิจิทัล…ต้องใช้ข้อมูลนั้นอย่างไร"). "กฎหมายนั้น" points to the
+# document the first part's answer names, which the first part's words would not find.
 _BACK = frozenset("นั้น ดังกล่าว เหล่านั้น นั่น ที่นั่น".split())
 _BACK_WITHIN = 3  # the part's first words, where a word that points back refers to the first part
 _VERB = ("VERB", "AUX")  # Universal Dependencies tags
@@ -91,7 +91,10 @@ def _shares_the_subject(toks: list[str]) -> bool:
     said = [t for t in toks if t.strip()]
     if not said:
         return False
-    return any(t in _BACK for t in said[:_BACK_WITHIN]) or pos_tag(said, engine="perceptron", corpus="orchid_ud")[0][1] in _VERB
+    if any(t in _BACK and not (i and (_LAW.search(said[i - 1]) or _GUIDANCE.search(said[i - 1])))
+           for i, t in enumerate(said[:_BACK_WITHIN])):
+        return True
+    return pos_tag(said, engine="perceptron", corpus="orchid_ud")[0][1] in _VERB
 
 
 def _text(toks: list[str]) -> str:
@@ -133,7 +136,7 @@ def split(question: str) -> list[Part]:
         # pull its search back to the first part's document. Naming where to look ("แล้ว พ.ร.บ.
         # ว่าไว้อย่างไร") is not saying what about.
         says_enough = len([t for t in own if not (_LAW.search(t) or _GUIDANCE.search(t))]) >= OWN_WORDS
-        if says_enough and (kind or not _shares_the_subject(asked)):
+        if says_enough and not _shares_the_subject(asked):
             out.append(Part(body, body))
             continue
         carry = [t for t in shared if not t.strip() or t not in own]

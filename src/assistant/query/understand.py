@@ -219,10 +219,11 @@ class QueryUnderstanding:
         kn = self.knowledge()
         missing = [r for r in references(text) if r not in kn.corpus]
         indexed = [squash(t) for t in kn.act_titles.values()]
-        # an Act is also named by the term it is about, which it defines ("กฎหมายรัฐบาลดิจิทัล" for the
-        # digital government Act, whose title never says it)
-        missing += [a for a in cited_acts(text) if not any(a in t or t in a for t in indexed) and a not in (kn.definitions or {})
-                    and a not in missing]
+        # an Act is also named by the term it is about, which it alone defines ("กฎหมายรัฐบาลดิจิทัล" for
+        # the digital government Act, whose title never says it); "กองทุน", "คณะกรรมการ" name no Act
+        defined = kn.definitions or {}
+        missing += [a for a in cited_acts(text) if not any(a in t or t in a for t in indexed)
+                    and len({doc for doc, _, _ in defined.get(a, [])}) != 1 and a not in missing]
         return missing
 
     def plan(self, query: str, guideline_numbers: list[int] | None = None) -> QueryPlan:
