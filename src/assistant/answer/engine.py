@@ -249,6 +249,13 @@ class AnswerEngine(Answerer):
         `unit`, when given)."""
         return next((i for i in order[: 2 * self.max_sentences] if figure_given(question, [cands[i].text], unit)), None)
 
+    def _near_giving(self, kind: str, cands: list[Candidate], probs: np.ndarray, order: list[int], ask: str,
+                     ratio: float) -> int | None:
+        """The best of the top candidates that names the kind of thing `ask` asks for and scores at
+        least `ratio` of the best."""
+        return next((i for i in order[: 2 * self.max_sentences] if probs[i] >= ratio * probs[order[0]]
+                     and gives_asked_kind(kind, cands[i].text, ask)), None)
+
     def _ranked(self, r: Retrieval, shown: tuple[str, ...] = ()) -> SentenceOrder | Answer:
         """The candidate sentences in the order the answer takes them, or a refusal when no
         sentence can lead (none at all, or none giving the figure asked for). `shown`: sentences
@@ -279,9 +286,10 @@ class AnswerEngine(Answerer):
                 # "…แล้วใครนำทีม": only a sentence that names what is asked (someone, a date, a place, a
                 # figure) answers it. A fresh one that names none does not lead when a near one names
                 # it, though an earlier part showed that one (its line then points to that part's)
-                giving = [i for i in order[: 2 * self.max_sentences] if gives_asked_kind(qt.kind, cands[i].text, ask)]
-                near = [i for i in giving if probs[i] >= self.support_ratio * probs[order[0]]][:1]
-                better = [i for i in better if i in giving] or near or better
+                top = order[: 2 * self.max_sentences]
+                named = [i for i in better if i in top and gives_asked_kind(qt.kind, cands[i].text, ask)]
+                near = self._near_giving(qt.kind, cands, probs, order, ask, self.support_ratio)
+                better = named or ([near] if near is not None else better)
             if better:
                 order = [better[0]] + [i for i in order if i != better[0]]
         if asks_for_number(ask) and not figure_given(ask, [cands[order[0]].text]):
@@ -294,8 +302,7 @@ class AnswerEngine(Answerer):
         if self.typed_ratio and qt.kind in TYPED and not gives_asked_kind(qt.kind, cands[order[0]].text, ask):
             # "…จัดขึ้นเมื่อไร": a sentence dense with the question's words but no date loses the lead
             # to a near one that gives the date
-            typed = next((i for i in order[1 : 2 * self.max_sentences] if probs[i] >= self.typed_ratio * probs[order[0]]
-                          and gives_asked_kind(qt.kind, cands[i].text, ask)), None)
+            typed = self._near_giving(qt.kind, cands, probs, order, ask, self.typed_ratio)
             order = order if typed is None else [typed] + [i for i in order if i != typed]
         counted = counted_as(ask) if asks_for_number(ask) else ""
         if counted and not figure_given(ask, [cands[order[0]].text], counted):
