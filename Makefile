@@ -72,8 +72,11 @@ CHROMA_PORT ?= 8000
 chroma: setup
 	$(BIN)/chroma run --path $(CHROMA_PATH) --host $(HOST) --port $(CHROMA_PORT)
 
+# Two workers, a test file each at a time (a module's index is built once): one process keeps only
+# one of two cores busy (docs/evaluation.md#tests). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Retake docs/*.png (the chat, the viewer, the review tab) from the browser tests.
 screenshots: setup

@@ -35,11 +35,16 @@ One module a job:
     tools.py          child processes and their RSS, ports, percentiles in ms, the log
 """
 
-from eval.bench.chroma_server import chroma_binary, start_chroma
-from eval.bench.cli import main, register
-from eval.bench.plan import Plan, load_queries
-from eval.bench.run import run
-from eval.bench.scale import grow
-from eval.bench.tools import free_port, stop
+# Loaded on first use: every `assistant` command registers `bench` (pyproject entry point), and
+# importing the runners would cost each command ~0.4 s of start-up.
+_WHERE = {"chroma_binary": "chroma_server", "start_chroma": "chroma_server", "main": "cli", "register": "cli",
+          "Plan": "plan", "load_queries": "plan", "run": "run", "grow": "scale", "free_port": "tools", "stop": "tools"}
+__all__ = sorted(_WHERE)
 
-__all__ = ["Plan", "chroma_binary", "free_port", "grow", "load_queries", "main", "register", "run", "start_chroma", "stop"]
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'eval.bench' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"eval.bench.{_WHERE[name]}"), name)

@@ -6,15 +6,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from eval.bench.encoder import encoder_child
-from eval.bench.latency import worker
-from eval.bench.plan import Plan
-from eval.bench.report import plain_table, summary_rows, write_report
-from eval.bench.run import run
-
 
 def main(argv: list[str] | None = None) -> Path | None:
     from eval import bench
+    from eval.bench.encoder import encoder_child
+    from eval.bench.latency import worker
+    from eval.bench.plan import Plan
+    from eval.bench.report import plain_table, summary_rows, write_report
+    from eval.bench.run import run
 
     ap = argparse.ArgumentParser(prog="python -m eval.bench", description=bench.__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd")
