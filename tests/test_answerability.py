@@ -185,3 +185,35 @@ def test_without_style_weights_no_message_is_refused_as_a_request(built_index, m
     assert a.retriever.retrieve(a.understand(message)).asking is None
     assert a.ask(message).meta.get("refusal") != "request"
     assert not a.ask("แนวทางที่ 7 คืออะไร").refused
+
+
+def test_the_fit_holds_each_constrained_weight_at_or_above_zero():
+    """Two features that say the same thing: alone each raises the odds, together the unconstrained
+    fit gives one a negative weight (as the passage's coverage beside the sentence's); constrained,
+    none goes below zero, and the free column keeps its sign."""
+    import numpy as np
+
+    from eval.fit_answerability import fit_logistic
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000).astype(float)
+    a = y + rng.normal(0, 0.7, 2000)
+    b = a + rng.normal(0, 0.2, 2000) - 0.6 * y  # follows a, but less where the answer is there
+    free_col = -y + rng.normal(0, 1.0, 2000)  # lowers the odds: left free
+    x = np.column_stack([a, b, free_col])
+    _, _, free, _ = fit_logistic(x, y)
+    assert free[1] < 0  # the trade the constraint rules out
+    _, _, held, _ = fit_logistic(x, y, nonneg=[True, True, False])
+    assert held[0] > 0 and held[1] >= 0 and held[2] < 0
+
+
+def test_a_group_share_moves_weight_within_its_class_only():
+    import numpy as np
+
+    from eval.fit_answerability import group_weights
+
+    y = np.array([1, 1, 0, 0, 0, 0], float)
+    groups = ["pos", "pos", "near", "near", "far", "far"]
+    w = group_weights(y, groups, {"near": 0.5}) / 6
+    assert w[y == 1].sum() == pytest.approx(0.5) and w[y == 0].sum() == pytest.approx(0.5)
+    assert w[2:4].sum() == pytest.approx(0.5 * 0.5 / 1.5) and w[4:].sum() == pytest.approx(0.5 / 1.5)
