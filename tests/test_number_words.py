@@ -80,6 +80,17 @@ def test_a_figure_in_words_is_a_figure():
     assert as_digits("ภายในสามสิบวัน") == "ภายใน30วัน"
 
 
+def test_a_classifier_with_diao_counts_one():
+    from assistant.answer.extractive import figure_given
+
+    q = "การขอเปิดอภิปรายทั่วไปทำได้กี่ครั้งในสมัยประชุมหนึ่ง"
+    assert figure_given(q, ["การขอเปิดอภิปรายทั่วไปตามมาตรานี้ จะทำได้ครั้งเดียวในสมัยประชุมสามัญสมัยหนึ่ง"])
+    assert as_digits("มีผู้สมัครคนเดียว") == "มีผู้สมัคร1 คน"
+    # เดียวกัน is "the same", not one; เดียว after no classifier counts nothing
+    assert not figure_given("ประชุมกี่ครั้ง", ["ให้ประชุมในคราวเดียวกันกับครั้งเดียวกัน"])
+    assert as_digits("อย่างเดียว") == "อย่างเดียว"
+
+
 def test_scorer_unit_feature_reads_words():
     from assistant.answer.features import FEATURES, Candidate, features
     from assistant.query.qtype import analyse

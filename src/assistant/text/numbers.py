@@ -161,10 +161,15 @@ def with_digits(text: str) -> str:
     return "".join(out) + text[at:] if out else text
 
 
+# A classifier followed by เดียว counts one ("ทำได้ครั้งเดียว", "มีคนเดียว", "แห่งเดียว"); เดียวกัน is "the same".
+_ONE = re.compile(rf"({'|'.join(sorted(UNITS, key=len, reverse=True))})\s?เดียว(?!กัน)")
+
+
 def as_digits(text: str) -> str:
     """`text` with Thai digits and numbers in words as Arabic digits: what figure checks read, so a
-    figure in words is a figure, with its unit, exactly like one in digits."""
-    return with_digits(fold_digits(text))
+    figure in words is a figure, with its unit, exactly like one in digits ("ครั้งเดียว" is "1 ครั้ง")."""
+    text = with_digits(fold_digits(text))
+    return _ONE.sub(r"1 \1", text) if "เดียว" in text else text
 
 
 def _note(n: "Numeral") -> str:
