@@ -9,9 +9,10 @@ Negatives: the same iApp train questions asked of the Wikipedia index less their
 no passage read holds the answer) and of the policy index (seed + ../shared/corpus), where nothing
 answers them; the project's own out-of-scope traps; the fitting half of
 eval/questions/offtopic.jsonl. XQuAD-th and iApp *test* are never read here: they are the
-report's. Each class weighs half, shared equally by its groups (the few officer questions count as much as the
-many Wikipedia ones). The cut is the probability below which `--false-refusal` of the (weighted)
-positives fall.
+report's. Each class weighs half, shared by its groups (the few officer questions count as much as the
+many Wikipedia ones; the questions without their paragraph count `--squad2-share` of a group). Every
+weight but the question length's is held at or above zero. The cut is the probability below which
+`--false-refusal` of the iApp train questions beside their paragraph fall.
 Writes the weights and eval/reports/<date>-answerability.md (the fit, the cut, an ablation that
 refits without each feature and scores a held-out fifth of the questions).
 """
@@ -196,6 +197,12 @@ FREE = ("question_words",)
 SQUAD2 = "iapp-train without its paragraph"
 
 
+def held_signs(columns: int) -> list[bool]:
+    """Which of terms()' columns are held at or above zero: the features but FREE (a product of two
+    features keeps no sign)."""
+    return [f not in FREE for f in FEATURES] + [False] * (columns - len(FEATURES))
+
+
 def cut_for(p_pos: np.ndarray, false_refusal: float, w: np.ndarray | None = None) -> float:
     """The probability below which `false_refusal` of the (weighted) positives fall."""
     if not len(p_pos):
@@ -273,8 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     quadratic = args.terms == "quadratic"
     x, y = np.array([terms(r, quadratic) for r in rows], dtype=float), np.array(labels, dtype=float)
     w = group_weights(y, groups, {SQUAD2: args.squad2_share})
-    # (a product of two features keeps no sign: only the features themselves are held at or above zero)
-    nonneg = None if args.free else [f not in FREE for f in FEATURES] + [False] * (x.shape[1] - len(FEATURES))
+    nonneg = None if args.free else held_signs(x.shape[1])
     at_cut = np.array([g == CUT_GROUP for g in groups])
     mean, scale, coef, b = fit_logistic(x, y, w, nonneg=nonneg)
     p = probabilities(x, mean, scale, coef, b)
@@ -287,11 +293,11 @@ def main(argv: list[str] | None = None) -> None:
         "sample": args.sample, "seed": args.seed,
     }, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     xq = np.array([terms(r) for r in rows], dtype=float)  # both forms, for the ablation
-    nq = None if args.free else [f not in FREE for f in FEATURES] + [False] * (xq.shape[1] - len(FEATURES))
+    nq = None if args.free else held_signs(xq.shape[1])
     scored = lambda xx, cols, nn=nonneg: held_out_scores(xx, y, w, cols, args.false_refusal, args.seed, nn, at_cut)  # noqa: E731
     full = scored(x, list(range(x.shape[1])))
     other = scored(xq, list(range(xq.shape[1])), nq) if not quadratic else scored(x, list(range(len(FEATURES))))
-    signs = scored(x, list(range(x.shape[1])), None if nonneg else [f not in FREE for f in FEATURES] + [False] * (x.shape[1] - len(FEATURES)))
+    signs = scored(x, list(range(x.shape[1])), None if nonneg else held_signs(x.shape[1]))
     ablation = {f: scored(x, without(i, quadratic)) for i, f in enumerate(FEATURES)}
     flags = f" --squad2-share {args.squad2_share}" + (" --free" if args.free else "")
     lines = [f"# Answerability model — {dt.date.today().isoformat()}", "",
