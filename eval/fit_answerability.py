@@ -203,14 +203,13 @@ def held_signs(columns: int) -> list[bool]:
     return [f not in FREE for f in FEATURES] + [False] * (columns - len(FEATURES))
 
 
-def cut_for(p_pos: np.ndarray, false_refusal: float, w: np.ndarray | None = None) -> float:
-    """The probability below which `false_refusal` of the (weighted) positives fall."""
+def cut_for(p_pos: np.ndarray, false_refusal: float) -> float:
+    """The probability below which `false_refusal` of the positives fall."""
     if not len(p_pos):
         return 0.5
-    w = np.ones(len(p_pos)) if w is None else w
-    order = np.argsort(p_pos)
-    share = np.cumsum(w[order]) / w.sum()
-    return float(p_pos[order][min(np.searchsorted(share, false_refusal), len(order) - 1)])
+    order = np.sort(p_pos)
+    share = np.arange(1, len(order) + 1) / len(order)
+    return float(order[min(np.searchsorted(share, false_refusal), len(order) - 1)])
 
 
 def auc(p: np.ndarray, y: np.ndarray) -> float:
@@ -223,16 +222,15 @@ def auc(p: np.ndarray, y: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def held_out_scores(x, y, w, cols, false_refusal, seed, nonneg: list[bool] | None = None, at_cut: np.ndarray | None = None) -> dict:
+def held_out_scores(x, y, w, cols, false_refusal, seed, nonneg: list[bool] | None, at_cut: np.ndarray) -> dict:
     """Fit on four fifths, score the fifth left out: AUC, and at the cut fitted on the four
-    fifths (over the rows `at_cut` marks; every positive when None), the share of held-out
-    negatives refused and of positives refused."""
+    fifths (over the rows `at_cut` marks), the share of held-out negatives refused and of
+    positives refused."""
     idx = np.arange(len(y))
     np.random.default_rng(seed).shuffle(idx)
     test, train = idx[: len(y) // 5], idx[len(y) // 5 :]
     m, s, c, b = fit_logistic(x[train][:, cols], y[train], w[train], nonneg=None if nonneg is None else [nonneg[i] for i in cols])
-    pos = (y[train] == 1) if at_cut is None else at_cut[train]
-    cut = cut_for(probabilities(x[train][:, cols], m, s, c, b)[pos], false_refusal, None if at_cut is not None else w[train][pos])
+    cut = cut_for(probabilities(x[train][:, cols], m, s, c, b)[at_cut[train]], false_refusal)
     p = probabilities(x[test][:, cols], m, s, c, b)
     yt = y[test]
     return {"auc": auc(p, yt), "negatives_refused": float((p[yt == 0] < cut).mean()), "positives_refused": float((p[yt == 1] < cut).mean())}

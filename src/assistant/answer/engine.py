@@ -288,7 +288,7 @@ class AnswerEngine(Answerer):
                 # it, though an earlier part showed that one (its line then points to that part's)
                 top = order[: 2 * self.max_sentences]
                 named = [i for i in better if i in top and gives_asked_kind(qt.kind, cands[i].text, ask)]
-                near = self._near_giving(qt.kind, cands, probs, order, ask, self.support_ratio)
+                near = None if named else self._near_giving(qt.kind, cands, probs, order, ask, self.support_ratio)
                 better = named or ([near] if near is not None else better)
             if better:
                 order = [better[0]] + [i for i in order if i != better[0]]

@@ -69,8 +69,9 @@ def figure_given(question: str, texts: list[str], unit: str = "") -> bool:
     if _PERCENT_Q.search(question):  # "กี่เปอร์เซ็นต์" is answered by "ร้อยละสอง"
         return any(_PERCENT.search(t) for t in texts)
     money = any(t.startswith(_MONEY_WORDS) for t in index_tokens(question))
-    inferred = not unit and not unit_asked(question, ki_only=True)  # "เงิน…เท่าไร": no unit named
-    unit = unit or unit_asked(question, ki_only=True) or ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
+    named = unit or unit_asked(question, ki_only=True)
+    inferred = not named  # "เงิน…เท่าไร": no unit named
+    unit = named or ("บาท" if money and re.search(r"เท่า(?:ไร|ไหร่|ใด)", question) else "")
     if unit == "ล้านบาท":
         unit = "บาท"
     unit_re = f"(?:{_CURRENCY})" if inferred and unit == "บาท" else re.escape(unit)

@@ -40,8 +40,12 @@ _BACK = frozenset("นั้น ดังกล่าว เหล่านั�
 _BACK_WITHIN = 3  # the part's first words, where a word that points back refers to the first part
 _VERB = ("VERB", "AUX")  # Universal Dependencies tags
 
-
 OWN_WORDS = 4  # content words a part needs to be searched without the subject it shares
+
+
+def _names_document(text: str) -> bool:
+    """Does `text` name a kind of document (the law or the guidance)?"""
+    return bool(_LAW.search(text) or _GUIDANCE.search(text))
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ def _shares_the_subject(toks: list[str]) -> bool:
     said = [t for t in toks if t.strip()]
     if not said:
         return False
-    if any(t in _BACK and not (i and (_LAW.search(said[i - 1]) or _GUIDANCE.search(said[i - 1])))
+    if any(t in _BACK and not (i and _names_document(said[i - 1]))
            for i, t in enumerate(said[:_BACK_WITHIN])):
         return True
     return pos_tag(said, engine="perceptron", corpus="orchid_ud")[0][1] in _VERB
@@ -131,16 +135,16 @@ def split(question: str) -> list[Part]:
             asked = asked[1:]
         body = _text(asked)
         own = _content(asked)
-        kind = bool(_LAW.search(body) or _GUIDANCE.search(body))
+        kind = _names_document(body)
         # A part that says enough of its own is searched as it is: the first part's words would
         # pull its search back to the first part's document. Naming where to look ("แล้ว พ.ร.บ.
         # ว่าไว้อย่างไร") is not saying what about.
-        says_enough = len([t for t in own if not (_LAW.search(t) or _GUIDANCE.search(t))]) >= OWN_WORDS
+        says_enough = len([t for t in own if not _names_document(t)]) >= OWN_WORDS
         if says_enough and not _shares_the_subject(asked):
             out.append(Part(body, body))
             continue
         carry = [t for t in shared if not t.strip() or t not in own]
         if kind:  # it names its own kind of document: the first part's is not carried
-            carry = [t for t in carry if not (_LAW.search(t) or _GUIDANCE.search(t))]
+            carry = [t for t in carry if not _names_document(t)]
         out.append(Part(body, f"{_text(carry)} {body}" if _content(carry) else body))
     return out
