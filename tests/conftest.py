@@ -14,6 +14,12 @@ SEED_DIR = ROOT / "corpus" / "documents"
 SEED_ID = "dla-jica-depa-smart-city-egm-2024-04-30.th.txt"
 
 
+def pytest_collection_modifyitems(config, items):
+    # `make test` hands whole files to two workers in this order: the slow ones (real corpus, real
+    # model) first, so the quick unit files fill the end rather than one slow file running alone.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def shared_corpus() -> Path:
     path = SHARED / "corpus"
     if not path.is_dir():
