@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup model demo demo-full ask test test-fast eval bench chroma clean load screenshots
+.PHONY: setup model demo demo-full ask test test-fast eval bench chroma services-up services-down clean load screenshots
 
 setup: $(STAMP) model
 
@@ -71,6 +71,17 @@ CHROMA_PATH ?= var/chroma-server
 CHROMA_PORT ?= 8000
 chroma: setup
 	$(BIN)/chroma run --path $(CHROMA_PATH) --host $(HOST) --port $(CHROMA_PORT)
+
+# A PostgreSQL catalog for a developer, in var/pg on loopback (trust authentication: not for
+# production): `assistant ingest|serve|ask --catalog <the URL it prints>` (or ASSISTANT_CATALOG).
+# docs/scaling.md.
+PG_DIR ?= var/pg
+PG_PORT ?= 5433
+services-up: setup
+	@$(BIN)/python -m assistant.store.pg_local up $(PG_DIR) --port $(PG_PORT)
+
+services-down:
+	@$(BIN)/python -m assistant.store.pg_local down $(PG_DIR)
 
 # Two workers, a test file each at a time (a module's index is built once): one process keeps only
 # one of two cores busy (docs/evaluation.md#tests). TEST_WORKERS=0: one process.

@@ -11,13 +11,14 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from assistant.options import IndexOpt, KeywordOpt, ModelOpt, console, fail, get_assistant, settings_from
+    from assistant.options import IndexOpt, KeywordOpt, CatalogOpt, ModelOpt, console, fail, get_assistant, settings_from
 
     @app.command("eval")
     def eval_cmd(
         index: Optional[Path] = IndexOpt,
         model: Optional[Path] = ModelOpt,
         keyword_backend: Optional[str] = KeywordOpt,
+        catalog: Optional[str] = CatalogOpt,
         split: list[str] = typer.Option(["dev", "test", "multipart"], help="question splits from eval/questions"),
         questions: Optional[Path] = typer.Option(None, help="another question file (JSONL), scored as 'test'"),
         benchmark: list[str] = typer.Option([], help="xquad-th | iapp | iapp-distractors | tscc (repeatable)"),
@@ -36,7 +37,7 @@ def register(app: typer.Typer) -> None:
 
         from eval import harness, report
 
-        s = settings_from(index, model, keyword_backend=keyword_backend)
+        s = settings_from(index, model, keyword_backend=keyword_backend, catalog=catalog)
         result = {"name": name, "date": dt.date.today().isoformat()}
         progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
         with progress:
@@ -68,7 +69,7 @@ def register(app: typer.Typer) -> None:
                 if name_ not in harness.BENCHMARKS and name_ != "tscc":
                     fail(f"unknown benchmark {name_!r}; choose from {', '.join([*harness.BENCHMARKS, 'tscc'])}")
                 root = bench_index or Path(tempfile.mkdtemp(prefix="assistant-bench-"))
-                bs = settings_from(root / name_, model, keyword_backend=keyword_backend)
+                bs = settings_from(root / name_, model, keyword_backend=keyword_backend)  # a benchmark's own index, its own catalog
                 from assistant.service import Assistant
 
                 ba = Assistant(bs)

@@ -56,7 +56,7 @@ def open_index(s):
     from assistant.model.embedding import fingerprint_for
     from assistant.store.index import Index
 
-    idx = Index(s.index_dir, s.chroma_url, fingerprint_for(s), keyword_backend=s.keyword_backend)
+    idx = Index.from_settings(s, fingerprint_for(s))
     warn_index(idx.require_healthy())
     return idx, LazyEmbedder(s)
 
@@ -95,7 +95,7 @@ def print_report(report, idx, as_json: bool) -> None:
 def register(app: typer.Typer) -> None:
     from rich.markup import escape
 
-    from assistant.options import ChromaOpt, IndexOpt, KeywordOpt, ModelOpt, console, fail, settings_from
+    from assistant.options import ChromaOpt, IndexOpt, KeywordOpt, CatalogOpt, ModelOpt, console, fail, settings_from
 
     @app.command()
     def ingest(
@@ -104,6 +104,7 @@ def register(app: typer.Typer) -> None:
         model: Optional[Path] = ModelOpt,
         chroma_url: Optional[str] = ChromaOpt,
         keyword_backend: Optional[str] = KeywordOpt,
+        catalog: Optional[str] = CatalogOpt,
         chunk_tokens: Optional[int] = typer.Option(None, help="chunk budget in model tokens"),
         max_file_mb: Optional[int] = typer.Option(None, help="largest file accepted, MB [env ASSISTANT_MAX_FILE_MB; default 50]"),
         batch_chunks: int = typer.Option(256, help="documents are committed in batches of about this many chunks"),
@@ -127,7 +128,7 @@ def register(app: typer.Typer) -> None:
                 check_role(collection)
         except ValueError as exc:
             fail(f"--collection: {exc}", 2)
-        s = settings_from(index, model, chroma_url, chunk_tokens=chunk_tokens, max_file_mb=max_file_mb, keyword_backend=keyword_backend)
+        s = settings_from(index, model, chroma_url, chunk_tokens=chunk_tokens, max_file_mb=max_file_mb, keyword_backend=keyword_backend, catalog=catalog)
         idx, emb = open_index(s)
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -160,6 +161,7 @@ def register(app: typer.Typer) -> None:
         model: Optional[Path] = ModelOpt,
         chroma_url: Optional[str] = ChromaOpt,
         keyword_backend: Optional[str] = KeywordOpt,
+        catalog: Optional[str] = CatalogOpt,
         as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
     ):
         """Rebuild a lost or damaged catalog by re-ingesting its sources into a fresh one. The old
@@ -171,7 +173,10 @@ def register(app: typer.Typer) -> None:
         from ingest.budgets import Limits
         from ingest.pipeline import ingest as run_ingest
 
-        s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend)
+        s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend, catalog=catalog)
+        if s.catalog:
+            fail("rebuild re-makes a lost catalog.sqlite; a catalog database is restored from its own backup or "
+                 "replica (docs/scaling.md), and `assistant doctor --fix` then brings the index folder up to it", 2)
         root = s.index_dir
         sources = [str(p) for p in paths or []]
         for name in (health.CATALOG, health.BACKUP):
@@ -187,7 +192,7 @@ def register(app: typer.Typer) -> None:
             shutil.rmtree(root / derived, ignore_errors=True)
         if aside:
             console.print(f"the old catalog is kept as {aside}")
-        idx = Index(root, s.chroma_url, fingerprint_for(s), repair=True, rebuilding=True, keyword_backend=s.keyword_backend)
+        idx = Index.from_settings(s, fingerprint_for(s), repair=True, rebuilding=True)
         emb = LazyEmbedder(s)
         report = run_ingest([Path(p) for p in sources], idx, emb.embed_passages, emb.count_tokens,
                             chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences, limits=Limits.from_settings(s))

@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from assistant.options import ChromaOpt, IndexOpt, KeywordOpt, ModelOpt, console, fail, get_assistant, print_json, settings_from
+    from assistant.options import ChromaOpt, IndexOpt, KeywordOpt, CatalogOpt, ModelOpt, console, fail, get_assistant, print_json, settings_from
 
     @app.command()
     def serve(
@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         model: Optional[Path] = ModelOpt,
         chroma_url: Optional[str] = ChromaOpt,
         keyword_backend: Optional[str] = KeywordOpt,
+        catalog: Optional[str] = CatalogOpt,
         users: Optional[Path] = typer.Option(
             None, "--users", help="JSON file of upload users {name: password} (default: INDEX/ui-users.json if "
             "present; env ASSISTANT_UI_USER + ASSISTANT_UI_PASSWORD also count)"),
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
         from ui.auth import UsersFileError, load_users
 
-        s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend)
+        s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend, catalog=catalog)
         try:
             user_list = load_users(s.index_dir, users)
         except UsersFileError as exc:

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from assistant.config import Settings
 from assistant.options import (
-    ChromaOpt, GuidelineOpt, IndexOpt, KeywordOpt, ModelOpt, console, fail, get_assistant, out, print_json, settings_from,
+    ChromaOpt, GuidelineOpt, IndexOpt, KeywordOpt, CatalogOpt, ModelOpt, console, fail, get_assistant, out, print_json, settings_from,
 )
 
 app = typer.Typer(
@@ -57,11 +57,12 @@ def search(
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
     keyword_backend: Optional[str] = KeywordOpt,
+    catalog: Optional[str] = CatalogOpt,
 ):
     """Ranked passages for a query."""
     from assistant import validate
 
-    s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend)
+    s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend, catalog=catalog)
     query = checked(validate.text, query, "query", s.max_question_chars)
     k = checked(validate.k, k, s, field="--k")
     method = checked(validate.method, method)
@@ -94,6 +95,7 @@ def ask(
     llm_model: Optional[str] = typer.Option(None, "--llm-model", help="chat model name [env ASSISTANT_LLM_MODEL]"),
     llm_provider: Optional[str] = typer.Option(None, "--llm-provider", help="openai (any OpenAI-compatible endpoint) | ollama [env ASSISTANT_LLM_PROVIDER]"),
     keyword_backend: Optional[str] = KeywordOpt,
+    catalog: Optional[str] = CatalogOpt,
 ):
     """A Thai answer built only from retrieved passages, every sentence cited (generative and
     verified when a chat model is configured)."""
@@ -103,7 +105,7 @@ def ask(
         fail("give a question or --batch FILE, not both", 2)
     _check_guideline(guideline)
     s = settings_from(index, model, chroma_url, llm_url=llm_url, llm_model=llm_model, llm_provider=llm_provider,
-                      keyword_backend=keyword_backend)
+                      keyword_backend=keyword_backend, catalog=catalog)
     k = checked(validate.k, k, s, field="--k")
     if question is not None:
         question = checked(validate.question, question, s)
@@ -148,17 +150,22 @@ def open_index(s: Settings, need_model: bool = True, checked: bool = True, repai
     (exit 1); what does not stop answers is said on stderr."""
     from assistant.store.index import Index
 
-    if not (s.index_dir / "catalog.sqlite").exists() and not (s.index_dir / "chroma").exists():
+    if not has_index(s):
         fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
     fp = None
     if need_model:
         from assistant.model.embedding import fingerprint_for
 
         fp = fingerprint_for(s)
-    idx = Index(s.index_dir, s.chroma_url, fp, repair=repair, keyword_backend=s.keyword_backend)  # IndexDamaged: main() prints one line
+    idx = Index.from_settings(s, fp, repair=repair)  # IndexDamaged: main() prints one line
     if checked:
         warn_index(idx.require_healthy())
     return idx
+
+
+def has_index(s: Settings) -> bool:
+    """Is there an index to open? A catalog database may hold one before this folder does."""
+    return bool(s.catalog) or (s.index_dir / "catalog.sqlite").exists() or (s.index_dir / "chroma").exists()
 
 
 def warn_index(problems) -> None:
@@ -184,7 +191,7 @@ def guidelines(
     s = settings_from(index, model, chroma_url)
     counts: dict[int, int] = {}
     tags = None
-    if (s.index_dir / "catalog.sqlite").exists():
+    if has_index(s):
         a = get_assistant(s)
         warn_index(a.check_index())  # IndexDamaged: one line from main(), exit 1
         tags = a.guideline_tags
@@ -262,6 +269,7 @@ def doctor(
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
     keyword_backend: Optional[str] = KeywordOpt,
+    catalog: Optional[str] = CatalogOpt,
 ):
     """Check that the catalog, Chroma and the keyword index hold the same chunks for the same
     model; exit 1 when they do not. --fix repairs (the model is loaded only to re-embed). A
@@ -270,8 +278,8 @@ def doctor(
     from assistant.store import health
     from assistant.store.health import IndexDamaged
 
-    s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend)
-    if not (s.index_dir / health.CATALOG).exists() and not (s.index_dir / "chroma").exists():
+    s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend, catalog=catalog)
+    if not has_index(s):
         fail(f"{s.index_dir}: no index here (run `assistant ingest`)")
     restored = None
     try:
@@ -332,11 +340,12 @@ def api(
     model: Optional[Path] = ModelOpt,
     chroma_url: Optional[str] = ChromaOpt,
     keyword_backend: Optional[str] = KeywordOpt,
+    catalog: Optional[str] = CatalogOpt,
 ):
     """A JSON HTTP API: POST /api/ask, GET /api/search, GET /healthz (see assistant.api)."""
     from assistant.api import serve
 
-    serve(settings_from(index, model, chroma_url, keyword_backend=keyword_backend), host, port)
+    serve(settings_from(index, model, chroma_url, keyword_backend=keyword_backend, catalog=catalog), host, port)
 
 
 @app.command("build-model")
@@ -367,10 +376,8 @@ def main() -> None:
     try:
         app()
     except Exception as exc:  # one clear line for expected failures instead of a traceback
-        import sqlite3
-
         from assistant.model.embedding import ModelError
-        from assistant.store.health import IndexDamaged
+        from assistant.store.health import IndexDamaged, catalog_errors
         from assistant.store.index import IndexError_
         from assistant.answer.llm import LLMConfigError
         from assistant.model.build import ModelBuildError
@@ -378,8 +385,8 @@ def main() -> None:
         if isinstance(exc, (ModelError, IndexError_, IndexDamaged, ModelBuildError, LLMConfigError)):
             console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             sys.exit(1)
-        if isinstance(exc, sqlite3.DatabaseError):  # a catalog damaged while the command ran
-            console.print(f"[red]error:[/red] the index catalog cannot be read ({escape(str(exc))}); "
+        if isinstance(exc, catalog_errors()):  # a catalog damaged, or its database lost, while the command ran
+            console.print(f"[red]error:[/red] the index catalog cannot be read ({escape(str(exc).strip())}); "
                           "run `assistant doctor`", highlight=False)
             sys.exit(1)
         raise

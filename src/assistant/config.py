@@ -18,6 +18,9 @@ class Settings:
     model_path: Path | None = None
     home: Path = _default_home()
     chroma_url: str | None = None
+    # The catalog: None → catalog.sqlite in the index folder; postgresql://… → that database
+    # (store/catalog_pg.py; docs/scaling.md). The index folder keeps the stores derived from it.
+    catalog: str | None = None
     # The keyword index: bm25s (rebuilt from the catalog on every write, held in memory) or tantivy
     # (updated per document, memory-mapped; store/keyword_tantivy.py, docs/retrieval.md). bm25s stays
     # the default until `python -m eval.keyword_equivalence` shows the same figures on every set.
@@ -171,6 +174,7 @@ _ENV = {
     "index_dir": ("ASSISTANT_INDEX", Path),
     "model_path": ("ASSISTANT_MODEL", Path),
     "chroma_url": ("ASSISTANT_CHROMA_URL", str),
+    "catalog": ("ASSISTANT_CATALOG", str),
     "keyword_backend": ("ASSISTANT_KEYWORD_BACKEND", str),
     "backend": ("ASSISTANT_BACKEND", str),
     "chunk_tokens": ("ASSISTANT_CHUNK_TOKENS", int),

@@ -22,6 +22,8 @@ GuidelineOpt = typer.Option(None, "--guideline", help="only passages tagged with
 IndexOpt = typer.Option(None, "--index", help="Index folder [env ASSISTANT_INDEX; default var/index]")
 ModelOpt = typer.Option(None, "--model", help="sentence-transformers model folder [env ASSISTANT_MODEL]")
 ChromaOpt = typer.Option(None, "--chroma-url", help="Chroma server URL [env ASSISTANT_CHROMA_URL]")
+CatalogOpt = typer.Option(None, "--catalog", help="catalog database URL, postgresql://… [env ASSISTANT_CATALOG; "
+                          "default catalog.sqlite in the index folder]")
 KeywordOpt = typer.Option(None, "--keyword-backend", help="keyword index: bm25s | tantivy [env ASSISTANT_KEYWORD_BACKEND; default bm25s]")
 
 

@@ -37,8 +37,7 @@ class Assistant:
 
     @cached_property
     def index(self) -> Index:
-        return Index(self.settings.index_dir, self.settings.chroma_url, fingerprint_for(self.settings),
-                     keyword_backend=self.settings.keyword_backend)
+        return Index.from_settings(self.settings, fingerprint_for(self.settings))
 
     @cached_property
     def understanding(self) -> QueryUnderstanding:
@@ -122,15 +121,13 @@ class Assistant:
         """Raise IndexDamaged (assistant.store.health) rather than answer from half an index:
         a catalog that cannot be read, vectors missing, a vector store gone. Returns the
         problems that do not stop answers (a keyword index that is rebuilt when searched)."""
-        import sqlite3
-
-        from assistant.store.health import IndexDamaged
+        from assistant.store.health import catalog_errors, catalog_unreadable
 
         try:
             return self.index.require_healthy()
-        except sqlite3.DatabaseError as exc:
-            raise IndexDamaged(self.settings.index_dir, f"the catalog cannot be read ({exc})",
-                               f"`assistant doctor --index {self.settings.index_dir}`") from None
+        except catalog_errors() as exc:
+            cat = self.index.catalog
+            raise catalog_unreadable(self.settings.index_dir, cat.kind, cat.where, exc) from None
 
     def search(self, query: str, k: int | None = None, method: str = "hybrid", guideline: int | None = None) -> list[Hit]:
         """`guideline`: only passages tagged with that guideline (1–10)."""

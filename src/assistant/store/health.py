@@ -24,7 +24,7 @@ class IndexDamaged(RuntimeError):
         self.root = str(root)
         self.problem = problem
         self.fix = fix
-        self.part = part  # catalog | vectors: which store is damaged
+        self.part = part  # catalog | vectors | database (a catalog database out of reach): which store
         super().__init__(f"{root}: index damaged: {problem}; run {fix}")
 
     @property
@@ -33,6 +33,38 @@ class IndexDamaged(RuntimeError):
             "ดัชนีเอกสารเสียหาย ระบบจึงยังไม่ตอบคำถามเพื่อไม่ให้ได้คำตอบจากข้อมูลที่ไม่ครบ "
             f"กรุณาแจ้งผู้ดูแลระบบให้รันคำสั่ง {self.fix} ({self.problem})"
         )
+
+
+class CatalogUnavailable(IndexDamaged):
+    """A catalog database that cannot be reached (stopped, or the network): nothing is damaged,
+    but nothing may be answered either."""
+
+    def __init__(self, root: Path | str, problem: str, fix: str, part: str = "database"):
+        super().__init__(root, problem, fix, part)
+        self.args = (f"{root}: catalog unavailable: {problem}; {fix}",)
+
+    @property
+    def thai(self) -> str:
+        return ("ติดต่อฐานข้อมูลแคตตาล็อกเอกสารไม่ได้ ระบบจึงยังไม่ตอบคำถาม "
+                f"กรุณาแจ้งผู้ดูแลระบบ ({self.problem}; {self.fix})")
+
+
+def catalog_unreadable(root: Path | str, kind: str, where: str, exc: BaseException) -> IndexDamaged:
+    """What to raise when a read of the catalog (`kind` sqlite or postgresql, at `where`) failed
+    with `exc`: a file is damaged, a database is unreachable."""
+    if kind == "sqlite":
+        return IndexDamaged(root, f"the catalog cannot be read ({exc})", f"`assistant doctor --index {root}`")
+    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return CatalogUnavailable(root, f"the catalog database {where} cannot be reached ({reason})",
+                              "start it (`make services-up` for the developer's one) or check --catalog / ASSISTANT_CATALOG")
+
+
+def catalog_errors() -> tuple[type[BaseException], ...]:
+    """What a failed catalog read raises, whichever backend is in use (psycopg only once loaded)."""
+    import sys
+
+    pg = sys.modules.get("psycopg")
+    return (sqlite3.DatabaseError, pg.Error) if pg else (sqlite3.DatabaseError,)
 
 
 @dataclass

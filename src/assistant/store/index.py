@@ -33,7 +33,7 @@ from assistant.knowledge.collections import role_of
 from assistant.schema import Chunk, Document
 from assistant.store import health as _health
 from assistant.store.catalog import Catalog, DocInfo
-from assistant.store.health import IndexDamaged, catalog_problem, inspect_catalog
+from assistant.store.health import CatalogState, IndexDamaged, catalog_problem, catalog_unreadable, inspect_catalog
 from assistant.store.keyword import KeywordIndex
 from assistant.store.keyword_tantivy import DocTokens, TantivyKeywords, TantivyStore
 from assistant.store.vectors import VectorStore, forget_clients
@@ -111,12 +111,15 @@ class WriteReport:
 
 class Index:
     def __init__(self, root: Path, chroma_url: str | None = None, model_fingerprint: str | None = None,
-                 repair: bool = False, rebuilding: bool = False, keyword_backend: str = "bm25s"):
+                 repair: bool = False, rebuilding: bool = False, keyword_backend: str = "bm25s",
+                 catalog_url: str | None = None):
         """Open (or create) the index in `root`. Raises IndexDamaged when the catalog is damaged
         or lost (missing, empty or unreadable while vectors or a backup remain): a lost catalog
         is never mistaken for a new index (`rebuilding`: it is being re-made on purpose). With
         `repair` (doctor --fix), a vector store that cannot be opened is set aside and started
-        afresh instead of raising. `keyword_backend`: bm25s or tantivy (KEYWORD_BACKENDS)."""
+        afresh instead of raising. `keyword_backend`: bm25s or tantivy (KEYWORD_BACKENDS).
+        `catalog_url`: a PostgreSQL catalog (postgresql://…) instead of `root`/catalog.sqlite;
+        `root` keeps the stores derived from it."""
         if keyword_backend not in KEYWORD_BACKENDS:
             raise IndexError_(f"unknown keyword backend {keyword_backend!r}; choose from {', '.join(KEYWORD_BACKENDS)}")
         self.root = Path(root)
@@ -125,14 +128,18 @@ class Index:
         self._kw_dir = self.root / ("keyword-tantivy" if keyword_backend == "tantivy" else "keyword")
         chroma_dir = self.root / "chroma"
         had_chroma = chroma_url is not None or chroma_dir.exists()
-        state = inspect_catalog(self.root / _health.CATALOG)
-        damage = catalog_problem(self.root, state, lambda: 0 if rebuilding else _count_vectors(chroma_dir, chroma_url))
-        if damage is not None and not (rebuilding and damage.part == "catalog" and state.state != "damaged"):
-            raise damage
-        try:
-            self.catalog = Catalog(self.root / _health.CATALOG)
-        except sqlite3.DatabaseError as exc:  # damaged between the check and the open
-            raise IndexDamaged(self.root, f"the catalog cannot be opened ({exc})", f"`assistant doctor --index {self.root}`") from None
+        if catalog_url:
+            self.catalog = open_catalog_db(self.root, catalog_url)
+            state = CatalogState(self.root, "ok", chunks=self.catalog.counts()[0])
+        else:
+            state = inspect_catalog(self.root / _health.CATALOG)
+            damage = catalog_problem(self.root, state, lambda: 0 if rebuilding else _count_vectors(chroma_dir, chroma_url))
+            if damage is not None and not (rebuilding and damage.part == "catalog" and state.state != "damaged"):
+                raise damage
+            try:
+                self.catalog = Catalog(self.root / _health.CATALOG)
+            except sqlite3.DatabaseError as exc:  # damaged between the check and the open
+                raise IndexDamaged(self.root, f"the catalog cannot be opened ({exc})", f"`assistant doctor --index {self.root}`") from None
         stored = self.catalog.get_meta("model")
         if model_fingerprint and stored and stored != model_fingerprint:
             raise ModelMismatch(
@@ -182,6 +189,11 @@ class Index:
         self._write_lock = threading.RLock()
         self._write_depth = threading.local()
         self._lock = self._write_lock  # older name
+
+    @classmethod
+    def from_settings(cls, s, model_fingerprint: str | None, **kw) -> "Index":
+        """The index that settings `s` name: its folder, vector server, keyword backend and catalog."""
+        return cls(s.index_dir, s.chroma_url, model_fingerprint, keyword_backend=s.keyword_backend, catalog_url=s.catalog, **kw)
 
     # ---------------------------------------------------------------- reading
     @property
@@ -529,7 +541,13 @@ class Index:
         elif kw.model_fingerprint and self.model_fingerprint and kw.model_fingerprint != self.model_fingerprint:
             problems.append(f"keyword index records model {kw.model_fingerprint}, the catalog says {self.model_fingerprint}")
             kw_ok = False
+        catalog = {"kind": self.catalog.kind, "where": self.catalog.where}
+        if self.catalog.kind == "postgresql":
+            catalog["replicas"] = [{"address": a, "state": st, "replay_lag_s": lag} for a, st, lag in self.catalog.replication()]
+            problems += [f"the catalog's replica at {r['address']} is {r['state']}, not streaming"
+                         for r in catalog["replicas"] if r["state"] != "streaming"]
         return {
+            "catalog": catalog,
             "model": self.model_fingerprint,
             "vector_model": vec_model,
             "keyword_model": kw.model_fingerprint if kw else None,
@@ -589,11 +607,14 @@ class Index:
     def _health_signature(self) -> tuple:
         """Cheap facts that change when the stores change: the catalog's generation and repair
         epoch, its file, and whether the vector folder is still there."""
-        try:
-            st = os.stat(self.root / _health.CATALOG)
-            cat = (st.st_ino, st.st_size == 0)
-        except OSError:
-            cat = None
+        if self.catalog.kind != "sqlite":
+            cat = (self.catalog.kind, False)  # a database that stops raises on the next read
+        else:
+            try:
+                st = os.stat(self.root / _health.CATALOG)
+                cat = (st.st_ino, st.st_size == 0)
+            except OSError:
+                cat = None
         chroma = self._chroma_url is not None or (self.root / "chroma").is_dir()
         return self._vector_state(), cat, chroma
 
@@ -615,7 +636,7 @@ class Index:
                 self._fresh_vectors()  # another process's commit: count what it wrote, not a stale client
                 with self.catalog.reading():
                     gen = self.generation
-                    n_chunks = self.catalog.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+                    n_chunks = self.catalog.counts()[0]
                 with self._vec_rw.shared():
                     n_vectors = self.vectors.count()
                 # A commit by another process after the client was opened, or between the two
@@ -635,9 +656,8 @@ class Index:
                     found.append(Problem(
                         f"the keyword index is for generation {kw_gen}, the catalog is at {gen} (rebuilt from the catalog when searched)",
                         f"`assistant doctor --fix --index {self.root}`", False))
-        except sqlite3.DatabaseError as exc:
-            raise IndexDamaged(self.root, f"the catalog cannot be read ({exc})",
-                               f"`assistant doctor --index {self.root}`") from None
+        except self.catalog.errors as exc:
+            raise catalog_unreadable(self.root, self.catalog.kind, self.catalog.where, exc) from None
         self._health_key, self._health = key, found
         return found
 
@@ -669,6 +689,8 @@ class Index:
     def backup_catalog(self, min_interval: float = 0.0) -> bool:
         """Copy the catalog to catalog.backup.sqlite if it passes quick_check (the copy `doctor
         --fix` restores is always of a good commit). False when skipped."""
+        if self.catalog.kind != "sqlite":  # a database keeps its own (pg_basebackup, a streaming replica)
+            return False
         if min_interval and time.monotonic() - self._last_backup < min_interval:
             return False
         with self.writing():
@@ -695,6 +717,21 @@ class Index:
             "chunks": len(self.catalog.chunk_ids()),
             "bytes": self.size_bytes(),
         }
+
+
+def open_catalog_db(root: Path, url: str):
+    """The PostgreSQL catalog at `url`; CatalogUnavailable when it cannot be reached."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise IndexError_(f"--catalog {url!r}: give a postgresql://… URL, or leave it out for the SQLite catalog "
+                          "in the index folder")
+    try:
+        from assistant.store.catalog_pg import PgCatalog, redact
+    except ImportError:
+        raise IndexError_("a PostgreSQL catalog needs psycopg: pip install 'psycopg[binary]'") from None
+    try:
+        return PgCatalog(url)
+    except PgCatalog.errors as exc:
+        raise catalog_unreadable(root, "postgresql", redact(url), exc) from None
 
 
 def _count_vectors(chroma_dir: Path, chroma_url: str | None) -> int:
