@@ -7,46 +7,26 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, SEED_DIR, SEED_ID
+from tests.services import ingest_into, start_postgres, stop_postgres
 
 pytestmark = pytest.mark.slow
 
 
-def _start_cluster():
-    from assistant.store import pg_local
-
-    folder = Path(tempfile.mkdtemp(prefix="assistant-pg-"))  # under /tmp: as root, user postgres must reach it
-    try:
-        return folder, pg_local.up(folder)
-    except pg_local.PgUnavailable as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(str(exc))
-
-
-def _stop_cluster(folder: Path) -> None:
-    from assistant.store import pg_local
-
-    pg_local.down(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def cluster():
-    folder, url = _start_cluster()
+    folder, url = start_postgres()
     try:
         yield folder, int(url.rsplit(":", 1)[1].split("/")[0])
     finally:
-        _stop_cluster(folder)
+        stop_postgres(folder)
 
 
 _n = iter(range(10_000))
@@ -171,23 +151,13 @@ def test_writers_of_different_documents_do_not_wait_for_each_other(pg_url):
     cat.close()
 
 
-def _ingest(settings, paths):
-    from assistant.service import Assistant
-    from ingest.pipeline import ingest
-
-    a = Assistant(settings)
-    report = ingest(paths, a.index, a.embedder.embed_passages, a.embedder.count_tokens)
-    assert report.ok, report.failures
-    return a
-
-
 QUESTIONS = ["แนวทางที่ 7 คืออะไร", "การประชุม EGM จัดขึ้นเมื่อไรและที่ไหน", "ผู้สูงอายุมีสิทธิได้รับการคุ้มครองอะไรบ้าง",
              "แผนการกระจายอำนาจให้แก่องค์กรปกครองส่วนท้องถิ่น", "ใครเป็นผู้รักษาการตามพระราชบัญญัตินี้"]
 
 
 def test_an_index_on_postgresql_answers_as_the_sqlite_one_does(pg_url, tmp_path, slice_dir, settings_factory, built_index):
     sqlite = built_index[0]  # the session's index of the same files, with the SQLite catalog
-    pg = _ingest(settings_factory(tmp_path / "pg", catalog=pg_url), [SEED_DIR, slice_dir])
+    pg = ingest_into(settings_factory(tmp_path / "pg", catalog=pg_url), [SEED_DIR, slice_dir])
     assert not (tmp_path / "pg" / "catalog.sqlite").exists()  # the folder keeps only the derived stores
     assert pg.index.catalog.kind == "postgresql" and pg.index.check()["healthy"], pg.index.check()["problems"]
     assert pg.index.catalog.counts() == sqlite.index.catalog.counts()
@@ -198,7 +168,7 @@ def test_an_index_on_postgresql_answers_as_the_sqlite_one_does(pg_url, tmp_path,
             (theirs.answer, theirs.refused, [c.doc_id for c in theirs.citations]), q
     # Re-ingesting the same files changes nothing and logs nothing.
     gen = pg.index.generation
-    _ingest(settings_factory(tmp_path / "pg", catalog=pg_url), [SEED_DIR, slice_dir])
+    ingest_into(settings_factory(tmp_path / "pg", catalog=pg_url), [SEED_DIR, slice_dir])
     assert pg.index.generation == gen and pg.index.catalog.changes_since(gen) == []
     pg.index.close()
 
@@ -216,9 +186,9 @@ def test_a_stopped_database_is_reported_never_answered_from(tmp_path, settings_f
     from assistant.api import create_app
     from assistant.store import pg_local
 
-    folder, url = _start_cluster()  # a cluster of its own: this test stops it
+    folder, url = start_postgres()  # a cluster of its own: this test stops it
     try:
-        a = _ingest(settings_factory(tmp_path / "idx", catalog=url), [SEED_DIR])
+        a = ingest_into(settings_factory(tmp_path / "idx", catalog=url), [SEED_DIR])
         client = TestClient(create_app(a))
         assert client.get("/healthz").json()["ok"] is True
         r = _cli("search", "แนวทางที่ 7", "--index", str(tmp_path / "idx"), "--json", "--k", "3", catalog=url)
@@ -247,7 +217,7 @@ def test_a_stopped_database_is_reported_never_answered_from(tmp_path, settings_f
         assert r.returncode == 0 and report["healthy"] and report["catalog"]["kind"] == "postgresql", r.stdout
         a.index.close()
     finally:
-        _stop_cluster(folder)
+        stop_postgres(folder)
 
 
 def test_a_catalog_url_that_is_not_postgresql_is_refused(tmp_path):

@@ -284,6 +284,7 @@ def doctor(
     restored = None
     try:
         idx = open_index(s, checked=False, repair=fix)
+        before = idx.check()  # a vector shard that does not answer stops it here
     except IndexDamaged as exc:
         backup = health.inspect_catalog(s.index_dir / health.BACKUP)
         if exc.part != "catalog" or not (fix and backup.usable):
@@ -294,7 +295,7 @@ def doctor(
         state = health.restore(s.index_dir)
         restored = f"catalog restored from {health.BACKUP} (generation {state.generation}, {state.documents} documents)"
         idx = open_index(s, checked=False, repair=True)
-    before = idx.check()
+        before = idx.check()
     report = before
     keep = False
     if fix and not before["healthy"]:

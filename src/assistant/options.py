@@ -21,7 +21,8 @@ out = Console(highlight=False, soft_wrap=True)
 GuidelineOpt = typer.Option(None, "--guideline", help="only passages tagged with this guideline (1-10); see `assistant guidelines`")
 IndexOpt = typer.Option(None, "--index", help="Index folder [env ASSISTANT_INDEX; default var/index]")
 ModelOpt = typer.Option(None, "--model", help="sentence-transformers model folder [env ASSISTANT_MODEL]")
-ChromaOpt = typer.Option(None, "--chroma-url", help="Chroma server URL [env ASSISTANT_CHROMA_URL]")
+ChromaOpt = typer.Option(None, "--chroma-url", "--chroma-urls", help="Chroma server URL, or several comma-separated: "
+                         "shards [env ASSISTANT_CHROMA_URL]")
 CatalogOpt = typer.Option(None, "--catalog", help="catalog database URL, postgresql://… [env ASSISTANT_CATALOG; "
                           "default catalog.sqlite in the index folder]")
 KeywordOpt = typer.Option(None, "--keyword-backend", help="keyword index: bm25s | tantivy [env ASSISTANT_KEYWORD_BACKEND; default bm25s]")

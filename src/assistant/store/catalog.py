@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from assistant.knowledge.collections import role_of
 from assistant.schema import Chunk
 
@@ -52,6 +54,7 @@ def _upsert(table: str, columns: tuple[str, ...]) -> str:
 PUT_META = _upsert("meta", ("key", "value"))
 PUT_DOCUMENT = _upsert("documents", DOC_COLUMNS)
 PUT_CHUNK = _upsert("chunks", CHUNK_COLUMNS)
+PUT_VECTOR = _upsert("vectors", ("chunk_id", "vector"))
 # The generation rises inside the writing transaction, after the documents are written, so the
 # row it locks (PostgreSQL) is held only for the change log and the commit.
 NEXT_GENERATION = ("INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE "
@@ -90,6 +93,9 @@ class Catalog:
     connection would let a reader thread see a writer's half-done transaction."""
 
     kind = "sqlite"
+    # Whether the catalog keeps each chunk's vector too, so a lost vector store is refilled without
+    # embedding: a database does (store/catalog_pg.py); the SQLite file leaves them to Chroma.
+    stores_vectors = False
     errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)  # what a damaged or lost catalog raises
     _ORDER = "rowid"  # insertion order
     _CONTAINS = "instr(text, ?) > 0"
@@ -289,6 +295,17 @@ class Catalog:
                        "ORDER BY generation", (int(generation), int(upto))).fetchall()
         return [Change(int(g), d, c, op) for g, d, c, op in rows]
 
+    def stored_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The vectors the catalog keeps for these chunks (none unless `stores_vectors`)."""
+        out: dict[str, np.ndarray] = {}
+        if not self.stores_vectors:
+            return out
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = f"SELECT chunk_id, vector FROM vectors WHERE chunk_id IN ({','.join('?' * len(part))})"
+            out.update((cid, np.frombuffer(bytes(v), dtype=np.float32)) for cid, v in self._x(q, part))
+        return out
+
     def _chunk_docs(self, ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for i in range(0, len(ids), 500):
@@ -320,8 +337,10 @@ class Catalog:
     def _xmany(self, sql: str, rows: list) -> None:
         self.db.executemany(sql, rows)
 
-    def replace_documents(self, docs: list[tuple[DocInfo, list[Chunk], list[list[str]]]], remove: list[str] = ()) -> int:
-        """Replace (or remove) documents and bump the generation in one transaction."""
+    def replace_documents(self, docs: list[tuple[DocInfo, list[Chunk], list[list[str]]]], remove: list[str] = (),
+                          vectors: dict[str, np.ndarray] | None = None) -> int:
+        """Replace (or remove) documents and bump the generation in one transaction. `vectors`: each
+        written chunk's vector, kept when the catalog `stores_vectors`."""
 
         def write() -> list[tuple[str, str, str]]:
             lines = []
@@ -336,6 +355,9 @@ class Catalog:
                 self._xmany(PUT_CHUNK, [
                     (c.chunk_id, c.doc_id, c.ordinal, c.text, c.title, c.location, c.char_start, c.char_end, c.source,
                      c.doc_sha256, " ".join(t)) for c, t in zip(chunks, tokens)])
+                if self.stores_vectors and vectors:
+                    self._xmany(PUT_VECTOR, [(c.chunk_id, np.asarray(vectors[c.chunk_id], dtype=np.float32).tobytes())
+                                             for c in chunks if c.chunk_id in vectors])
             put = {(c.doc_id, c.chunk_id) for _, chunks, _ in docs for c in chunks}
             # A chunk deleted and put again in the same write is a put (its tokens or title may differ).
             return [line for line in lines if line[:2] not in put] + [(d, c, "put") for d, c in sorted(put)]

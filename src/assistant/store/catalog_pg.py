@@ -15,8 +15,11 @@ import psycopg
 from assistant.store.catalog import SCHEMA, Catalog
 
 # PostgreSQL types for the shared schema; the insertion order SQLite keeps as rowid is a column here.
+# Each chunk's vector (float32 bytes) goes with it, so vector shards are refilled without embedding.
 PG_SCHEMA = (SCHEMA.replace("INTEGER NOT NULL", "BIGINT NOT NULL").replace("ingested_at REAL", "ingested_at DOUBLE PRECISION")
-             .replace("tokens TEXT NOT NULL\n", "tokens TEXT NOT NULL, seq BIGSERIAL\n"))
+             .replace("tokens TEXT NOT NULL\n", "tokens TEXT NOT NULL, seq BIGSERIAL\n")
+             + "CREATE TABLE IF NOT EXISTS vectors (chunk_id TEXT PRIMARY KEY REFERENCES chunks(chunk_id) ON DELETE CASCADE, "
+               "vector BYTEA NOT NULL);\n")
 
 
 def redact(url: str) -> str:
@@ -26,6 +29,7 @@ def redact(url: str) -> str:
 
 class PgCatalog(Catalog):
     kind = "postgresql"
+    stores_vectors = True
     errors = (psycopg.Error,)
     _ORDER = "seq"
     _CONTAINS = "strpos(text, ?) > 0"

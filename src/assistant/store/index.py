@@ -36,6 +36,7 @@ from assistant.store.catalog import Catalog, DocInfo
 from assistant.store.health import CatalogState, IndexDamaged, catalog_problem, catalog_unreadable, inspect_catalog
 from assistant.store.keyword import KeywordIndex
 from assistant.store.keyword_tantivy import DocTokens, TantivyKeywords, TantivyStore
+from assistant.store.shards import ShardDown, ShardedVectors, open_vectors
 from assistant.store.vectors import VectorStore, forget_clients
 from assistant.text.thai import TOKENIZER_VERSION, index_tokens
 
@@ -165,7 +166,7 @@ class Index:
                 f"the vector store {chroma_dir} is missing ({state.chunks} chunk(s) in the catalog have no vector)",
                 f"`assistant doctor --fix --index {self.root}` (re-embeds them)", True))
         try:
-            self.vectors = VectorStore(chroma_dir, chroma_url, collection, model=self.model_fingerprint)
+            self.vectors = open_vectors(chroma_dir, chroma_url, collection, model=self.model_fingerprint)
         except Exception as exc:  # a truncated or foreign chroma.sqlite3: chromadb raises its own types
             if not repair or chroma_url:
                 raise IndexDamaged(
@@ -322,7 +323,10 @@ class Index:
         a 4,723-chunk index), so the same question ranked differently in two runs."""
         exact = None if self._chroma_url else self._exact_vectors()
         if exact is None:
-            return self.vectors.query(vector, n)
+            try:
+                return self.vectors.query(vector, n)
+            except ShardDown as exc:  # never an answer from the shards that are left
+                raise self._shard_down(exc) from None
         ids, matrix, _ = exact
         if not ids:
             return []
@@ -440,14 +444,14 @@ class Index:
             all_chunks = [c for _, cs in todo for c in cs]
             ids = [c.chunk_id for c in all_chunks]
             have = self.vectors.get_vectors(ids)
+            kept = self.catalog.stored_vectors([i for i in ids if i not in have])  # a vector store that lost them
+            self._add_kept(all_chunks, kept)
+            have.update(kept)
             missing = [c for c in all_chunks if c.chunk_id not in have]
             if missing:
                 vecs = embed([passage_text(c) for c in missing])
-                self.vectors.add(
-                    [c.chunk_id for c in missing],
-                    vecs,
-                    [{"doc_id": c.doc_id, "ordinal": c.ordinal} for c in missing],
-                )
+                self._add_vectors(missing, vecs)
+                have.update(zip([c.chunk_id for c in missing], vecs))
             report.chunks_embedded = len(missing)
             if on_vectors:
                 on_vectors()
@@ -463,7 +467,7 @@ class Index:
             for doc, _ in todo:
                 old_ids.update(self.catalog.chunk_ids(doc.doc_id))
             _crash_point("before-commit")
-            gen = self.catalog.replace_documents(rows)
+            gen = self.catalog.replace_documents(rows, vectors=have if self.catalog.stores_vectors else None)
             _crash_point("after-commit")
             report.chunks_added = len(set(ids) - old_ids)
             stale = sorted(old_ids - set(ids))
@@ -473,6 +477,15 @@ class Index:
             self._remember(self._keyword_written(gen, [(info.doc_id, cs, toks) for info, cs, toks in rows]))
             self.backup_catalog(min_interval=BACKUP_EVERY_S)
         return report
+
+    def _add_vectors(self, chunks: list[Chunk], vecs: np.ndarray) -> None:
+        self.vectors.add([c.chunk_id for c in chunks], vecs, [{"doc_id": c.doc_id, "ordinal": c.ordinal} for c in chunks])
+
+    def _add_kept(self, chunks: list[Chunk], kept: dict[str, np.ndarray]) -> None:
+        """Put the catalog's stored vectors of these chunks (those it has) into the vector store."""
+        found = [c for c in chunks if c.chunk_id in kept]
+        if found:
+            self._add_vectors(found, np.stack([kept[c.chunk_id] for c in found]))
 
     def remove(self, doc_ids: list[str]) -> int:
         with self.writing():
@@ -512,8 +525,13 @@ class Index:
             cat = set(self.catalog.chunk_ids())
             n_docs = len(self.catalog.documents())
         with self._vec_rw.shared():
-            vec = self.vectors.all_ids()
-            vec_model = self.vectors.model
+            try:
+                vec = self.vectors.all_ids()
+                vec_model = self.vectors.model
+                shards = ([{"url": u, "vectors": n} for u, n in zip(self.vectors.urls, self.vectors.counts())]
+                          if isinstance(self.vectors, ShardedVectors) else None)
+            except ShardDown as exc:
+                raise self._shard_down(exc) from None
         kw = self._load_keyword()
         missing = sorted(cat - vec)
         orphans = sorted(vec - cat)
@@ -548,6 +566,7 @@ class Index:
                          for r in catalog["replicas"] if r["state"] != "streaming"]
         return {
             "catalog": catalog,
+            **({"vector_shards": shards} if shards is not None else {}),
             "model": self.model_fingerprint,
             "vector_model": vec_model,
             "keyword_model": kw.model_fingerprint if kw else None,
@@ -588,11 +607,11 @@ class Index:
                 part = missing[i : i + 256]
                 chunks = self.catalog.chunks(part)
                 cs = [chunks[c] for c in part if c in chunks]
+                kept = self.catalog.stored_vectors(part)  # the catalog's copy: a lost shard is refilled, not re-embedded
+                self._add_kept(cs, kept)
+                cs = [c for c in cs if c.chunk_id not in kept]
                 if cs:
-                    self.vectors.add(
-                        [c.chunk_id for c in cs], embed([passage_text(c) for c in cs]),
-                        [{"doc_id": c.doc_id, "ordinal": c.ordinal} for c in cs],
-                    )
+                    self._add_vectors(cs, embed([passage_text(c) for c in cs]))
             if not report["keyword_matches"]:
                 self._keywords = {}
                 self._remember(self._rebuild_keyword())
@@ -602,6 +621,10 @@ class Index:
             self._wrote(before)
             self.backup_catalog()
         return self.check()
+
+    def _shard_down(self, exc: ShardDown) -> IndexDamaged:
+        return IndexDamaged(self.root, str(exc), f"start it again; if it lost its vectors, `assistant doctor --fix --index "
+                            f"{self.root}` refills it from the catalog", part="vectors")
 
     # ---------------------------------------------------------------- damage
     def _health_signature(self) -> tuple:
@@ -638,7 +661,10 @@ class Index:
                     gen = self.generation
                     n_chunks = self.catalog.counts()[0]
                 with self._vec_rw.shared():
-                    n_vectors = self.vectors.count()
+                    try:
+                        n_vectors = self.vectors.count()
+                    except ShardDown as exc:
+                        raise self._shard_down(exc) from None
                 # A commit by another process after the client was opened, or between the two
                 # counts, proves nothing (the client has not seen its vectors); the next call
                 # (the signature changed) looks again.

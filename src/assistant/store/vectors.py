@@ -50,6 +50,10 @@ class VectorStore:
             meta["model"] = self._model
         return self.client.get_or_create_collection(self.name, embedding_function=None, metadata=meta)
 
+    def reopen(self) -> None:
+        """Find the collection again (made afresh if the server lost it)."""
+        self.col = self._open()
+
     @property
     def model(self) -> str | None:
         """The model recorded with the vectors (None for collections made before it was recorded)."""

@@ -1,0 +1,83 @@
+"""Vector shards: two real `chroma run` servers and a PostgreSQL catalog started on loopback.
+Documents are placed whole by a hash of their id, a query asks both shards, and the answers are
+those of the embedded layout; a shard that stops is reported (search, API 503, doctor), never
+answered around; a shard that lost its vectors is refilled from the catalog without embedding."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SEED_DIR
+from tests.services import ingest_into, start_chroma_shard, start_postgres, stop_postgres
+from tests.test_catalog_pg import QUESTIONS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory):
+    from eval.bench import stop
+
+    folder, catalog = start_postgres()
+    shards = []
+    try:
+        for name in ("shard-0", "shard-1"):
+            shards.append(start_chroma_shard(tmp_path_factory.mktemp(name)))
+        yield catalog, shards
+    finally:
+        for proc, _ in shards:
+            stop(proc)
+        stop_postgres(folder)
+
+
+def test_two_shards_answer_as_one_embedded_store_and_a_lost_one_is_refilled_without_embedding(
+        services, tmp_path, tmp_path_factory, slice_dir, settings_factory, built_index):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+    from assistant.store.health import IndexDamaged
+    from assistant.store.shards import ShardedVectors, shard_of
+    from eval.bench import start_chroma, stop
+
+    catalog, shards = services
+    urls = ",".join(url for _, url in shards)
+    a = ingest_into(settings_factory(tmp_path / "idx", catalog=catalog, chroma_url=urls), [SEED_DIR, slice_dir])
+    vectors = a.index.vectors
+    assert isinstance(vectors, ShardedVectors)
+    counts = vectors.counts()
+    n_chunks = a.index.catalog.counts()[0]
+    assert all(counts) and sum(counts) == n_chunks, counts
+    for n, shard in enumerate(vectors.shards):  # every document whole in the shard its id names
+        for page_ids, _, metas in shard.pages(metadatas=True):
+            assert {shard_of(m["doc_id"], 2) for m in metas} == {n}
+    report = a.index.check()
+    assert report["healthy"] and [s["vectors"] for s in report["vector_shards"]] == counts, report["problems"]
+
+    embedded = built_index[0]  # the same files in the embedded layout (SQLite, vectors in the folder)
+    before = {q: [h.chunk_id for h in a.search(q, k=10)] for q in QUESTIONS}
+    for q in QUESTIONS:
+        assert before[q] == [h.chunk_id for h in embedded.search(q, k=10)], q
+
+    # Shard 1 stops: no answer from shard 0 alone.
+    proc, url = shards[1]
+    stop(proc)
+    with pytest.raises(IndexDamaged, match="vector shard .* cannot be reached"):
+        a.search(QUESTIONS[0], k=10)
+    got = TestClient(create_app(a)).post("/api/ask", json={"question": QUESTIONS[0]})
+    assert got.status_code == 503 and "ดัชนีเอกสารเสียหาย" in got.json()["error"] and url in got.json()["detail"], got.text
+    with pytest.raises(IndexDamaged, match=url):
+        a.index.check()
+
+    # It comes back empty (its disk lost): doctor --fix refills it from the catalog's vectors.
+    port = int(url.rsplit(":", 1)[1])
+    shards[1] = (start_chroma(tmp_path_factory.mktemp("shard-1-new"), port, timeout=120), url)
+    lost = a.index.check()
+    assert len(lost["missing_vectors"]) == counts[1] and not lost["healthy"]
+
+    def no_embedding(texts):
+        raise AssertionError(f"re-embedded {len(texts)} passages the catalog keeps")
+
+    fixed = a.index.repair(no_embedding)
+    assert fixed["healthy"] and a.index.vectors.counts() == counts, fixed["problems"]
+    assert {q: [h.chunk_id for h in a.search(q, k=10)] for q in QUESTIONS} == before
+    a.index.close()
