@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup model demo demo-full ask test test-fast eval bench chroma services-up services-down clean load screenshots
+.PHONY: setup model demo demo-full ask test test-fast eval bench bench-layout chroma services-up services-down clean load screenshots
 
 setup: $(STAMP) model
 
@@ -64,6 +64,12 @@ load: setup
 bench: setup
 	$(BIN)/python -m eval.bench $(if $(QUICK),--quick) --shared $(SHARED)
 	$(BIN)/python -m eval.bench_viewer
+
+# The services layout (PostgreSQL catalog + two Chroma shards + Tantivy, started and stopped by the
+# run) against the embedded one on the blind dev set and XQuAD-th: same top 10? recall, latency
+# (~10 min; eval/reports/<date>-layout.md, docs/scaling.md).
+bench-layout: setup
+	$(BIN)/python -m eval.bench_layout --shared $(SHARED)
 
 # A Chroma server for several app processes: `assistant serve|ingest|search --chroma-url
 # http://$(HOST):$(CHROMA_PORT)` (or ASSISTANT_CHROMA_URL). docs/scaling.md.

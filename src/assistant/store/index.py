@@ -304,7 +304,8 @@ class Index:
         with self._vec_rw.shared():
             exact = None if self._chroma_url else self._exact_vectors()
             if exact is None:
-                return self.vectors.get_vectors(ids)
+                with self._shards_up():
+                    return self.vectors.get_vectors(ids)
         _, matrix, rows = exact
         return {cid: matrix[rows[cid]] for cid in ids if cid in rows}
 
@@ -323,10 +324,8 @@ class Index:
         a 4,723-chunk index), so the same question ranked differently in two runs."""
         exact = None if self._chroma_url else self._exact_vectors()
         if exact is None:
-            try:
+            with self._shards_up():
                 return self.vectors.query(vector, n)
-            except ShardDown as exc:  # never an answer from the shards that are left
-                raise self._shard_down(exc) from None
         ids, matrix, _ = exact
         if not ids:
             return []
@@ -525,13 +524,11 @@ class Index:
             cat = set(self.catalog.chunk_ids())
             n_docs = len(self.catalog.documents())
         with self._vec_rw.shared():
-            try:
+            with self._shards_up():
                 vec = self.vectors.all_ids()
                 vec_model = self.vectors.model
                 shards = ([{"url": u, "vectors": n} for u, n in zip(self.vectors.urls, self.vectors.counts())]
                           if isinstance(self.vectors, ShardedVectors) else None)
-            except ShardDown as exc:
-                raise self._shard_down(exc) from None
         kw = self._load_keyword()
         missing = sorted(cat - vec)
         orphans = sorted(vec - cat)
@@ -622,9 +619,14 @@ class Index:
             self.backup_catalog()
         return self.check()
 
-    def _shard_down(self, exc: ShardDown) -> IndexDamaged:
-        return IndexDamaged(self.root, str(exc), f"start it again; if it lost its vectors, `assistant doctor --fix --index "
-                            f"{self.root}` refills it from the catalog", part="vectors")
+    @contextmanager
+    def _shards_up(self):
+        """A vector shard that does not answer is a damaged index: never an answer from the others."""
+        try:
+            yield
+        except ShardDown as exc:
+            raise IndexDamaged(self.root, str(exc), f"start it again; if it lost its vectors, `assistant doctor --fix "
+                               f"--index {self.root}` refills it from the catalog", part="vectors") from None
 
     # ---------------------------------------------------------------- damage
     def _health_signature(self) -> tuple:
@@ -661,10 +663,8 @@ class Index:
                     gen = self.generation
                     n_chunks = self.catalog.counts()[0]
                 with self._vec_rw.shared():
-                    try:
+                    with self._shards_up():
                         n_vectors = self.vectors.count()
-                    except ShardDown as exc:
-                        raise self._shard_down(exc) from None
                 # A commit by another process after the client was opened, or between the two
                 # counts, proves nothing (the client has not seen its vectors); the next call
                 # (the signature changed) looks again.
