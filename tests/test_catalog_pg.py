@@ -11,13 +11,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, SEED_DIR, SEED_ID
 from tests.services import ingest_into, start_postgres, stop_postgres
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +224,47 @@ def test_a_stopped_database_is_reported_never_answered_from(tmp_path, settings_f
 def test_a_catalog_url_that_is_not_postgresql_is_refused(tmp_path):
     r = _cli("doctor", "--index", str(tmp_path / "idx"), catalog="mysql://x@127.0.0.1/db")
     assert r.returncode == 1 and "give a postgresql://" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_a_streaming_replica_is_reported_and_answers_as_its_primary(cluster, tmp_path, settings_factory):
+    """Serving processes may read from a replica: doctor on the primary lists it streaming, and
+    an app on the replica's URL answers as one on the primary once the replica has replayed."""
+    import tempfile
+
+    from assistant.store import pg_local
+
+    primary = pg_local.url(cluster[1])
+    folder = Path(tempfile.mkdtemp(prefix="assistant-pg-replica-"))
+    try:
+        replica = pg_local.up_replica(primary, folder)
+        a = ingest_into(settings_factory(tmp_path / "primary", catalog=primary), [SEED_DIR])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            replicas = a.index.check()["catalog"]["replicas"]
+            if replicas and replicas[0]["state"] == "streaming" and _generation(replica) == a.index.generation:
+                break
+            time.sleep(0.2)
+        assert replicas and replicas[0]["state"] == "streaming", replicas
+        b = settings_factory(tmp_path / "primary", catalog=replica)  # the same vectors, the catalog from the replica
+        from assistant.service import Assistant
+
+        reader = Assistant(b)
+        assert reader.index.generation == a.index.generation
+        q = "แนวทางที่ 7 คืออะไร"
+        assert [h.chunk_id for h in reader.search(q, k=5)] == [h.chunk_id for h in a.search(q, k=5)]
+        with pytest.raises(reader.index.catalog.errors):  # a replica refuses writes
+            reader.index.catalog.set_meta("note", "x")
+        for x in (a, reader):
+            x.index.close()
+    finally:
+        stop_postgres(folder)
+
+
+def _generation(url: str) -> int:
+    from assistant.store.catalog_pg import PgCatalog
+
+    cat = PgCatalog(url)
+    try:
+        return cat.generation
+    finally:
+        cat.close()

@@ -1,6 +1,6 @@
-"""Vector shards: two real `chroma run` servers and a PostgreSQL catalog started on loopback.
-Documents are placed whole by a hash of their id, a query asks both shards, and the answers are
-those of the embedded layout; a shard that stops is reported (search, API 503, doctor), never
+"""The services layout: two real `chroma run` shards, a PostgreSQL catalog (both started on
+loopback) and the Tantivy keyword index. Documents are placed whole by a hash of their id, a
+query asks both shards, and the answers are those of the embedded layout; a shard that stops is reported (search, API 503, doctor), never
 answered around; a shard that lost its vectors is refilled from the catalog without embedding."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from tests.conftest import SEED_DIR
 from tests.services import ingest_into, start_chroma_shard, start_postgres, stop_postgres
 from tests.test_catalog_pg import QUESTIONS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,8 @@ def test_two_shards_answer_as_one_embedded_store_and_a_lost_one_is_refilled_with
 
     catalog, shards = services
     urls = ",".join(url for _, url in shards)
-    a = ingest_into(settings_factory(tmp_path / "idx", catalog=catalog, chroma_url=urls), [SEED_DIR, slice_dir])
+    a = ingest_into(settings_factory(tmp_path / "idx", catalog=catalog, chroma_url=urls, keyword_backend="tantivy"),
+                    [SEED_DIR, slice_dir])
     vectors = a.index.vectors
     assert isinstance(vectors, ShardedVectors)
     counts = vectors.counts()
@@ -53,7 +54,7 @@ def test_two_shards_answer_as_one_embedded_store_and_a_lost_one_is_refilled_with
     report = a.index.check()
     assert report["healthy"] and [s["vectors"] for s in report["vector_shards"]] == counts, report["problems"]
 
-    embedded = built_index[0]  # the same files in the embedded layout (SQLite, vectors in the folder)
+    embedded = built_index[0]  # the same files in the embedded layout (SQLite, vectors in the folder, bm25s)
     before = {q: [h.chunk_id for h in a.search(q, k=10)] for q in QUESTIONS}
     for q in QUESTIONS:
         assert before[q] == [h.chunk_id for h in embedded.search(q, k=10)], q

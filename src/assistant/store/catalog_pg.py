@@ -38,6 +38,8 @@ class PgCatalog(Catalog):
         self.url = url
         self._timeout = connect_timeout
         self._setup()
+        if self.db.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+            return  # a streaming replica: read-only, its schema is the primary's
         with self.db.transaction():
             # Two processes creating the schema at once would race on the catalog tables.
             self.db.execute("SELECT pg_advisory_xact_lock(7301)")

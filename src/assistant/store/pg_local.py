@@ -3,6 +3,7 @@ developer and what the tests start for themselves. Not for production (trust aut
 127.0.0.1); a real deployment points `--catalog` at its own server.
 
     python -m assistant.store.pg_local up var/pg [--port 5433]   # prints the catalog URL
+    python -m assistant.store.pg_local replica var/pg var/pg-replica   # a streaming replica; its URL
     python -m assistant.store.pg_local down var/pg
 """
 
@@ -94,11 +95,30 @@ def up(folder: Path, port: int | None = None, timeout: float = 60.0) -> str:
     return url(port)
 
 
+def up_replica(primary: str, folder: Path, port: int | None = None, timeout: float = 60.0) -> str:
+    """A streaming replica of the cluster at URL `primary` in `folder`, on loopback; its URL (same
+    database name). It follows every commit of the primary and refuses writes."""
+    folder = Path(folder).absolute()
+    data = folder / "data"
+    if not (data / "PG_VERSION").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(folder, "postgres", "postgres")
+        host_port = primary.split("@", 1)[1].split("/", 1)[0]
+        subprocess.run(_as_owner([binary("pg_basebackup"), "-D", str(data), "-R", "-X", "stream", "-c", "fast", "-h", host_port.split(":")[0],
+                                  "-p", host_port.split(":")[1], "-U", USER, "--no-sync"], folder),
+                       check=True, capture_output=True, text=True, timeout=timeout)
+    url_ = up(folder, port, timeout)
+    return url_.rsplit("/", 1)[0] + "/" + primary.rsplit("/", 1)[1]
+
+
 def create_database(port: int, name: str) -> str:
     """Make database `name` on the cluster at `port` if it is not there; returns its URL."""
     import psycopg
 
     with psycopg.connect(url(port, "postgres"), autocommit=True) as db:
+        if db.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+            return url(port, name)  # a replica: it has what its primary has
         if db.execute("SELECT 1 FROM pg_database WHERE datname=%s", (name,)).fetchone() is None:
             db.execute(f'CREATE DATABASE "{name}"')
     return url(port, name)
@@ -115,14 +135,16 @@ def down(folder: Path, mode: str = "fast") -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[0] not in ("up", "down"):
-        print(__doc__.strip().splitlines()[-2].strip(), file=sys.stderr)
+    if len(argv) < 2 or argv[0] not in ("up", "down", "replica") or (argv[0] == "replica" and len(argv) < 3):
+        print("\n".join(line.strip() for line in __doc__.strip().splitlines()[-3:]), file=sys.stderr)
         return 2
     folder = Path(argv[1])
+    port = int(argv[argv.index("--port") + 1]) if "--port" in argv else None
     try:
         if argv[0] == "up":
-            port = int(argv[argv.index("--port") + 1]) if "--port" in argv else None
             print(up(folder, port))
+        elif argv[0] == "replica":
+            print(up_replica(up(folder), Path(argv[2]), port))
         else:
             print("stopped" if down(folder) else "not running")
     except PgUnavailable as exc:
