@@ -78,16 +78,17 @@ CHROMA_PORT ?= 8000
 chroma: setup
 	$(BIN)/chroma run --path $(CHROMA_PATH) --host $(HOST) --port $(CHROMA_PORT)
 
-# A PostgreSQL catalog for a developer, in var/pg on loopback (trust authentication: not for
-# production): `assistant ingest|serve|ask --catalog <the URL it prints>` (or ASSISTANT_CATALOG).
-# docs/scaling.md.
-PG_DIR ?= var/pg
+# The services layout for a developer, on loopback (trust authentication: not for production): a
+# PostgreSQL catalog and two Chroma shards under var/services. Prints the ASSISTANT_* lines that
+# point `assistant ingest|serve|ask` at them. docs/scaling.md.
+SERVICES_DIR ?= var/services
 PG_PORT ?= 5433
+SHARD_PORTS ?= 8001,8002
 services-up: setup
-	@$(BIN)/python -m assistant.store.pg_local up $(PG_DIR) --port $(PG_PORT)
+	@$(BIN)/python -m assistant.store.services up $(SERVICES_DIR) --pg-port $(PG_PORT) --shard-ports $(SHARD_PORTS)
 
 services-down:
-	@$(BIN)/python -m assistant.store.pg_local down $(PG_DIR)
+	@$(BIN)/python -m assistant.store.services down $(SERVICES_DIR)
 
 # Two workers, a test file each at a time (a module's index is built once): one process keeps only
 # one of two cores busy (docs/evaluation.md#tests). TEST_WORKERS=0: one process.

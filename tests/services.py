@@ -31,7 +31,8 @@ def stop_postgres(folder: Path) -> None:
 
 def start_chroma_shard(path: Path, port: int | None = None):
     """(process, URL) of a `chroma run` on loopback."""
-    from eval.bench import chroma_binary, free_port, start_chroma
+    from assistant.store.pg_local import free_port
+    from assistant.store.services import chroma_binary, start_chroma
 
     if not chroma_binary().exists():
         pytest.skip("the chromadb wheel's `chroma` command is not installed")

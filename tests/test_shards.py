@@ -37,7 +37,8 @@ def test_two_shards_answer_as_one_embedded_store_and_a_lost_one_is_refilled_with
     from assistant.api import create_app
     from assistant.store.health import IndexDamaged
     from assistant.store.shards import ShardedVectors, shard_of
-    from eval.bench import start_chroma, stop
+    from assistant.store.services import start_chroma
+    from eval.bench import stop
 
     catalog, shards = services
     urls = ",".join(url for _, url in shards)
@@ -82,3 +83,36 @@ def test_two_shards_answer_as_one_embedded_store_and_a_lost_one_is_refilled_with
     assert fixed["healthy"] and a.index.vectors.counts() == counts, fixed["problems"]
     assert {q: [h.chunk_id for h in a.search(q, k=10)] for q in QUESTIONS} == before
     a.index.close()
+
+
+def test_services_up_starts_the_layout_and_down_stops_it(tmp_path):
+    """What `make services-up` / `services-down` run: PostgreSQL and two shards in one folder."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from assistant.store.pg_local import free_port
+    from assistant.store.shards import ShardedVectors
+
+    folder = Path(tempfile.mkdtemp(prefix="assistant-services-"))
+    folder.chmod(0o755)  # as var/services is: PostgreSQL's user must reach the folder inside it
+    ports = f"{free_port()},{free_port()}"
+    up = subprocess.run([sys.executable, "-m", "assistant.store.services", "up", str(folder), "--pg-port", str(free_port()),
+                         "--shard-ports", ports], capture_output=True, text=True, timeout=300)
+    try:
+        assert up.returncode == 0, up.stderr
+        env = dict(line.removeprefix("export ").split("=", 1) for line in up.stdout.splitlines())
+        assert env["ASSISTANT_CHROMA_URL"].count("http://127.0.0.1:") == 2
+        vectors = ShardedVectors(env["ASSISTANT_CHROMA_URL"].split(","), "probe")
+        assert vectors.counts() == [0, 0]
+        vectors.close()
+        from assistant.store.catalog_pg import PgCatalog
+
+        PgCatalog(env["ASSISTANT_CATALOG"]).close()
+    finally:
+        down = subprocess.run([sys.executable, "-m", "assistant.store.services", "down", str(folder)],
+                              capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0 and down.stdout.strip() == "stopped: shard-0, shard-1, pg", down.stdout + down.stderr
+    shutil.rmtree(folder, ignore_errors=True)

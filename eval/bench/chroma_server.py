@@ -4,38 +4,13 @@ store."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from assistant.store.services import chroma_binary, start_chroma  # noqa: F401 (eval.bench offers both)
 from eval.bench.latency import bench_latency
 from eval.bench.plan import Plan
-from eval.bench.tools import PeakRSS, child_env, free_port, http_get, log, stop
-
-
-def chroma_binary() -> Path:
-    return Path(sys.executable).parent / "chroma"
-
-
-def start_chroma(path: Path, port: int, timeout: float = 60.0) -> subprocess.Popen:
-    """`chroma run` on loopback; returns once its heartbeat answers."""
-    exe = chroma_binary()
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "chromadb.cli.cli"]
-    proc = subprocess.Popen(cmd + ["run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=child_env(ANONYMIZED_TELEMETRY="False"))
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"chroma run exited with {proc.returncode}: {proc.stderr.read().decode('utf-8', 'replace')[-1000:]}")
-        try:
-            if http_get(port, "/api/v2/heartbeat") == 200:
-                return proc
-        except OSError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("chroma run did not answer its heartbeat")
+from eval.bench.tools import PeakRSS, free_port, log, stop
 
 
 def to_server(src: Path, dst: Path, url: str, fingerprint: str) -> int:

@@ -326,6 +326,12 @@ def _doctor_out(summary: dict, as_json: bool) -> None:
         return
     if "documents" in summary:
         out.print(f"{summary['documents']} documents, {summary['chunks']} chunks, generation {summary['generation']}, model {summary['model']}")
+    if "catalog" in summary:
+        out.print(f"catalog: {summary['catalog']['kind']} at {summary['catalog']['where']}", highlight=False)
+        for r in summary["catalog"].get("replicas", []):
+            out.print(f"  replica {r['address']}: {r['state']}, replay lag {r['replay_lag_s']} s", highlight=False)
+    for shard in summary.get("vector_shards", []):
+        out.print(f"vector shard {shard['url']}: {shard['vectors']} vectors", highlight=False)
     for p in summary["repaired"]:
         out.print(f"repaired: {p}")
     for p in summary["problems"]:

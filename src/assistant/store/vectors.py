@@ -36,7 +36,7 @@ def forget_clients() -> None:
 class VectorStore:
     def __init__(self, path: Path, url: str | None = None, collection: str = COLLECTION, model: str | None = None):
         self.client = _client(path, url)
-        self._path, self._url = Path(path), url
+        self._path, self._url = (Path(path) if path is not None else None), url  # a server needs no folder
         self._max_batch: int | None = None
         self.name = collection
         self._model = model
