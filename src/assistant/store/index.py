@@ -164,7 +164,7 @@ class Index:
         if not had_chroma and state.chunks:
             self._opened_problems.append(Problem(
                 f"the vector store {chroma_dir} is missing ({state.chunks} chunk(s) in the catalog have no vector)",
-                f"`assistant doctor --fix --index {self.root}` (re-embeds them)", True))
+                f"`assistant doctor --fix --index {self.root}` ({self._refill_how})", True))
         try:
             self.vectors = open_vectors(chroma_dir, chroma_url, collection, model=self.model_fingerprint)
         except Exception as exc:  # a truncated or foreign chroma.sqlite3: chromadb raises its own types
@@ -190,6 +190,10 @@ class Index:
         self._write_lock = threading.RLock()
         self._write_depth = threading.local()
         self._lock = self._write_lock  # older name
+
+    @property
+    def _refill_how(self) -> str:
+        return "puts back the catalog's copy of them" if self.catalog.stores_vectors else "re-embeds them"
 
     @classmethod
     def from_settings(cls, s, model_fingerprint: str | None, **kw) -> "Index":
@@ -672,7 +676,7 @@ class Index:
                 if n_vectors < n_chunks and current and self.generation == gen and not any(p.blocking for p in found):
                     found.append(Problem(
                         f"{n_chunks - n_vectors} of {n_chunks} chunk(s) have no vector (the vector store lost them)",
-                        f"`assistant doctor --fix --index {self.root}` (re-embeds them)", True))
+                        f"`assistant doctor --fix --index {self.root}` ({self._refill_how})", True))
                 if n_chunks and self.tokens_stale():
                     found.append(Problem(
                         "the keyword tokens were made by an older tokenizer (searches make them afresh, once per generation)",

@@ -99,7 +99,11 @@ class ShardedVectors:
 
     def pages(self, size: int = 5000, metadatas: bool = False):
         for url, s in zip(self.urls, self.shards):
-            yield from self._ask(url, lambda s=s: self._twice(s, lambda s: list(s.pages(size, metadatas))))
+            self._ask(url, lambda s=s: self._twice(s, lambda s: s.count()))  # a restarted shard is found again first
+            try:
+                yield from s.pages(size, metadatas)
+            except Exception as exc:  # noqa: BLE001
+                raise ShardDown(url, exc) from None
 
     @property
     def search_ef(self) -> int | None:
