@@ -267,3 +267,25 @@ def _generation(url: str) -> int:
         return cat.generation
     finally:
         cat.close()
+
+
+def test_a_tantivy_folder_behind_a_shared_catalog_catches_up_from_the_change_log(pg_url, tmp_path, slice_dir, settings_factory):
+    """Two index folders write one catalog. The first folder's Tantivy index, two generations
+    behind after the other folder's ingest, is brought forward by the documents the change log
+    names, in place (no rebuild), and ranks as one built from the whole catalog."""
+    from assistant.store.keyword_tantivy import TantivyStore
+
+    act, news = slice_dir / "thai_law", slice_dir / "thaigov"
+    a = ingest_into(settings_factory(tmp_path / "a", catalog=pg_url, keyword_backend="tantivy"), [SEED_DIR])
+    built = a.index._tantivy.state()["dir"]
+    ingest_into(settings_factory(tmp_path / "b", catalog=pg_url, keyword_backend="tantivy"), [act])  # the other folder
+    ingest_into(settings_factory(tmp_path / "a", catalog=pg_url, keyword_backend="tantivy"), [news])
+    state = TantivyStore(tmp_path / "a" / "keyword-tantivy").state()
+    assert state["generation"] == a.index.generation and state["dir"] == built  # updated in place, not rebuilt
+    assert a.index.check()["keyword_matches"]
+    gen, ids, positions, toks = a.index.catalog.tokens_at_generation()
+    whole = TantivyStore(tmp_path / "scratch").build(gen, ids, positions, toks, persist=False)
+    caught_up = a.index._tantivy.open(gen)
+    for q in (["ผู้สูงอายุ"], ["แนวทาง", "เมือง"], ["คณะรัฐมนตรี"]):
+        assert [c for c, _ in caught_up.search(q, 10)] == [c for c, _ in whole.search(q, 10)], q
+    a.index.close()

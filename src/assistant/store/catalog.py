@@ -306,6 +306,18 @@ class Catalog:
             out.update((cid, np.frombuffer(bytes(v), dtype=np.float32)) for cid, v in self._x(q, part))
         return out
 
+    def logged(self, since: int, upto: int) -> bool:
+        """Whether the change log holds every generation after `since` up to `upto` (a catalog
+        written before the log was kept does not)."""
+        n = self._x("SELECT COUNT(DISTINCT generation) FROM changes WHERE generation > ? AND generation <= ?",
+                    (int(since), int(upto))).fetchone()[0]
+        return int(n) == upto - since
+
+    def doc_tokens(self, doc_id: str) -> tuple[list[str], list[int], list[list[str]]]:
+        """(chunk ids, ordinals, stored keyword tokens) of one document, in order."""
+        rows = self._x("SELECT chunk_id, ordinal, tokens FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)).fetchall()
+        return [r[0] for r in rows], [int(r[1]) for r in rows], [r[2].split(" ") if r[2] else [] for r in rows]
+
     def _chunk_docs(self, ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for i in range(0, len(ids), 500):

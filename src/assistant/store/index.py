@@ -509,15 +509,30 @@ class Index:
     def _keyword_written(self, gen: int, docs: list[tuple[str, list[Chunk], list[list[str]]]],
                          removed: list[str] = ()) -> KeywordIndex | TantivyKeywords:
         """The keyword index after a commit that wrote `docs` (doc id, chunks, tokens) and removed
-        `removed`: Tantivy updates just those documents; bm25s (or a Tantivy folder that is not at
-        the generation before) is rebuilt from the catalog."""
+        `removed`: Tantivy updates just those documents, or, when its folder is further behind
+        (another folder wrote the shared catalog), the documents the change log names since its
+        generation; bm25s (or a folder the log does not reach) is rebuilt from the catalog."""
         if self._tantivy is not None:
             changed = [DocTokens(doc, [c.chunk_id for c in cs], [c.ordinal for c in cs], [_as_stored(t) for t in toks])
                        for doc, cs, toks in docs]
-            kw = self._tantivy.update(gen, changed, removed)
+            kw = self._tantivy.update(gen, changed, removed) or self._keyword_from_log(gen)
             if kw is not None:
                 return kw
         return self._rebuild_keyword()
+
+    def _keyword_from_log(self, gen: int) -> TantivyKeywords | None:
+        """The Tantivy folder brought from its generation to `gen` by the documents the change log
+        names in between, in one commit (the writer's lock is held); None when it cannot be."""
+        since = self._tantivy.generation_on_disk()
+        if since is None or since >= gen or self.tokens_stale():
+            return None
+        with self.catalog.reading():
+            if not self.catalog.logged(since, gen):
+                return None
+            names = sorted({c.doc_id for c in self.catalog.changes_since(since, gen)})
+            changed = [DocTokens(d, *self.catalog.doc_tokens(d)) for d in names]
+        return self._tantivy.update(gen, [d for d in changed if d.chunk_ids], [d.doc_id for d in changed if not d.chunk_ids],
+                                    since=since)
 
     # ---------------------------------------------------------------- consistency
     def check(self) -> dict:
@@ -615,7 +630,8 @@ class Index:
                     self._add_vectors(cs, embed([passage_text(c) for c in cs]))
             if not report["keyword_matches"]:
                 self._keywords = {}
-                self._remember(self._rebuild_keyword())
+                caught_up = self._keyword_from_log(self.generation) if self._tantivy is not None else None
+                self._remember(caught_up or self._rebuild_keyword())
             if vec_model != self.vectors.model or report["orphan_vectors"] or missing:
                 # tell other processes' readers to re-open Chroma
                 self.catalog.set_meta("vectors_epoch", str(int(self.catalog.get_meta("vectors_epoch", "0")) + 1))

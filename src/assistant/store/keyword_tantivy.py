@@ -368,14 +368,16 @@ class TantivyStore:
         idx.reload()
         return TantivyKeywords(idx.searcher(), idx.schema, generation, self.model_fingerprint)
 
-    def update(self, generation: int, docs: list[DocTokens], removed: list[str] = ()) -> TantivyKeywords | None:
-        """Move the live index from generation - 1 to `generation`: the chunks of `removed` and of
-        `docs` deleted, those of `docs` added (with their windows), one commit. None when the folder
-        is not at generation - 1 or has collected too many deletions: the caller rebuilds."""
+    def update(self, generation: int, docs: list[DocTokens], removed: list[str] = (),
+               since: int | None = None) -> TantivyKeywords | None:
+        """Move the live index from `since` (default generation - 1) to `generation`: the chunks of
+        `removed` and of `docs` deleted, those of `docs` added (with their windows), one commit. None
+        when the folder is not at `since` or has collected too many deletions: the caller rebuilds."""
         import tantivy
 
         st = self.state()
-        if self._usable(st) is not None or st["pending"] or st["generation"] != generation - 1:
+        since = generation - 1 if since is None else since
+        if self._usable(st) is not None or st["pending"] or st["generation"] != since:
             return None
         try:
             idx = self._index(st["dir"])
