@@ -174,9 +174,9 @@ def register(app: typer.Typer) -> None:
         from ingest.pipeline import ingest as run_ingest
 
         s = settings_from(index, model, chroma_url, keyword_backend=keyword_backend, catalog=catalog)
-        if s.catalog:
-            fail("rebuild re-makes a lost catalog.sqlite; a catalog database is restored from its own backup or "
-                 "replica (docs/scaling.md), and `assistant doctor --fix` then brings the index folder up to it", 2)
+        if s.catalog and not paths:
+            fail("a catalog database keeps no record of its sources outside itself: name them, "
+                 f"`assistant rebuild PATH... --index {s.index_dir} --catalog …`", 2)
         root = s.index_dir
         sources = [str(p) for p in paths or []]
         for name in (health.CATALOG, health.BACKUP):
@@ -187,7 +187,7 @@ def register(app: typer.Typer) -> None:
         missing = [p for p in sources if not Path(p).exists()]
         if missing:
             fail(f"source(s) no longer there: {', '.join(missing)}; name the sources: `assistant rebuild PATH... --index {root}`", 2)
-        aside = health.set_aside(root / health.CATALOG)
+        aside = None if s.catalog else health.set_aside(root / health.CATALOG)
         for derived in ("keyword", "keyword-tantivy"):  # derived from the catalog; rebuilt
             shutil.rmtree(root / derived, ignore_errors=True)
         if aside:

@@ -96,7 +96,11 @@ def test_a_failed_write_leaves_the_catalog_as_it_was(catalog):
 
     info, chunks, tokens = _doc("a", 3)
     chunks[2] = replace(chunks[2], doc_id="no-such-document")  # refused by the foreign key, after two chunks went in
-    with pytest.raises(catalog.errors):
+    import sqlite3
+
+    import psycopg
+
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.ForeignKeyViolation)):
         catalog.replace_documents([(info, chunks, tokens)])
     assert catalog.generation == 1 and catalog.chunk_ids() == ["a-0", "a-1"] and catalog.changes_since(1) == []
 
@@ -251,7 +255,9 @@ def test_a_streaming_replica_is_reported_and_answers_as_its_primary(cluster, tmp
         assert reader.index.generation == a.index.generation
         q = "แนวทางที่ 7 คืออะไร"
         assert [h.chunk_id for h in reader.search(q, k=5)] == [h.chunk_id for h in a.search(q, k=5)]
-        with pytest.raises(reader.index.catalog.errors):  # a replica refuses writes
+        import psycopg
+
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):  # a replica refuses writes
             reader.index.catalog.set_meta("note", "x")
         for x in (a, reader):
             x.index.close()
@@ -289,3 +295,26 @@ def test_a_tantivy_folder_behind_a_shared_catalog_catches_up_from_the_change_log
     for q in (["ผู้สูงอายุ"], ["แนวทาง", "เมือง"], ["คณะรัฐมนตรี"]):
         assert [c for c, _ in caught_up.search(q, 10)] == [c for c, _ in whole.search(q, 10)], q
     a.index.close()
+
+
+def test_an_empty_database_beside_vectors_is_a_lost_catalog_not_a_new_index(cluster, pg_url, tmp_path, settings_factory):
+    """Pointed at a wiped (or wrong) database, an index folder whose vectors remain refuses to
+    open, so `doctor --fix` cannot drop those vectors as orphans; `rebuild PATH` re-ingests into the
+    database, reusing them."""
+    from assistant.service import Assistant
+    from assistant.store.health import IndexDamaged
+    from assistant.store.pg_local import create_database
+
+    a = ingest_into(settings_factory(tmp_path / "idx", catalog=pg_url), [SEED_DIR])
+    n = a.index.vectors.count()
+    a.index.close()
+    empty = create_database(cluster[1], f"empty{os.getpid()}_{next(_n)}")
+    with pytest.raises(IndexDamaged, match=f"holds no chunks while the vector store holds {n} vectors"):
+        Assistant(settings_factory(tmp_path / "idx", catalog=empty)).index
+    r = _cli("rebuild", str(SEED_DIR), "--index", str(tmp_path / "idx"), "--json", catalog=empty)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["chunks_embedded"] == 0, report  # every vector found where it was
+    b = Assistant(settings_factory(tmp_path / "idx", catalog=empty))
+    assert b.search("แนวทางที่ 7 คืออะไร", k=3)[0].doc_id == SEED_ID and b.index.vectors.count() == n
+    b.index.close()

@@ -70,18 +70,25 @@ def test_two_shards_answer_as_one_embedded_store_and_a_lost_one_is_refilled_with
     with pytest.raises(IndexDamaged, match=url):
         a.index.check()
 
-    # It comes back empty (its disk lost): doctor --fix refills it from the catalog's vectors.
+    # It comes back empty (its disk lost): still no answer from half the vectors, until doctor --fix
+    # (an index opened to repair) refills it from the catalog's vectors.
     port = int(url.rsplit(":", 1)[1])
     shards[1] = (start_chroma(tmp_path_factory.mktemp("shard-1-new"), port, timeout=120), url)
-    lost = a.index.check()
+    with pytest.raises(IndexDamaged, match=url):
+        a.search(QUESTIONS[0], k=10)
+    from assistant.store.index import Index
+
+    fixing = Index.from_settings(a.settings, a.index.model_fingerprint, repair=True)
+    lost = fixing.check()
     assert len(lost["missing_vectors"]) == counts[1] and not lost["healthy"]
 
     def no_embedding(texts):
         raise AssertionError(f"re-embedded {len(texts)} passages the catalog keeps")
 
-    fixed = a.index.repair(no_embedding)
-    assert fixed["healthy"] and a.index.vectors.counts() == counts, fixed["problems"]
-    assert {q: [h.chunk_id for h in a.search(q, k=10)] for q in QUESTIONS} == before
+    fixed = fixing.repair(no_embedding)
+    assert fixed["healthy"] and fixing.vectors.counts() == counts, fixed["problems"]
+    fixing.close()
+    assert {q: [h.chunk_id for h in a.search(q, k=10)] for q in QUESTIONS} == before  # the running app, again
     a.index.close()
 
 

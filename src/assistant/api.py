@@ -35,7 +35,7 @@ def create_app(assistant):
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from assistant import validate
-    from assistant.store.health import IndexDamaged, catalog_errors, catalog_unreadable
+    from assistant.store.health import IndexDamaged, catalog_unreadable_for, database_errors
 
     s = assistant.settings
     max_body = s.max_body_kb * 1024
@@ -68,9 +68,8 @@ def create_app(assistant):
 
     @app.exception_handler(Exception)
     def _error(request, exc):  # one JSON shape for every failure, never a stack trace
-        if isinstance(exc, catalog_errors()):  # the catalog lost between the health check and a read
-            cat = assistant.index.catalog
-            return _damaged(request, catalog_unreadable(s.index_dir, cat.kind, cat.where, exc))
+        if isinstance(exc, database_errors()):  # the catalog database lost between the health check and a read
+            return _damaged(request, catalog_unreadable_for(s, exc))
         return problem(500, _TH_INTERNAL, f"{type(exc).__name__}")
 
     @app.get("/healthz")

@@ -121,13 +121,12 @@ class Assistant:
         """Raise IndexDamaged (assistant.store.health) rather than answer from half an index:
         a catalog that cannot be read, vectors missing, a vector store gone. Returns the
         problems that do not stop answers (a keyword index that is rebuilt when searched)."""
-        from assistant.store.health import catalog_errors, catalog_unreadable
+        from assistant.store.health import catalog_errors, catalog_unreadable_for
 
         try:
             return self.index.require_healthy()
         except catalog_errors() as exc:
-            cat = self.index.catalog
-            raise catalog_unreadable(self.settings.index_dir, cat.kind, cat.where, exc) from None
+            raise catalog_unreadable_for(self.settings, exc) from None
 
     def search(self, query: str, k: int | None = None, method: str = "hybrid", guideline: int | None = None) -> list[Hit]:
         """`guideline`: only passages tagged with that guideline (1–10)."""

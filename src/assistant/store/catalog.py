@@ -145,15 +145,21 @@ class Catalog:
         """This thread's connection."""
         conn = getattr(self._local, "conn", None)
         if conn is None or not self._alive(conn):
+            broken = conn
+            if broken is not None:  # let its socket go
+                try:
+                    broken.close()
+                except Exception:  # noqa: BLE001
+                    pass
             conn = self._connect()
             self._local.conn = conn
             with self._all_lock:
                 # Close the connections of threads that have ended (thread pools come and go).
                 alive = []
                 for t, c in self._all:
-                    if t.is_alive():
+                    if t.is_alive() and c is not broken:
                         alive.append((t, c))
-                    else:
+                    elif c is not broken:
                         c.close()
                 alive.append((threading.current_thread(), conn))
                 self._all = alive

@@ -30,7 +30,7 @@ def redact(url: str) -> str:
 class PgCatalog(Catalog):
     kind = "postgresql"
     stores_vectors = True
-    errors = (psycopg.Error,)
+    errors = (psycopg.OperationalError,)  # the database out of reach; a refused statement is a bug
     _ORDER = "seq"
     _CONTAINS = "strpos(text, ?) > 0"
 
@@ -38,8 +38,10 @@ class PgCatalog(Catalog):
         self.url = url
         self._timeout = connect_timeout
         self._setup()
-        if self.db.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
-            return  # a streaming replica: read-only, its schema is the primary's
+        ready, replica = self.db.execute(
+            "SELECT to_regclass('vectors') IS NOT NULL AND to_regclass('changes') IS NOT NULL, pg_is_in_recovery()").fetchone()
+        if ready or replica:  # made already (CREATE INDEX IF NOT EXISTS would still lock), or a read-only replica
+            return
         with self.db.transaction():
             # Two processes creating the schema at once would race on the catalog tables.
             self.db.execute("SELECT pg_advisory_xact_lock(7301)")
@@ -71,7 +73,9 @@ class PgCatalog(Catalog):
         cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
     def _begin_write(self, cur, doc_ids: list[str]) -> None:
-        cur.execute("BEGIN")
+        # READ COMMITTED whatever the server's default: writers queue on the generation row
+        # rather than fail with serialization errors.
+        cur.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         for doc_id in doc_ids:  # sorted by the caller: two writers never wait on each other in a circle
             cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (doc_id,))
 

@@ -59,12 +59,27 @@ def catalog_unreadable(root: Path | str, kind: str, where: str, exc: BaseExcepti
                               "start it (`make services-up` for the developer's one) or check --catalog / ASSISTANT_CATALOG")
 
 
-def catalog_errors() -> tuple[type[BaseException], ...]:
-    """What a failed catalog read raises, whichever backend is in use (psycopg only once loaded)."""
+def database_errors() -> tuple[type[BaseException], ...]:
+    """What a catalog database out of reach raises (psycopg's connection failures; none before
+    psycopg is loaded). A refused statement is a bug, not an outage, and is not among them."""
     import sys
 
     pg = sys.modules.get("psycopg")
-    return (sqlite3.DatabaseError, pg.Error) if pg else (sqlite3.DatabaseError,)
+    return (pg.OperationalError,) if pg else ()
+
+
+def catalog_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged catalog file or a catalog database out of reach raises."""
+    return (sqlite3.DatabaseError, *database_errors())
+
+
+def catalog_unreadable_for(settings, exc: BaseException) -> IndexDamaged:
+    """catalog_unreadable for the catalog that `settings` name, without opening the index again."""
+    if not settings.catalog:
+        return catalog_unreadable(settings.index_dir, "sqlite", str(settings.index_dir / CATALOG), exc)
+    from assistant.store.catalog_pg import redact
+
+    return catalog_unreadable(settings.index_dir, "postgresql", redact(settings.catalog), exc)
 
 
 @dataclass

@@ -156,8 +156,10 @@ class Index:
         collection = "chunks"
         if chroma_url:
             # A shared server holds many indexes: one collection per index folder.
-            collection = self.catalog.get_meta("collection") or "idx-" + hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:12]
-            self.catalog.set_meta("collection", collection)
+            collection = self.catalog.get_meta("collection")
+            if not collection:  # written once: a replica's readers cannot write
+                collection = "idx-" + hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:12]
+                self.catalog.set_meta("collection", collection)
         self._chroma_url = chroma_url
         self._collection = collection
         self._opened_problems: list[Problem] = []
@@ -176,6 +178,15 @@ class Index:
             os.replace(chroma_dir, aside)
             forget_clients()
             self.vectors = VectorStore(chroma_dir, None, collection, model=self.model_fingerprint)
+        if catalog_url and not state.chunks and not rebuilding and self.vectors.count():
+            # An empty database beside vectors is a lost or wrong catalog, not a new index: never
+            # let `doctor --fix` drop those vectors as orphans.
+            n = self.vectors.count()
+            self.close()
+            raise IndexDamaged(self.root, f"the catalog database {self.catalog.where} holds no chunks while the vector store "
+                               f"holds {n} vectors (a lost or wrong database)",
+                               "point --catalog at the right database or restore it; or `assistant rebuild PATH... "
+                               f"--index {self.root}` re-ingests into it, reusing the vectors")
         self._health_key: tuple | None = None
         self._health: list[Problem] = []
         self._last_backup = time.monotonic()
@@ -527,8 +538,8 @@ class Index:
         if since is None or since >= gen or self.tokens_stale():
             return None
         with self.catalog.reading():
-            if not self.catalog.logged(since, gen):
-                return None
+            if self.catalog.generation != gen or not self.catalog.logged(since, gen):
+                return None  # another folder committed since: the snapshot would not be `gen`
             names = sorted({c.doc_id for c in self.catalog.changes_since(since, gen)})
             changed = [DocTokens(d, *self.catalog.doc_tokens(d)) for d in names]
         return self._tantivy.update(gen, [d for d in changed if d.chunk_ids], [d.doc_id for d in changed if not d.chunk_ids],

@@ -55,8 +55,8 @@ class ShardedVectors:
 
     @staticmethod
     def _twice(shard: VectorStore, call):
-        # A shard server that restarted (or lost its disk) no longer knows the collection this
-        # client holds: find it again, once, before calling the shard down.
+        # A shard server that restarted no longer knows the collection object this client holds:
+        # find it again, once, before calling the shard down (one that lost it stays down).
         try:
             return call(shard)
         except Exception:  # noqa: BLE001

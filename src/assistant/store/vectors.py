@@ -51,8 +51,10 @@ class VectorStore:
         return self.client.get_or_create_collection(self.name, embedding_function=None, metadata=meta)
 
     def reopen(self) -> None:
-        """Find the collection again (made afresh if the server lost it)."""
-        self.col = self._open()
+        """Find the collection again after its server restarted. Never made afresh here: a server
+        that lost it must be reported, not searched empty (opening the index anew, as `doctor
+        --fix` does, makes it, and the repair fills it)."""
+        self.col = self.client.get_collection(self.name, embedding_function=None)
 
     @property
     def model(self) -> str | None:
