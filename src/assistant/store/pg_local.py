@@ -71,7 +71,7 @@ def up(folder: Path, port: int | None = None, timeout: float = 60.0) -> str:
     on the port it had."""
     folder = Path(folder).absolute()
     data = folder / "data"
-    if (data / "postmaster.pid").exists() and (folder / PORT_FILE).exists():
+    if _running(data) and (folder / PORT_FILE).exists():
         port = int((folder / PORT_FILE).read_text())
         _wait_ready(port, timeout)
         return url(port)
@@ -124,10 +124,18 @@ def create_database(port: int, name: str) -> str:
     return url(port, name)
 
 
+def _running(data: Path) -> bool:
+    """Whether a server runs on `data` (a postmaster.pid left by a crash or a reboot is not one)."""
+    if not (data / "postmaster.pid").exists():
+        return False
+    return subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(data), "status"], data.parent),
+                          capture_output=True).returncode == 0
+
+
 def down(folder: Path, mode: str = "fast") -> bool:
     """Stop the cluster in `folder`; False if it was not running. `mode` immediate is a crash."""
     data = Path(folder).absolute() / "data"
-    if not (data / "postmaster.pid").exists():
+    if not _running(data):
         return False
     subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"], Path(folder)),
                    check=True, capture_output=True, text=True)

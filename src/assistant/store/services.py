@@ -57,10 +57,11 @@ def start_chroma(path: Path, port: int, timeout: float = 60.0, log: Path | None 
 
 
 def _running(pid_file: Path) -> int | None:
+    """The pid of the shard server the file names, if it still runs (a pid reused since by another
+    program is not it)."""
     try:
         pid = int(pid_file.read_text())
-        os.kill(pid, 0)
-        return pid
+        return pid if b"chroma" in Path(f"/proc/{pid}/cmdline").read_bytes() else None
     except (OSError, ValueError):
         return None
 
