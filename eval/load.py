@@ -15,7 +15,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from assistant.store.pg_local import free_port
 from eval.metrics import percentile
 
 QUESTIONS = [
@@ -93,12 +93,6 @@ def run_load(url: str, concurrency: int = 20, seconds: float = 60, questions: li
         "max_s": round(max(latencies), 3) if latencies else float("nan"),
         "mean_s": round(statistics.fmean(latencies), 3) if latencies else float("nan"),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 600) -> dict:

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEED_DIR, SEED_ID
+from tests.conftest import SEED_DIR, SEED_ID
+from tests.reliability import cli_env, run_cli
 from tests.services import ingest_into, start_postgres, stop_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
@@ -178,11 +177,8 @@ def test_an_index_on_postgresql_answers_as_the_sqlite_one_does(pg_url, tmp_path,
     pg.index.close()
 
 
-def _cli(*args: str, catalog: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ASSISTANT_CATALOG": catalog, "PYTHONIOENCODING": "utf-8", "HF_HUB_OFFLINE": "1"}
-    env = {k: v for k, v in env.items() if not k.startswith("ASSISTANT_LLM_")}
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=600)
+def _cli(*args: str, catalog: str):
+    return run_cli(*args, env=cli_env(ASSISTANT_CATALOG=catalog))
 
 
 def test_a_stopped_database_is_reported_never_answered_from(tmp_path, settings_factory):

@@ -33,7 +33,7 @@ from assistant.knowledge.collections import role_of
 from assistant.schema import Chunk, Document
 from assistant.store import health as _health
 from assistant.store.catalog import Catalog, DocInfo
-from assistant.store.health import CatalogState, IndexDamaged, catalog_problem, catalog_unreadable, inspect_catalog
+from assistant.store.health import IndexDamaged, catalog_problem, catalog_unreadable, inspect_catalog
 from assistant.store.keyword import KeywordIndex
 from assistant.store.keyword_tantivy import DocTokens, TantivyKeywords, TantivyStore
 from assistant.store.shards import ShardDown, ShardedVectors, open_vectors
@@ -131,7 +131,7 @@ class Index:
         had_chroma = chroma_url is not None or chroma_dir.exists()
         if catalog_url:
             self.catalog = open_catalog_db(self.root, catalog_url)
-            state = CatalogState(self.root, "ok", chunks=self.catalog.counts()[0])
+            n_chunks = self.catalog.counts()[0]
         else:
             state = inspect_catalog(self.root / _health.CATALOG)
             damage = catalog_problem(self.root, state, lambda: 0 if rebuilding else _count_vectors(chroma_dir, chroma_url))
@@ -141,17 +141,13 @@ class Index:
                 self.catalog = Catalog(self.root / _health.CATALOG)
             except sqlite3.DatabaseError as exc:  # damaged between the check and the open
                 raise IndexDamaged(self.root, f"the catalog cannot be opened ({exc})", f"`assistant doctor --index {self.root}`") from None
+            n_chunks = state.chunks
         stored = self.catalog.get_meta("model")
         if model_fingerprint and stored and stored != model_fingerprint:
             raise ModelMismatch(
                 f"{self.root}: index was built with model {stored}, not {model_fingerprint}; "
                 "use that model (--model) or re-ingest into a new --index folder"
             )
-        if model_fingerprint and not stored:
-            self.catalog.set_meta("model", model_fingerprint)
-            self.catalog.set_meta("format", FORMAT_VERSION)
-            if not self.catalog.counts()[0]:
-                self.catalog.set_meta("tokenizer", TOKENIZER_VERSION)
         self.model_fingerprint = stored or model_fingerprint
         collection = "chunks"
         if chroma_url:
@@ -163,9 +159,9 @@ class Index:
         self._chroma_url = chroma_url
         self._collection = collection
         self._opened_problems: list[Problem] = []
-        if not had_chroma and state.chunks:
+        if not had_chroma and n_chunks:
             self._opened_problems.append(Problem(
-                f"the vector store {chroma_dir} is missing ({state.chunks} chunk(s) in the catalog have no vector)",
+                f"the vector store {chroma_dir} is missing ({n_chunks} chunk(s) in the catalog have no vector)",
                 f"`assistant doctor --fix --index {self.root}` ({self._refill_how})", True))
         try:
             self.vectors = open_vectors(chroma_dir, chroma_url, collection, model=self.model_fingerprint)
@@ -178,15 +174,22 @@ class Index:
             os.replace(chroma_dir, aside)
             forget_clients()
             self.vectors = VectorStore(chroma_dir, None, collection, model=self.model_fingerprint)
-        if catalog_url and not state.chunks and not rebuilding and self.vectors.count():
-            # An empty database beside vectors is a lost or wrong catalog, not a new index: never
-            # let `doctor --fix` drop those vectors as orphans.
-            n = self.vectors.count()
+        # A database that was never this index's catalog (no model recorded yet) beside vectors is a
+        # lost or wrong catalog, not a new index: never let `doctor --fix` drop those vectors as
+        # orphans. One that records the model but no chunks is a first ingest killed before its
+        # commit, which the same ingest finishes (as health.catalog_problem judges a file).
+        n_vectors = self.vectors.count() if catalog_url and not stored and not n_chunks and not rebuilding else 0
+        if n_vectors:
             self.close()
             raise IndexDamaged(self.root, f"the catalog database {self.catalog.where} holds no chunks while the vector store "
-                               f"holds {n} vectors (a lost or wrong database)",
+                               f"holds {n_vectors} vectors (a lost or wrong database)",
                                "point --catalog at the right database or restore it; or `assistant rebuild PATH... "
                                f"--index {self.root}` re-ingests into it, reusing the vectors")
+        if model_fingerprint and not stored:  # recorded once the index is known not to be a lost one
+            self.catalog.set_meta("model", model_fingerprint)
+            self.catalog.set_meta("format", FORMAT_VERSION)
+            if not n_chunks:
+                self.catalog.set_meta("tokenizer", TOKENIZER_VERSION)
         self._health_key: tuple | None = None
         self._health: list[Problem] = []
         self._last_backup = time.monotonic()

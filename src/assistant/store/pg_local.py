@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 USER = "assistant"  # the cluster's superuser and the database's name
 PORT_FILE = "assistant-port"
@@ -34,7 +35,7 @@ def binary(name: str) -> str:
     return found
 
 
-def _as_owner(cmd: list[str], folder: Path) -> list[str]:
+def _as_owner(cmd: list[str]) -> list[str]:
     # PostgreSQL refuses to run as root: as root, run it as the folder's owner, `postgres`.
     if os.geteuid() != 0:
         return cmd
@@ -65,6 +66,16 @@ def _wait_ready(port: int, timeout: float) -> None:
             time.sleep(0.2)
 
 
+def _own(folder: Path) -> None:
+    """Make `folder` one PostgreSQL's programs can write (as root they run as user postgres)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+        if subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(folder)]).returncode != 0:
+            raise PgUnavailable(f"{folder}: as root, PostgreSQL runs as user postgres, which cannot enter this folder "
+                                "(a parent is private); choose one it can reach, e.g. under /tmp")
+
+
 def up(folder: Path, port: int | None = None, timeout: float = 60.0) -> str:
     """Create the cluster in `folder` if new, start it on 127.0.0.1 and make the database;
     returns its URL. Starting a running cluster only returns its URL; a stopped one starts again
@@ -77,19 +88,14 @@ def up(folder: Path, port: int | None = None, timeout: float = 60.0) -> str:
         return url(port)
     saved = folder / PORT_FILE
     port = port or (int(saved.read_text()) if saved.exists() else free_port())  # a restart keeps its URL
-    folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-        if subprocess.run(["runuser", "-u", "postgres", "--", "test", "-w", str(folder)]).returncode != 0:
-            raise PgUnavailable(f"{folder}: as root, PostgreSQL runs as user postgres, which cannot enter this folder "
-                                "(a parent is private); choose one it can reach, e.g. under /tmp")
+    _own(folder)
     if not (data / "PG_VERSION").exists():
         subprocess.run(_as_owner([binary("initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
-                                  "--locale=C.UTF-8", "--no-sync"], folder), check=True, capture_output=True, text=True)
+                                  "--locale=C.UTF-8", "--no-sync"]), check=True, capture_output=True, text=True)
     (folder / PORT_FILE).write_text(str(port))
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' -c fsync=on"
     subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-o", options,
-                              "-w", "-t", str(int(timeout)), "start"], folder), check=True, capture_output=True, text=True)
+                              "-w", "-t", str(int(timeout)), "start"]), check=True, capture_output=True, text=True)
     _wait_ready(port, timeout)
     create_database(port, USER)
     return url(port)
@@ -101,12 +107,10 @@ def up_replica(primary: str, folder: Path, port: int | None = None, timeout: flo
     folder = Path(folder).absolute()
     data = folder / "data"
     if not (data / "PG_VERSION").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(folder, "postgres", "postgres")
-        host_port = primary.split("@", 1)[1].split("/", 1)[0]
-        subprocess.run(_as_owner([binary("pg_basebackup"), "-D", str(data), "-R", "-X", "stream", "-c", "fast", "-h", host_port.split(":")[0],
-                                  "-p", host_port.split(":")[1], "-U", USER, "--no-sync"], folder),
+        _own(folder)
+        source = urlparse(primary)
+        subprocess.run(_as_owner([binary("pg_basebackup"), "-D", str(data), "-R", "-X", "stream", "-c", "fast",
+                                  "-h", source.hostname, "-p", str(source.port), "-U", USER, "--no-sync"]),
                        check=True, capture_output=True, text=True, timeout=timeout)
     url_ = up(folder, port, timeout)
     return url_.rsplit("/", 1)[0] + "/" + primary.rsplit("/", 1)[1]
@@ -128,7 +132,7 @@ def _running(data: Path) -> bool:
     """Whether a server runs on `data` (a postmaster.pid left by a crash or a reboot is not one)."""
     if not (data / "postmaster.pid").exists():
         return False
-    return subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(data), "status"], data.parent),
+    return subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(data), "status"]),
                           capture_output=True).returncode == 0
 
 
@@ -137,7 +141,7 @@ def down(folder: Path, mode: str = "fast") -> bool:
     data = Path(folder).absolute() / "data"
     if not _running(data):
         return False
-    subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"], Path(folder)),
+    subprocess.run(_as_owner([binary("pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"]),
                    check=True, capture_output=True, text=True)
     return True
 

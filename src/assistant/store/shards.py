@@ -86,16 +86,21 @@ class ShardedVectors:
             s.close()
         self._pool.shutdown(wait=False)
 
-    def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], batch: int = WRITE_BATCH) -> None:
+    def _place(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], put) -> None:
+        """put(shard, ids, vectors, metadatas) for the rows each shard owns."""
         placed: dict[int, list[int]] = {}
         for i, meta in enumerate(metadatas):
             placed.setdefault(shard_of(meta["doc_id"], len(self.shards)), []).append(i)
+        vectors = np.asarray(vectors)
         for n, rows in placed.items():
-            self._ask(self.urls[n], lambda n=n, rows=rows: self._twice(self.shards[n], lambda s: s.add(
-                [ids[i] for i in rows], np.asarray(vectors)[rows], [metadatas[i] for i in rows], batch=batch)))
+            self._ask(self.urls[n], lambda n=n, rows=rows: self._twice(self.shards[n], lambda s: put(
+                s, [ids[i] for i in rows], vectors[rows], [metadatas[i] for i in rows])))
+
+    def add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], batch: int = WRITE_BATCH) -> None:
+        self._place(ids, vectors, metadatas, lambda s, *rows: s.add(*rows, batch=batch))
 
     def bulk_add(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], cap: int = 5000) -> None:
-        self.add(ids, vectors, metadatas, batch=cap)
+        self._place(ids, vectors, metadatas, lambda s, *rows: s.bulk_add(*rows, cap=cap))  # each server's own batch limit
 
     def pages(self, size: int = 5000, metadatas: bool = False):
         for url, s in zip(self.urls, self.shards):
