@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 export HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 GRADIO_ANALYTICS_ENABLED=False
 
-.PHONY: setup model demo demo-full ask test test-fast eval bench bench-layout chroma services-up services-down clean load screenshots
+.PHONY: setup setup-cluster model demo demo-full ask test test-cluster test-fast eval bench bench-layout bench-cluster chroma services-up services-down cluster-up cluster-down clean load screenshots
 
 setup: $(STAMP) model
 
@@ -90,11 +90,31 @@ services-up: setup
 services-down:
 	@$(BIN)/python -m assistant.store.services down $(SERVICES_DIR)
 
+# Ray for serving and ingesting on several machines (`pip install '.[cluster]'`, pinned here).
+CLUSTER_STAMP := $(VENV)/.cluster-stamp
+setup-cluster: setup $(CLUSTER_STAMP)
+
+$(CLUSTER_STAMP): requirements-cluster.lock $(STAMP)
+	$(BIN)/python -m pip install -q --no-deps -r requirements-cluster.lock
+	touch $(CLUSTER_STAMP)
+
+# A Ray head on this machine (NETNS=1: two one-CPU nodes in network namespaces, as root), then
+# `assistant ingest --ray` / `assistant serve --ray`; cluster-down ends it. docs/cluster.md.
+cluster-up: setup-cluster
+	@$(BIN)/python -m assistant.cluster.nodes up $(if $(NETNS),--netns)
+
+cluster-down:
+	@$(BIN)/python -m assistant.cluster.nodes down $(if $(NETNS),--netns)
+
 # Two workers, a test file each at a time (a module's index is built once): one process keeps only
 # one of two cores busy (docs/evaluation.md#tests). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not cluster"
+
+# The Ray cluster set: two nodes in network namespaces (root; skipped, with the reason, elsewhere).
+test-cluster: setup-cluster
+	$(BIN)/python -m pytest -q -m cluster tests/test_cluster.py
 
 # Retake docs/*.png (the chat, the viewer, the review tab) from the browser tests.
 screenshots: setup

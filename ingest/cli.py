@@ -77,12 +77,14 @@ def print_report(report, idx, as_json: bool) -> None:
             "warnings": report.warnings,
             "generation": idx.generation,
             "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
+            **({"nodes": report.nodes} if report.nodes else {}),
         })
         return
     console.print(
         f"{report.files} file(s), {report.documents} document(s): {len(report.added)} added, "
         f"{len(report.replaced)} replaced, {len(report.unchanged)} unchanged; "
         f"{report.chunks_added} chunk(s) added, {report.chunks_embedded} embedded"
+        + (f" (read and embedded on {', '.join(f'{n}: {c}' for n, c in sorted(report.nodes.items()))})" if report.nodes else "")
     )
     for f in report.failures:
         console.print(f"[red]failed:[/red] {escape(f.path)}: {escape(f.reason)}")
@@ -95,7 +97,7 @@ def print_report(report, idx, as_json: bool) -> None:
 def register(app: typer.Typer) -> None:
     from rich.markup import escape
 
-    from assistant.options import ChromaOpt, IndexOpt, KeywordOpt, CatalogOpt, ModelOpt, console, fail, settings_from
+    from assistant.options import CatalogOpt, ChromaOpt, IndexOpt, KeywordOpt, ModelOpt, RayAddressOpt, console, fail, settings_from
 
     @app.command()
     def ingest(
@@ -112,10 +114,14 @@ def register(app: typer.Typer) -> None:
         events: bool = typer.Option(False, "--events", help="progress as JSON lines on stderr (stage, done, total)"),
         collection: Optional[str] = typer.Option(
             None, help="guidance | related: the role of these documents (default: guidance for corpus/documents and seed/, related otherwise)"),
+        ray: bool = typer.Option(False, "--ray", help="read, chunk and embed on a Ray cluster's nodes (pip install '.[cluster]'; docs/cluster.md)"),
+        ray_address: Optional[str] = RayAddressOpt,
+        ray_workers: Optional[int] = typer.Option(None, help="with --ray: actors per stage [default: one per node]"),
     ):
         """Read documents into the index. Unchanged files are skipped; changed files replace
         their chunks; unreadable files are reported and skipped (exit status 1). A killed run
-        leaves the index as it was after its last committed batch; running it again finishes."""
+        leaves the index as it was after its last committed batch; running it again finishes.
+        With --ray the same index is made, its files read and embedded across a cluster."""
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         from ingest.budgets import Limits
@@ -143,11 +149,29 @@ def register(app: typer.Typer) -> None:
                 elif stage == "files":
                     bar.update(task, completed=done, total=total)
 
-            report = run_ingest(
-                paths, idx, emb.embed_passages, emb.count_tokens,
-                chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences,
-                limits=Limits.from_settings(s), batch_chunks=batch_chunks, progress=progress, collection=collection,
-            )
+            if ray:
+                import contextlib
+
+                from assistant.cluster import connect
+                from ingest.distributed import ingest_on_ray
+
+                # Ray prints what its nodes report (a worker lost, retried) on stdout: keep stdout
+                # for the report, and leave the cluster before printing it.
+                with contextlib.redirect_stdout(sys.stderr):
+                    try:
+                        connect(ray_address)
+                        report = ingest_on_ray(paths, idx, s, batch_chunks=batch_chunks, progress=progress,
+                                               limits=Limits.from_settings(s), collection=collection, workers=ray_workers)
+                    finally:
+                        import ray as ray_
+
+                        ray_.shutdown()
+            else:
+                report = run_ingest(
+                    paths, idx, emb.embed_passages, emb.count_tokens,
+                    chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap_sentences,
+                    limits=Limits.from_settings(s), batch_chunks=batch_chunks, progress=progress, collection=collection,
+                )
             if idx.generation:
                 bar.update(task, description="guideline tags")
                 prepare_serving(idx, emb, s)

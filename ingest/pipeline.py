@@ -56,6 +56,7 @@ class IngestReport:
     row_errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: dict = field(default_factory=lambda: {"load": 0.0, "chunk": 0.0, "embed": 0.0, "write": 0.0})
+    nodes: dict = field(default_factory=dict)  # with --ray: chunks embedded per node address
 
     @property
     def ok(self) -> bool:
@@ -86,12 +87,37 @@ def ingest(
     harms what was indexed, and a re-run picks up where a killed run stopped. Folders are
     walked without following links out of them. `collection`: the role of every document read
     (guidance | related); None → by folder (knowledge/collections.py)."""
-    report = IngestReport()
-    if collection is not None:
-        check_role(collection)
+    limits = _limits(limits, max_bytes)
+    report, files = start(paths, index, collection)
+    writer = BatchWriter(index, report, embed, batch_chunks, progress)
+    for i, (path, doc_id) in enumerate(files, 1):
+        try:
+            # One wall-clock budget for reading the file and chunking its documents.
+            with file_clock(path, limits.file_seconds):
+                prepared = prepare(path, doc_id, index.needs_update, limits, chunk_tokens, count_tokens, overlap, report,
+                                   collection or role_for_path(path))
+        except LoadError as exc:
+            report.failures.append(Failure.from_error(exc))
+            prepared = []
+        for doc, chunks in prepared:
+            writer.add(doc, chunks)
+        writer.tell("files", i, len(files))
+    return writer.finish()
+
+
+def _limits(limits: Limits | None, max_bytes: int | None) -> Limits:
     limits = limits or Limits()
     if max_bytes is not None:
         limits = Limits(**{**limits.__dict__, "max_bytes": max_bytes})
+    return limits
+
+
+def start(paths: list[Path], index: Index, collection: str | None) -> tuple[IngestReport, list[tuple[Path, str]]]:
+    """The report and the files to read: missing paths and links out of a folder are reported
+    failures; the sources are recorded for `assistant rebuild`."""
+    report = IngestReport()
+    if collection is not None:
+        check_role(collection)
     for p in paths:
         if not Path(p).exists():
             report.failures.append(Failure.of(p, "not_found"))
@@ -101,11 +127,27 @@ def ingest(
     skipped = lambda err: report.failures.append(Failure.from_error(err))  # noqa: E731
     files = list(discover(present, on_skip=skipped, on_note=report.warnings.append))
     report.files = len(files)
-    batch: list[tuple[Document, list[Chunk]]] = []
-    pending = 0
-    tell = progress or (lambda stage, done, total: None)
+    return report, files
 
-    def timed_embed(texts):
+
+class BatchWriter:
+    """Documents and their chunks gathered into batches of about `batch_chunks` chunks, each
+    written in one `Index.write` (vectors first, then one catalog transaction); a batch that
+    fails is reported per document and leaves the index as it was."""
+
+    def __init__(self, index: Index, report: IngestReport, embed, batch_chunks: int = 256, progress: Progress | None = None):
+        self.index, self.report, self.embed, self.batch_chunks = index, report, embed, batch_chunks
+        self.tell = progress or (lambda stage, done, total: None)
+        self.batch: list[tuple[Document, list[Chunk]]] = []
+        self.pending = 0
+
+    def add(self, doc: Document, chunks: list[Chunk]) -> None:
+        self.batch.append((doc, chunks))
+        self.pending += len(chunks)
+        if self.pending >= self.batch_chunks:
+            self.flush()
+
+    def timed_embed(self, texts):
         import numpy as np
 
         t = time.perf_counter()
@@ -113,64 +155,50 @@ def ingest(
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         parts = []
         for i in range(0, len(order), EMBED_SLICE):
-            parts.append(np.asarray(embed([texts[j] for j in order[i : i + EMBED_SLICE]])))
-            tell("embed", min(i + EMBED_SLICE, len(texts)), len(texts))
-        report.seconds["embed"] += time.perf_counter() - t
+            parts.append(np.asarray(self.embed([texts[j] for j in order[i : i + EMBED_SLICE]])))
+            self.tell("embed", min(i + EMBED_SLICE, len(texts)), len(texts))
+        self.report.seconds["embed"] += time.perf_counter() - t
         if not parts:
-            return embed([])
+            return self.embed([])
         vecs = np.concatenate(parts)
         out = np.empty_like(vecs)
         out[order] = vecs
         return out
 
-    def flush():
-        nonlocal batch, pending
+    def flush(self) -> None:
+        batch, report = self.batch, self.report
         if not batch:
             return
+        self.batch, self.pending = [], 0
         t = time.perf_counter()
         n_chunks = sum(len(cs) for _, cs in batch)
         try:
-            w = index.write(batch, timed_embed, on_vectors=lambda: tell("vectors", n_chunks, n_chunks))
+            w = self.index.write(batch, self.timed_embed, on_vectors=lambda: self.tell("vectors", n_chunks, n_chunks))
         except Exception as exc:  # the index is as it was before this batch; say which documents
             for doc, _ in batch:
                 report.failures.append(Failure.of(doc.source, "not_indexed", doc_id=doc.doc_id, why=f"{type(exc).__name__}: {exc}"))
-            batch, pending = [], 0
             return
         finally:
             report.seconds["write"] += time.perf_counter() - t
-        tell("commit", index.generation, len(w.added_docs) + len(w.replaced_docs))
+        self.tell("commit", self.index.generation, len(w.added_docs) + len(w.replaced_docs))
         report.added += w.added_docs
         report.replaced += w.replaced_docs
         report.unchanged += w.unchanged_docs
         report.chunks_added += w.chunks_added
         report.chunks_embedded += w.chunks_embedded
-        batch, pending = [], 0
 
-    for i, (path, doc_id) in enumerate(files, 1):
-        try:
-            # One wall-clock budget for reading the file and chunking its documents.
-            with file_clock(path, limits.file_seconds):
-                prepared = _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, report,
-                                    collection or role_for_path(path))
-        except LoadError as exc:
-            report.failures.append(Failure.from_error(exc))
-            prepared = []
-        for doc, chunks in prepared:
-            batch.append((doc, chunks))
-            pending += len(chunks)
-            if pending >= batch_chunks:
-                flush()
-        tell("files", i, len(files))
-    flush()
-    report.seconds["write"] -= report.seconds["embed"]  # write time excludes the embedding inside it
-    if report.added or report.replaced:
-        index.backup_catalog()  # the copy `doctor --fix` restores if the catalog is lost
-    return report
+    def finish(self) -> IngestReport:
+        self.flush()
+        report = self.report
+        report.seconds["write"] -= report.seconds["embed"]  # write time excludes the embedding inside it
+        if report.added or report.replaced:
+            self.index.backup_catalog()  # the copy `doctor --fix` restores if the catalog is lost
+        return report
 
 
-def _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, report, role) -> list[tuple[Document, list[Chunk]]]:
-    """Load one file and chunk its documents that changed; failures go into the report (a
-    LoadError, such as the file's time budget running out, is left to the caller)."""
+def prepare(path, doc_id, needs_update, limits, chunk_tokens, count_tokens, overlap, report, role) -> list[tuple[Document, list[Chunk]]]:
+    """Load one file and chunk its documents that `needs_update(doc)`; failures go into the
+    report (a LoadError, such as the file's time budget running out, is left to the caller)."""
     t = time.perf_counter()
     try:
         loaded = load_file(path, doc_id, limits=limits, follow_links=False)
@@ -188,7 +216,7 @@ def _prepare(path, doc_id, index, limits, chunk_tokens, count_tokens, overlap, r
         report.documents += 1
         doc.meta["collection"] = role
         doc.meta["parser"] = PARSER_VERSION
-        if not index.needs_update(doc):
+        if not needs_update(doc):
             report.unchanged.append(doc.doc_id)
             continue
         t = time.perf_counter()

@@ -8,8 +8,37 @@ from typing import Optional
 import typer
 
 
+def serve_ray(serving, settings, host, port, replicas, cpus, address, t0) -> None:
+    """Deploy the API replicas, say where, and keep them until interrupted (then remove them:
+    a Serve application outlives its driver and would hold its CPUs)."""
+    import time
+
+    from assistant.cluster import connect
+    from assistant.options import console, fail
+
+    if replicas < 1 or cpus <= 0:
+        fail("--replicas must be at least 1 and --replica-cpus above 0", 2)
+    import logging
+    import signal
+
+    connect(address)
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop removes the replicas too
+    try:
+        url = serving.run(settings, host, port, replicas, cpus)
+        console.print(f"พร้อมใช้งาน (Ray Serve, {replicas} replica(s)): {url}/api/ask on every node "
+                      f"(ready in {time.perf_counter() - t0:.1f} s)")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        serving.stop()
+
+
 def register(app: typer.Typer) -> None:
-    from assistant.options import ChromaOpt, IndexOpt, KeywordOpt, CatalogOpt, ModelOpt, console, fail, get_assistant, print_json, settings_from
+    from assistant.options import (CatalogOpt, ChromaOpt, IndexOpt, KeywordOpt, ModelOpt, RayAddressOpt, console, fail,
+                                   get_assistant, print_json, settings_from)
 
     @app.command()
     def serve(
@@ -24,12 +53,24 @@ def register(app: typer.Typer) -> None:
             None, "--users", help="JSON file of upload users {name: password} (default: INDEX/ui-users.json if "
             "present; env ASSISTANT_UI_USER + ASSISTANT_UI_PASSWORD also count)"),
         concurrency: int = typer.Option(4, help="questions answered at the same time"),
+        ray: bool = typer.Option(False, "--ray", help="serve the JSON API as Ray Serve replicas on a cluster instead "
+                                 "(pip install '.[cluster]'; docs/cluster.md)"),
+        replicas: int = typer.Option(2, help="with --ray: API replicas"),
+        replica_cpus: float = typer.Option(0.5, help="with --ray: CPUs each replica reserves"),
+        ray_address: Optional[str] = RayAddressOpt,
     ):
-        """Start the Thai web UI: chat with cited answers, examples, feedback, corpus, upload."""
+        """Start the Thai web UI: chat with cited answers, examples, feedback, corpus, upload.
+        With --ray: the JSON API (as `assistant api`) on every node of a Ray cluster."""
         import logging
         import time
 
         t0 = time.perf_counter()
+        if ray:
+            from assistant.cluster import serving
+
+            serve_ray(serving, settings_from(index, model, chroma_url, keyword_backend=keyword_backend, catalog=catalog),
+                      host, port, replicas, replica_cpus, ray_address, t0)
+            return
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for noisy in ("httpx", "httpcore", "sentence_transformers", "chromadb", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)

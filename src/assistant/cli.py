@@ -388,8 +388,9 @@ def main() -> None:
         from assistant.store.index import IndexError_
         from assistant.answer.llm import LLMConfigError
         from assistant.model.build import ModelBuildError
+        from assistant.cluster import ClusterError
 
-        if isinstance(exc, (ModelError, IndexError_, IndexDamaged, ModelBuildError, LLMConfigError)):
+        if isinstance(exc, (ModelError, IndexError_, IndexDamaged, ModelBuildError, LLMConfigError, ClusterError)):
             console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             sys.exit(1)
         if isinstance(exc, catalog_errors()):  # a catalog damaged, or its database lost, while the command ran

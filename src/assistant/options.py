@@ -25,6 +25,8 @@ ChromaOpt = typer.Option(None, "--chroma-url", "--chroma-urls", help="Chroma ser
                          "shards [env ASSISTANT_CHROMA_URL]")
 CatalogOpt = typer.Option(None, "--catalog", help="catalog database URL, postgresql://… [env ASSISTANT_CATALOG; "
                           "default catalog.sqlite in the index folder]")
+RayAddressOpt = typer.Option(None, "--ray-address", help="with --ray: the cluster [env RAY_ADDRESS; default auto, "
+                             "the one `make cluster-up` started on this machine]")
 KeywordOpt = typer.Option(None, "--keyword-backend", help="keyword index: bm25s | tantivy [env ASSISTANT_KEYWORD_BACKEND; default bm25s]")
 
 
