@@ -112,6 +112,11 @@ TEST_WORKERS ?= 2
 test: setup
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not cluster"
 
+# One one-CPU node against two (network namespaces, root): ingest chunks/s and asks/s, p50/p95
+# (~10 min; eval/reports/<date>-cluster.md, docs/cluster.md). Run it alone on the machine.
+bench-cluster: setup-cluster
+	$(BIN)/python -m eval.bench_cluster --shared $(SHARED)
+
 # The Ray cluster set: two nodes in network namespaces (root; skipped, with the reason, elsewhere).
 test-cluster: setup-cluster
 	$(BIN)/python -m pytest -q -m cluster tests/test_cluster.py

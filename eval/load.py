@@ -132,7 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--questions", type=Path, nargs="*", default=[],
+                    help="JSONL files of {\"question\"} rows asked in turn (default: eight demo questions, which a "
+                         "replica's query cache soon holds)")
     args = ap.parse_args(argv)
+    questions = [json.loads(line)["question"] for f in args.questions for line in f.read_text(encoding="utf-8").splitlines()
+                 if line.strip()] or QUESTIONS
     proc = None
     url = args.url
     if not url:
@@ -142,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         proc, url = start_api(args.index)
     try:
         health = wait_healthy(url, proc)
-        res = run_load(url, args.concurrency, args.seconds)
+        res = run_load(url, args.concurrency, args.seconds, questions)
         res["documents"] = health.get("documents")
     finally:
         if proc is not None:

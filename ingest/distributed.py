@@ -21,7 +21,7 @@ from assistant.knowledge.collections import role_for_path
 from assistant.store.index import CRASH_ENV, Index, is_current
 from ingest.budgets import Limits, file_clock
 from ingest.loaders import LoadError
-from ingest.pipeline import BatchWriter, Failure, IngestReport, Progress, _limits, prepare, start
+from ingest.pipeline import BatchWriter, Failure, IngestReport, Progress, resolve_limits, prepare, start
 
 PART_CHUNKS = 64  # chunks per embedding call: a long Act is embedded on every node, not on one
 BLOCK_BYTES = 256 * 1024  # about a part or two per Ray Data block (a part pickles to ~100-200 KB)
@@ -142,7 +142,7 @@ def ingest_on_ray(
 
     from assistant.store.index import passage_text
 
-    limits = _limits(limits, None)
+    limits = resolve_limits(limits, None)
     report, files = start(paths, index, collection)
     tell = progress or (lambda stage, done, total: None)
     vectors: dict[str, object] = {}  # the vectors of the batch being gathered, by passage text

@@ -87,7 +87,7 @@ def ingest(
     harms what was indexed, and a re-run picks up where a killed run stopped. Folders are
     walked without following links out of them. `collection`: the role of every document read
     (guidance | related); None → by folder (knowledge/collections.py)."""
-    limits = _limits(limits, max_bytes)
+    limits = resolve_limits(limits, max_bytes)
     report, files = start(paths, index, collection)
     writer = BatchWriter(index, report, embed, batch_chunks, progress)
     for i, (path, doc_id) in enumerate(files, 1):
@@ -105,7 +105,7 @@ def ingest(
     return writer.finish()
 
 
-def _limits(limits: Limits | None, max_bytes: int | None) -> Limits:
+def resolve_limits(limits: Limits | None, max_bytes: int | None) -> Limits:
     limits = limits or Limits()
     if max_bytes is not None:
         limits = Limits(**{**limits.__dict__, "max_bytes": max_bytes})

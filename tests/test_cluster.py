@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 SHARED = ROOT.parent / "shared" / "corpus" / "thai_law"
 SLICE = [ROOT / "corpus" / "documents", SHARED / "834088.txt", SHARED / "834104.txt"]
 LATER = SHARED / "635171.txt"
+KILLED = SHARED / "832109.txt"
 CHROMA_PORT = 8765
 API_PORT = 8300
 QUESTION = "แนวทางที่ 7 คืออะไร"
@@ -87,16 +87,8 @@ def cluster(tmp_path_factory):
     c.procs = procs
     try:
         c.up(workers=1, timeout=180)
-        chroma = Path(sys.executable).with_name("chroma")
-        procs.append(c.popen(0, [str(chroma), "run", "--path", str(root / "chroma"), "--host", c.nodes[0].ip,
-                                 "--port", str(CHROMA_PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env=c.env(ANONYMIZED_TELEMETRY="False")))
-        beat = f"import urllib.request; urllib.request.urlopen('http://{c.nodes[0].ip}:{CHROMA_PORT}/api/v2/heartbeat', timeout=2)"
-        end = time.monotonic() + 120
-        while c.run(0, [sys.executable, "-c", beat], capture_output=True, timeout=30).returncode:
-            assert time.monotonic() < end, "the chroma server did not answer"
-            time.sleep(0.5)
-        c.chroma_url = f"http://{c.nodes[0].ip}:{CHROMA_PORT}"
+        chroma, c.chroma_url = c.start_chroma(root / "chroma", CHROMA_PORT)
+        procs.append(chroma)
         yield c
     finally:
         for p in procs:
@@ -187,6 +179,23 @@ def test_a_task_killed_mid_batch_is_retried_and_the_catalog_stays_whole(cluster,
     assert report["added"] >= 1 and report["chunks_embedded"] == report["chunks_added"] > 0
     r = _cli(cluster, "doctor", "--index", index, "--chroma-url", cluster.chroma_url, "--json")
     assert r.returncode == 0, r.stdout + r.stderr[-2000:]  # catalog, vectors and keyword index agree
+
+
+def test_a_killed_driver_leaves_the_last_commit_and_the_same_command_finishes(cluster, ingested):
+    index, _ = ingested
+    args = ["ingest", KILLED, "--index", index, "--chroma-url", cluster.chroma_url, "--ray", "--json"]
+    r = _cli(cluster, *args, env=_env(cluster, ASSISTANT_CRASH_AT="before-commit"))
+    assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
+    r = _cli(cluster, "doctor", "--index", index, "--chroma-url", cluster.chroma_url, "--json")
+    rep = json.loads(r.stdout)
+    # The vectors went in first; the catalog never named them: an interrupted ingest, nothing answered from it.
+    assert r.returncode == 1 and rep["orphan_vectors"] > 0 and rep["missing_vectors"] == 0, rep
+    r = _cli(cluster, *args)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert out["added"] >= 1 and out["chunks_added"] == rep["orphan_vectors"] and out["chunks_embedded"] == 0, out
+    r = _cli(cluster, "doctor", "--index", index, "--chroma-url", cluster.chroma_url, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["healthy"], r.stdout
 
 
 @pytest.fixture(scope="module")

@@ -103,9 +103,7 @@ class LocalCluster:
                 f"--object-store-memory={self.object_store_mb * 1024 * 1024}", "--disable-usage-stats",
                 f"--temp-dir={node.temp_dir}"]
         argv += ["--head", f"--port={RAY_PORT}", "--include-dashboard=false"] if i == 0 else [f"--address={self.address}"]
-        if self.pin:  # one core per node, so a one-CPU node is one CPU of work (the bench)
-            argv = ["taskset", "-c", str(i % (os.cpu_count() or 1))] + argv
-        r = subprocess.run(node.prefix() + argv, capture_output=True, text=True, timeout=timeout, env=self.env())
+        r = self.run(i, argv, capture_output=True, text=True, timeout=timeout)
         if r.returncode:
             raise RuntimeError(f"ray start on {node.ns or 'this machine'} failed: {r.stderr.strip()[-800:]}")
         self.started += 1
@@ -114,14 +112,37 @@ class LocalCluster:
     def env(self, **extra) -> dict:
         return {**os.environ, **ENV, "RAY_ADDRESS": self.address, **extra}
 
-    def run(self, node: int, argv: list[str], **kw) -> subprocess.CompletedProcess:
-        """A command on a node (in its namespace), with RAY_ADDRESS pointing at the head."""
+    def run(self, node: int, argv: list[str], pin: bool = True, **kw) -> subprocess.CompletedProcess:
+        """A command on a node (in its namespace; on its core when the cluster is pinned, unless
+        `pin` is false: a store or a client beside the nodes), with RAY_ADDRESS pointing at the head."""
         kw.setdefault("env", self.env())
-        return subprocess.run(self.nodes[node].prefix() + argv, **kw)
+        return subprocess.run(self._on(node, argv, pin), **kw)
 
-    def popen(self, node: int, argv: list[str], **kw) -> subprocess.Popen:
+    def popen(self, node: int, argv: list[str], pin: bool = True, **kw) -> subprocess.Popen:
         kw.setdefault("env", self.env())
-        return subprocess.Popen(self.nodes[node].prefix() + argv, **kw)
+        return subprocess.Popen(self._on(node, argv, pin), **kw)
+
+    def _on(self, node: int, argv: list[str], pin: bool) -> list[str]:
+        # One core per node, so a one-CPU node is one CPU of work with all that runs on it (the bench).
+        cores = ["taskset", "-c", str(node % (os.cpu_count() or 1))] if self.pin and pin else []
+        return self.nodes[node].prefix() + cores + argv
+
+    def start_chroma(self, path: Path, port: int, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+        """`chroma run` on the head's address (process, URL), once its heartbeat answers there. A
+        store beside the nodes, never pinned to a node's core."""
+        from assistant.store.services import chroma_binary
+
+        ip = self.nodes[0].ip
+        p = self.popen(0, [str(chroma_binary()), "run", "--path", str(path), "--host", ip, "--port", str(port)], pin=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env(ANONYMIZED_TELEMETRY="False"))
+        beat = f"import urllib.request; urllib.request.urlopen('http://{ip}:{port}/api/v2/heartbeat', timeout=2)"
+        end = time.monotonic() + timeout
+        while self.run(0, [sys.executable, "-c", beat], pin=False, capture_output=True, timeout=30).returncode:
+            if p.poll() is not None or time.monotonic() > end:
+                p.kill()
+                raise RuntimeError(f"chroma run on {ip}:{port} did not answer its heartbeat")
+            time.sleep(0.5)
+        return p, f"http://{ip}:{port}"
 
     def alive_nodes(self) -> int:
         code = "import ray; ray.init(logging_level='ERROR'); print(sum(n['Alive'] for n in ray.nodes()))"
