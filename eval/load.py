@@ -38,8 +38,11 @@ QUESTIONS = [
 ]
 
 
-def run_load(url: str, concurrency: int = 20, seconds: float = 60, questions: list[str] = QUESTIONS, timeout: float = 120) -> dict:
-    """`concurrency` clients, each asking in a loop over one keep-alive connection, for `seconds`."""
+def run_load(url: str, concurrency: int = 20, seconds: float = 60, questions: list[str] = QUESTIONS, timeout: float = 120,
+             seed: int | None = None) -> dict:
+    """`concurrency` clients, each asking in a loop over one keep-alive connection, for `seconds`.
+    `seed`: each client asks the questions in an order of its own (else all walk one list, one
+    question apart, and a server's caches see each question again within seconds)."""
     u = urlparse(url)
     latencies: list[float] = []
     errors: list[str] = []
@@ -49,9 +52,14 @@ def run_load(url: str, concurrency: int = 20, seconds: float = 60, questions: li
 
     def client(n: int) -> None:
         conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
-        i = n
+        mine = list(questions)
+        if seed is not None:
+            import random
+
+            random.Random(seed * 1000 + n).shuffle(mine)
+        i = n if seed is None else 0
         while time.perf_counter() < deadline:
-            q = questions[i % len(questions)]
+            q = mine[i % len(mine)]
             i += 1
             body = json.dumps({"question": q}, ensure_ascii=False).encode("utf-8")
             t = time.perf_counter()
@@ -135,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--questions", type=Path, nargs="*", default=[],
                     help="JSONL files of {\"question\"} rows asked in turn (default: eight demo questions, which a "
                          "replica's query cache soon holds)")
+    ap.add_argument("--seed", type=int, default=None, help="each client asks in a shuffled order of its own")
     args = ap.parse_args(argv)
     questions = [json.loads(line)["question"] for f in args.questions for line in f.read_text(encoding="utf-8").splitlines()
                  if line.strip()] or QUESTIONS
@@ -147,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         proc, url = start_api(args.index)
     try:
         health = wait_healthy(url, proc)
-        res = run_load(url, args.concurrency, args.seconds, questions)
+        res = run_load(url, args.concurrency, args.seconds, questions, seed=args.seed)
         res["documents"] = health.get("documents")
     finally:
         if proc is not None:

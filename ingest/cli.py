@@ -158,14 +158,12 @@ def register(app: typer.Typer) -> None:
                 # Ray prints what its nodes report (a worker lost, retried) on stdout: keep stdout
                 # for the report, and leave the cluster before printing it.
                 with contextlib.redirect_stdout(sys.stderr):
+                    cluster = connect(ray_address)
                     try:
-                        connect(ray_address)
                         report = ingest_on_ray(paths, idx, s, batch_chunks=batch_chunks, progress=progress,
                                                limits=Limits.from_settings(s), collection=collection, workers=ray_workers)
                     finally:
-                        import ray as ray_
-
-                        ray_.shutdown()
+                        cluster.shutdown()
             else:
                 report = run_ingest(
                     paths, idx, emb.embed_passages, emb.count_tokens,

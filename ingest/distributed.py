@@ -21,9 +21,10 @@ from assistant.knowledge.collections import role_for_path
 from assistant.store.index import CRASH_ENV, Index, is_current
 from ingest.budgets import Limits, file_clock
 from ingest.loaders import LoadError
-from ingest.pipeline import BatchWriter, Failure, IngestReport, Progress, resolve_limits, prepare, start
+from ingest.pipeline import BatchWriter, Failure, IngestReport, Progress, embed_in_slices, prepare, resolve_limits, start
 
 PART_CHUNKS = 64  # chunks per embedding call: a long Act is embedded on every node, not on one
+ACTORS_WAIT = 300  # seconds a pool may wait for its actors to be placed
 BLOCK_BYTES = 256 * 1024  # about a part or two per Ray Data block (a part pickles to ~100-200 KB)
 # Testing hook: ASSISTANT_CRASH_AT=ray-embed:FILE makes an embedding actor SIGKILL itself in the
 # middle of a batch once (FILE marks that it happened), to show a lost task harms nothing.
@@ -34,9 +35,10 @@ CRASH_ONCE = "ray-embed:"
 ACTOR_OPTIONS = {"max_restarts": 3, "max_task_retries": 3, "scheduling_strategy": "SPREAD"}
 
 
-def _row(kind: str, key: str = "", part: int = 0, parts: int = 0, doc=b"", chunks=b"", report=b"") -> dict:
+def _row(kind: str, file: int = 0, key: str = "", part: int = 0, parts: int = 0, doc=b"", chunks=b"", report=b"") -> dict:
     # Every row has every column (Ray Data wants one schema): a file's report, or a part of a document.
-    return {"kind": kind, "key": key, "part": part, "parts": parts, "doc": doc, "chunks": chunks, "report": report}
+    return {"kind": kind, "file": file, "key": key, "part": part, "parts": parts, "doc": doc, "chunks": chunks,
+            "report": report}
 
 
 class ReadAndChunk:
@@ -47,12 +49,12 @@ class ReadAndChunk:
     def __init__(self, settings, limits: Limits, collection: str | None, known: dict):
         from ingest.cli import LazyEmbedder
 
-        self.emb = LazyEmbedder(settings)  # only its tokenizer is used here, loaded on first chunk
+        self.emb = LazyEmbedder(settings)  # for counting tokens: loaded on the first document to chunk
         self.settings, self.limits, self.collection, self.known = settings, limits, collection, known
 
     def __call__(self, batch: dict) -> dict:
         rows = []
-        for path, doc_id in zip(batch["path"], batch["doc_id"]):
+        for file, path, doc_id in zip(batch["file"], batch["path"], batch["doc_id"]):
             path = Path(str(path))
             report = IngestReport()
             try:
@@ -67,14 +69,14 @@ class ReadAndChunk:
             for doc, chunks in docs:
                 parts = -(-len(chunks) // PART_CHUNKS)
                 for i in range(parts):
-                    rows.append(_row("part", doc.doc_id, i, parts, pickle.dumps(doc) if i == 0 else b"",
+                    rows.append(_row("part", int(file), doc.doc_id, i, parts, pickle.dumps(doc) if i == 0 else b"",
                                      pickle.dumps(chunks[i * PART_CHUNKS : (i + 1) * PART_CHUNKS])))
         return {k: [r[k] for r in rows] for k in _row("")}
 
 
 class Embed:
-    """A part's chunks embedded shortest first in slices of 16 (as a single-machine ingest
-    slices them), the vectors beside them, with the node that embedded them."""
+    """A part's chunks embedded in length-sorted slices (`embed_in_slices`, as a single-machine
+    ingest embeds a batch), the vectors beside them, with the node that embedded them."""
 
     def __init__(self, settings):
         import ray
@@ -88,7 +90,6 @@ class Embed:
         import numpy as np
 
         from assistant.store.index import passage_text
-        from ingest.pipeline import EMBED_SLICE
 
         out = {**batch, "vectors": [], "seconds": [], "node": []}
         for kind, chunks in zip(batch["kind"], batch["chunks"]):
@@ -100,27 +101,33 @@ class Embed:
                     marker.write_text(str(os.getpid()))
                     os.kill(os.getpid(), signal.SIGKILL)
             t = time.perf_counter()
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            vecs = np.zeros((len(texts), self.emb.dim if texts else 0), np.float32)
-            for i in range(0, len(order), EMBED_SLICE):
-                part = order[i : i + EMBED_SLICE]
-                vecs[part] = np.asarray(self.emb.embed_passages([texts[j] for j in part]), np.float32)
+            vecs = np.asarray(embed_in_slices(self.emb.embed_passages, texts), np.float32) if texts else np.zeros((0, 0), np.float32)
             out["vectors"].append(pickle.dumps(vecs))
             out["seconds"].append(time.perf_counter() - t)
             out["node"].append(self.node)
         return out
 
 
-def cluster_cpus() -> float:
+def cpu_nodes() -> int:
+    """Live nodes that offer CPUs (a head started with --num-cpus 0 hosts no actor)."""
     import ray
 
-    return float(ray.cluster_resources().get("CPU", 1))
+    return sum(1 for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0)
 
 
-def alive_nodes() -> int:
+def actor_cpus(workers: int) -> float:
+    """CPUs each of the 2 × `workers` actors reserves: a share of what is free now (replicas of
+    `serve --ray` may hold some), at most half a CPU so an actor fits on any node with one."""
     import ray
 
-    return max(1, sum(1 for n in ray.nodes() if n.get("Alive")))
+    from assistant.cluster import ClusterError
+
+    free = float(ray.available_resources().get("CPU", 0))
+    share = min(0.5, free / (2 * workers))
+    if share < 0.05:
+        raise ClusterError(f"the Ray cluster has {free:g} CPU free: too few for {workers} reader(s) and "
+                           f"embedder(s); stop something (`serve --ray` replicas hold CPUs) or add a node")
+    return share
 
 
 def ingest_on_ray(
@@ -155,10 +162,11 @@ def ingest_on_ray(
     writer = _Writer(index, report, lookup, batch_chunks, progress, after_flush=vectors.clear)
     if not files:
         return writer.finish()
-    workers = workers or alive_nodes()
-    share = cluster_cpus() / (2 * workers)  # the two pools share each node's CPUs
+    workers = workers or max(1, cpu_nodes())
+    share = actor_cpus(workers)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
+    ctx.wait_for_min_actors_s = ACTORS_WAIT  # a pool that cannot be placed ends the job, not hangs it
     # Small blocks: a block goes to one actor, so a file's parts must leave its reader as several.
     ctx.target_max_block_size = BLOCK_BYTES
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # the report says what happened
@@ -166,7 +174,7 @@ def ingest_on_ray(
 
     log_once("ray_data_progress_manager_disabled")  # its one warning is about the bars we turned off
     known = {d.doc_id: d for d in index.catalog.documents()}
-    rows = [{"path": str(p), "doc_id": d} for p, d in files]
+    rows = [{"file": i, "path": str(p), "doc_id": d} for i, (p, d) in enumerate(files)]
     pool = ray.data.ActorPoolStrategy(size=workers)  # every node from the start: a small job never scales a pool up
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for actor restarts yet (ACTOR_OPTIONS); the lock pins 2.60.
@@ -178,30 +186,42 @@ def ingest_on_ray(
         ds = ds.map_batches(Embed, batch_size=1, batch_format="numpy", num_cpus=share, compute=pool,
                             fn_constructor_kwargs={"settings": settings}, **ACTOR_OPTIONS)
     done, embed_seconds = 0, 0.0
-    waiting: dict[str, dict] = {}  # a document's parts until all of them are embedded
-    for row in ds.iter_rows():
-        if row["kind"] == "report":
-            _merge(report, pickle.loads(row["report"]))
-            done += 1
-            tell("files", done, len(files))
-            continue
-        vecs = pickle.loads(row["vectors"])
-        embed_seconds += row["seconds"]
-        report.nodes[row["node"]] = report.nodes.get(row["node"], 0) + len(vecs)
-        got = waiting.setdefault(row["key"], {"parts": {}, "doc": None})
-        got["parts"][row["part"]] = (pickle.loads(row["chunks"]), vecs)
-        if row["part"] == 0:
-            got["doc"] = pickle.loads(row["doc"])
-        if len(got["parts"]) < row["parts"]:
-            continue
-        del waiting[row["key"]]
-        chunks = []
-        for i in range(row["parts"]):
-            part_chunks, part_vecs = got["parts"][i]
-            for c, v in zip(part_chunks, part_vecs):
-                vectors[passage_text(c)] = v
-            chunks += part_chunks
-        writer.add(got["doc"], chunks)
+    # A document's parts until all of them are embedded, by (file, doc id): two files may give
+    # the same doc id (a file's id is its name), and rows arrive in any order.
+    waiting: dict[tuple[int, str], dict] = {}
+    try:
+        for row in ds.iter_rows():
+            if row["kind"] == "report":
+                _merge(report, pickle.loads(row["report"]))
+                done += 1
+                tell("files", done, len(files))
+                continue
+            vecs = pickle.loads(row["vectors"])
+            embed_seconds += row["seconds"]
+            report.nodes[row["node"]] = report.nodes.get(row["node"], 0) + len(vecs)
+            key = (int(row["file"]), row["key"])
+            got = waiting.setdefault(key, {"parts": {}, "doc": None})
+            got["parts"][row["part"]] = (pickle.loads(row["chunks"]), vecs)
+            if row["part"] == 0:
+                got["doc"] = pickle.loads(row["doc"])
+            if len(got["parts"]) < row["parts"]:
+                continue
+            del waiting[key]
+            chunks = []
+            for i in range(row["parts"]):
+                part_chunks, part_vecs = got["parts"][i]
+                for c, v in zip(part_chunks, part_vecs):
+                    vectors[passage_text(c)] = v
+                chunks += part_chunks
+            writer.add(got["doc"], chunks)
+    except Exception as exc:  # a stage failed for good: keep the documents already whole, then say why
+        from assistant.cluster import ClusterError
+
+        writer.finish()
+        raise ClusterError(f"the Ray ingest job failed ({type(exc).__name__}: {str(exc).strip()[:500]}); the index "
+                           f"holds every batch committed before it: run the same command again to finish") from exc
+    for (f, doc_id), got in waiting.items():  # never expected: a part lost without an error
+        report.failures.append(Failure.of(files[f][0], "not_indexed", doc_id=doc_id, why="parts of it never came back from the cluster"))
     report = writer.finish()
     report.seconds["embed"] += embed_seconds  # in the actors, beside the driver's writing
     return report

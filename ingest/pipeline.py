@@ -130,6 +130,25 @@ def start(paths: list[Path], index: Index, collection: str | None) -> tuple[Inge
     return report, files
 
 
+def embed_in_slices(embed, texts: list[str], on_slice=None):
+    """`embed(texts)` in slices of EMBED_SLICE texts of similar length (as one big call would sort
+    them, so slicing costs no padding), the vectors in the texts' order; `on_slice(done)` after each."""
+    import numpy as np
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    parts = []
+    for i in range(0, len(order), EMBED_SLICE):
+        parts.append(np.asarray(embed([texts[j] for j in order[i : i + EMBED_SLICE]])))
+        if on_slice:
+            on_slice(min(i + EMBED_SLICE, len(texts)))
+    if not parts:
+        return embed([])
+    vecs = np.concatenate(parts)
+    out = np.empty_like(vecs)
+    out[order] = vecs
+    return out
+
+
 class BatchWriter:
     """Documents and their chunks gathered into batches of about `batch_chunks` chunks, each
     written in one `Index.write` (vectors first, then one catalog transaction); a batch that
@@ -148,22 +167,11 @@ class BatchWriter:
             self.flush()
 
     def timed_embed(self, texts):
-        import numpy as np
-
         t = time.perf_counter()
-        # Slices of similar length (as one big call would sort them), so slicing costs no padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        parts = []
-        for i in range(0, len(order), EMBED_SLICE):
-            parts.append(np.asarray(self.embed([texts[j] for j in order[i : i + EMBED_SLICE]])))
-            self.tell("embed", min(i + EMBED_SLICE, len(texts)), len(texts))
-        self.report.seconds["embed"] += time.perf_counter() - t
-        if not parts:
-            return self.embed([])
-        vecs = np.concatenate(parts)
-        out = np.empty_like(vecs)
-        out[order] = vecs
-        return out
+        try:
+            return embed_in_slices(self.embed, texts, lambda done: self.tell("embed", done, len(texts)))
+        finally:
+            self.report.seconds["embed"] += time.perf_counter() - t
 
     def flush(self) -> None:
         batch, report = self.batch, self.report

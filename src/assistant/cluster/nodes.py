@@ -140,6 +140,7 @@ class LocalCluster:
         while self.run(0, [sys.executable, "-c", beat], pin=False, capture_output=True, timeout=30).returncode:
             if p.poll() is not None or time.monotonic() > end:
                 p.kill()
+                p.wait(timeout=30)
                 raise RuntimeError(f"chroma run on {ip}:{port} did not answer its heartbeat")
             time.sleep(0.5)
         return p, f"http://{ip}:{port}"
@@ -188,6 +189,9 @@ class LocalCluster:
         for ns in self.names:
             if _ns_exists(ns):
                 subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            shutil.rmtree(_short_dir(ns), ignore_errors=True)  # Ray's session folders and logs
+        # A veth pair left in this machine's own namespace by a run stopped half-way through setup.
+        subprocess.run(["ip", "link", "del", f"{self.prefix}-v0"], capture_output=True)
 
     def _make_namespaces(self) -> None:
         a, b = self.names
@@ -232,7 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         if not ok:
             print(f"error: cannot make network namespaces: {why}", file=sys.stderr)
             return 2
-    cluster.up(workers=1 if args.netns else 0)
+    try:
+        cluster.up(workers=1 if args.netns else 0)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        cluster.down()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     where = " ".join(f"{n.ns or 'head'}={n.ip}" for n in cluster.nodes)
     print(f"# Ray cluster: {len(cluster.nodes)} node(s) ({where}); in your shell:")
     print(f"export RAY_ADDRESS={cluster.address}")
