@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
         events: bool = typer.Option(False, "--events", help="progress as JSON lines on stderr (stage, done, total)"),
         collection: Optional[str] = typer.Option(
             None, help="guidance | related: the role of these documents (default: guidance for corpus/documents and seed/, related otherwise)"),
-        ray: bool = typer.Option(False, "--ray", help="read, chunk and embed on a Ray cluster's nodes (pip install '.[cluster]'; docs/cluster.md)"),
+        ray: bool = typer.Option(False, "--ray", help="read, chunk and embed on a Ray cluster's nodes (pip install '.\\[cluster]'; docs/cluster.md)"),
         ray_address: Optional[str] = RayAddressOpt,
         ray_workers: Optional[int] = typer.Option(None, help="with --ray: actors per stage [default: one per node]"),
     ):

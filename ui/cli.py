@@ -11,6 +11,8 @@ import typer
 def serve_ray(serving, settings, host, port, replicas, cpus, address, t0) -> None:
     """Deploy the API replicas, say where, and keep them until interrupted (then remove them:
     a Serve application outlives its driver and would hold its CPUs)."""
+    import logging
+    import signal
     import time
 
     from assistant.cluster import connect
@@ -18,9 +20,6 @@ def serve_ray(serving, settings, host, port, replicas, cpus, address, t0) -> Non
 
     if replicas < 1 or cpus <= 0:
         fail("--replicas must be at least 1 and --replica-cpus above 0", 2)
-    import logging
-    import signal
-
     connect(address)
     logging.getLogger("ray.serve").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop removes the replicas too
@@ -54,7 +53,7 @@ def register(app: typer.Typer) -> None:
             "present; env ASSISTANT_UI_USER + ASSISTANT_UI_PASSWORD also count)"),
         concurrency: int = typer.Option(4, help="questions answered at the same time"),
         ray: bool = typer.Option(False, "--ray", help="serve the JSON API as Ray Serve replicas on a cluster instead "
-                                 "(pip install '.[cluster]'; docs/cluster.md)"),
+                                 "(pip install '.\\[cluster]'; docs/cluster.md)"),
         replicas: int = typer.Option(2, help="with --ray: API replicas"),
         replica_cpus: float = typer.Option(0.5, help="with --ray: CPUs each replica reserves"),
         ray_address: Optional[str] = RayAddressOpt,
