@@ -22,7 +22,6 @@ import argparse
 import datetime as dt
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,11 +37,13 @@ QUESTION_FILES = [ROOT / "eval" / "questions" / f for f in ("dev.jsonl", "test.j
 
 
 def _ids(index: Path) -> list[str]:
-    db = sqlite3.connect(str(index / "catalog.sqlite"))
+    from assistant.store.catalog import Catalog
+
+    cat = Catalog(index / "catalog.sqlite")
     try:
-        return sorted(r[0] for r in db.execute("SELECT chunk_id FROM chunks"))
+        return sorted(cat.chunk_ids())
     finally:
-        db.close()
+        cat.close()
 
 
 def _env(cluster, **extra):

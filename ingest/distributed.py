@@ -159,7 +159,7 @@ def ingest_on_ray(
 
         return np.stack([vectors[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
-    writer = _Writer(index, report, lookup, batch_chunks, progress, after_flush=vectors.clear)
+    writer = BatchWriter(index, report, lookup, batch_chunks, progress, after_flush=vectors.clear)
     if not files:
         return writer.finish()
     workers = workers or max(1, cpu_nodes())
@@ -225,23 +225,3 @@ def ingest_on_ray(
     report = writer.finish()
     report.seconds["embed"] += embed_seconds  # in the actors, beside the driver's writing
     return report
-
-
-class _Writer(BatchWriter):
-    def __init__(self, *args, after_flush, **kw):
-        super().__init__(*args, **kw)
-        self.after_flush = after_flush
-
-    def flush(self) -> None:
-        super().flush()
-        self.after_flush()
-
-
-def _merge(into: IngestReport, part: IngestReport) -> None:
-    into.documents += part.documents
-    into.unchanged += part.unchanged
-    into.failures += part.failures
-    into.row_errors += part.row_errors
-    into.warnings += part.warnings
-    for k in ("load", "chunk"):
-        into.seconds[k] += part.seconds[k]

@@ -154,8 +154,10 @@ class BatchWriter:
     written in one `Index.write` (vectors first, then one catalog transaction); a batch that
     fails is reported per document and leaves the index as it was."""
 
-    def __init__(self, index: Index, report: IngestReport, embed, batch_chunks: int = 256, progress: Progress | None = None):
+    def __init__(self, index: Index, report: IngestReport, embed, batch_chunks: int = 256, progress: Progress | None = None,
+                 after_flush: Callable[[], None] | None = None):
         self.index, self.report, self.embed, self.batch_chunks = index, report, embed, batch_chunks
+        self.after_flush = after_flush or (lambda: None)
         self.tell = progress or (lambda stage, done, total: None)
         self.batch: list[tuple[Document, list[Chunk]]] = []
         self.pending = 0
@@ -178,6 +180,12 @@ class BatchWriter:
         if not batch:
             return
         self.batch, self.pending = [], 0
+        try:
+            self._write(batch, report)
+        finally:
+            self.after_flush()
+
+    def _write(self, batch, report) -> None:
         t = time.perf_counter()
         n_chunks = sum(len(cs) for _, cs in batch)
         try:

@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from assistant.store.services import http_status
 from eval.bench.plan import ROOT, Plan
-from eval.bench.tools import PeakRSS, child_env, free_port, http_get, log, pct, stop
+from eval.bench.tools import PeakRSS, child_env, free_port, log, pct, stop
 
 
 def _gradio_ask(port: int, question: str, timeout: float = 120.0) -> float:
@@ -47,7 +48,7 @@ def bench_serve(plan: Plan, index_dir: Path, queries: list[str], asks: int = 20)
             if proc.poll() is not None:
                 raise RuntimeError(f"serve exited with {proc.returncode}: {proc.stderr.read().decode('utf-8', 'replace')[-2000:]}")
             try:
-                if http_get(port) == 200:
+                if http_status(port) == 200:
                     ready = time.perf_counter() - t
                     break
             except OSError:

@@ -3,7 +3,6 @@ probes, load average, folder sizes, and latencies as percentiles in milliseconds
 
 from __future__ import annotations
 
-import http.client
 import os
 import subprocess
 import sys
@@ -109,17 +108,6 @@ def rss() -> int:
     import psutil
 
     return psutil.Process().memory_info().rss
-
-
-def http_get(port: int, path: str = "/", timeout: float = 2.0) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status
-    finally:
-        conn.close()
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -130,20 +130,13 @@ class LocalCluster:
     def start_chroma(self, path: Path, port: int, timeout: float = 120) -> tuple[subprocess.Popen, str]:
         """`chroma run` on the head's address (process, URL), once its heartbeat answers there. A
         store beside the nodes, never pinned to a node's core."""
-        from assistant.store.services import chroma_binary
+        from assistant.store.services import start_chroma
 
         ip = self.nodes[0].ip
-        p = self.popen(0, [str(chroma_binary()), "run", "--path", str(path), "--host", ip, "--port", str(port)], pin=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env(ANONYMIZED_TELEMETRY="False"))
         beat = f"import urllib.request; urllib.request.urlopen('http://{ip}:{port}/api/v2/heartbeat', timeout=2)"
-        end = time.monotonic() + timeout
-        while self.run(0, [sys.executable, "-c", beat], pin=False, capture_output=True, timeout=30).returncode:
-            if p.poll() is not None or time.monotonic() > end:
-                p.kill()
-                p.wait(timeout=30)
-                raise RuntimeError(f"chroma run on {ip}:{port} did not answer its heartbeat")
-            time.sleep(0.5)
-        return p, f"http://{ip}:{port}"
+        ready = lambda: self.run(0, [sys.executable, "-c", beat], pin=False, capture_output=True, timeout=30).returncode == 0  # noqa: E731
+        proc = start_chroma(path, port, timeout, host=ip, prefix=self._on(0, [], pin=False), ready=ready)
+        return proc, f"http://{ip}:{port}"
 
     def alive_nodes(self) -> int:
         code = "import ray; ray.init(logging_level='ERROR'); print(sum(n['Alive'] for n in ray.nodes()))"

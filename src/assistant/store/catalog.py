@@ -356,15 +356,18 @@ class Catalog:
         self.db.executemany(sql, rows)
 
     def replace_documents(self, docs: list[tuple[DocInfo, list[Chunk], list[list[str]]]], remove: list[str] = (),
-                          vectors: dict[str, np.ndarray] | None = None) -> int:
+                          vectors: dict[str, np.ndarray] | None = None, old_ids: set[str] | None = None) -> int:
         """Replace (or remove) documents and bump the generation in one transaction. `vectors`: each
-        written chunk's vector, kept when the catalog `stores_vectors`."""
+        written chunk's vector, kept when the catalog `stores_vectors`. `old_ids`, if given, receives
+        the chunk ids these documents held before, as read under the write's lock."""
 
         def write() -> list[tuple[str, str, str]]:
             lines = []
             for doc_id in [*remove, *(info.doc_id for info, _, _ in docs)]:
                 lines += [(doc_id, r[0], "delete") for r in self._x("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))]
                 self._x("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            if old_ids is not None:
+                old_ids.update(c for _, c, _ in lines)
             for doc_id in remove:
                 self._x("DELETE FROM documents WHERE doc_id=?", (doc_id,))
             for info, chunks, tokens in docs:

@@ -480,11 +480,9 @@ class Index:
                 )
                 for doc, cs in todo
             ]
-            old_ids = set()
-            for doc, _ in todo:
-                old_ids.update(self.catalog.chunk_ids(doc.doc_id))
+            old_ids: set[str] = set()
             _crash_point("before-commit")
-            gen = self.catalog.replace_documents(rows, vectors=have if self.catalog.stores_vectors else None)
+            gen = self.catalog.replace_documents(rows, vectors=have if self.catalog.stores_vectors else None, old_ids=old_ids)
             _crash_point("after-commit")
             report.chunks_added = len(set(ids) - old_ids)
             stale = sorted(old_ids - set(ids))
@@ -511,10 +509,10 @@ class Index:
             known = [d for d in doc_ids if self.catalog.document(d)]
             if not known:
                 return 0
-            ids = [cid for d in known for cid in self.catalog.chunk_ids(d)]
-            gen = self.catalog.replace_documents([], remove=known)
+            ids: set[str] = set()
+            gen = self.catalog.replace_documents([], remove=known, old_ids=ids)
             if ids:
-                self.vectors.delete(ids)
+                self.vectors.delete(sorted(ids))
             self._wrote(before)
             self._remember(self._keyword_written(gen, [], known))
             self.backup_catalog()

@@ -24,36 +24,48 @@ def chroma_binary() -> Path:
     return Path(sys.executable).parent / "chroma"
 
 
-def _heartbeat(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+def http_status(port: int, path: str = "/", timeout: float = 2.0) -> int:
+    """The status of GET `path` on 127.0.0.1:`port` (OSError when nothing answers)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", "/api/v2/heartbeat")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
     finally:
         conn.close()
 
 
-def start_chroma(path: Path, port: int, timeout: float = 60.0, log: Path | None = None, detach: bool = False) -> subprocess.Popen:
-    """`chroma run` on 127.0.0.1:`port` with its data in `path`; returns once its heartbeat answers.
-    `detach`: the server outlives this process (its own session), output to `log`."""
+def _heartbeat(port: int) -> bool:
+    try:
+        return http_status(port, "/api/v2/heartbeat") == 200
+    except OSError:
+        return False
+
+
+def start_chroma(path: Path, port: int, timeout: float = 60.0, log: Path | None = None, detach: bool = False,
+                 host: str = "127.0.0.1", prefix: list[str] = (), ready=None) -> subprocess.Popen:
+    """`chroma run` on `host`:`port` with its data in `path`; returns once its heartbeat answers.
+    `detach`: the server outlives this process (its own session), output to `log`. `prefix`: a
+    command it runs under (`ip netns exec NS`), whose network `ready()` checks instead of loopback."""
     exe = chroma_binary()
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "chromadb.cli.cli"]
+    cmd = [*prefix, *([str(exe)] if exe.exists() else [sys.executable, "-m", "chromadb.cli.cli"])]
     out = open(log, "ab") if log else subprocess.DEVNULL
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.Popen(cmd + ["run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+    proc = subprocess.Popen(cmd + ["run", "--path", str(path), "--host", host, "--port", str(port)],
                             stdout=out, stderr=out if log else subprocess.PIPE, env=env, start_new_session=detach)
+    answers = ready or (lambda: _heartbeat(port))
     end = time.time() + timeout
     while time.time() < end:
         if proc.poll() is not None:
             said = log.read_text(errors="replace") if log else proc.stderr.read().decode("utf-8", "replace")
             raise RuntimeError(f"chroma run exited with {proc.returncode}: {said[-1000:]}")
-        if _heartbeat(port):
+        if answers():
             return proc
         time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"chroma run on port {port} did not answer its heartbeat")
+    proc.wait(timeout=30)
+    raise RuntimeError(f"chroma run on {host}:{port} did not answer its heartbeat")
 
 
 def _running(pid_file: Path) -> int | None:
