@@ -225,3 +225,13 @@ def ingest_on_ray(
     report = writer.finish()
     report.seconds["embed"] += embed_seconds  # in the actors, beside the driver's writing
     return report
+
+
+def _merge(into: IngestReport, part: IngestReport) -> None:
+    into.documents += part.documents
+    into.unchanged += part.unchanged
+    into.failures += part.failures
+    into.row_errors += part.row_errors
+    into.warnings += part.warnings
+    for k in ("load", "chunk"):
+        into.seconds[k] += part.seconds[k]
